@@ -55,7 +55,12 @@ fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
     }
     let s = v6.segments();
     match s[0] {
-        0x2002 => Some(Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8)),
+        0x2002 => Some(Ipv4Addr::new(
+            (s[1] >> 8) as u8,
+            s[1] as u8,
+            (s[2] >> 8) as u8,
+            s[2] as u8,
+        )),
         0x2001 if s[1] == 0 => {
             let x = ((u32::from(s[6]) << 16) | u32::from(s[7])) ^ 0xffff_ffff;
             Some(Ipv4Addr::from(x))
@@ -71,7 +76,11 @@ fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
 /// Differences from MirrorManager's Rust server, on purpose: elements are split on `,` and trimmed (it split on
 /// `", "`, so `a,b` failed), non-UTF-8 header bytes are a parse error (it panicked), and IPv4-mapped IPv6 peers
 /// are reported as IPv4.
-pub fn client_address(ip_param: Option<&str>, forwarded_for: Option<&[u8]>, peer: IpAddr) -> Option<IpAddr> {
+pub fn client_address(
+    ip_param: Option<&str>,
+    forwarded_for: Option<&[u8]>,
+    peer: IpAddr,
+) -> Option<IpAddr> {
     let text = match (ip_param, forwarded_for) {
         (Some(ip), _) if !ip.is_empty() => ip,
         (_, Some(xff)) => {
@@ -95,8 +104,14 @@ mod tests {
     fn embedded_addresses() {
         assert_eq!(locating_address(ip("2002:c000:0204::1")), ip("192.0.2.4"));
         // Teredo: server 65.54.227.120, client 192.0.2.45 obfuscated as 3fff:fdd2.
-        assert_eq!(locating_address(ip("2001:0:4136:e378:8000:63bf:3fff:fdd2")), ip("192.0.2.45"));
-        assert_eq!(locating_address(ip("::ffff:198.51.100.1")), ip("198.51.100.1"));
+        assert_eq!(
+            locating_address(ip("2001:0:4136:e378:8000:63bf:3fff:fdd2")),
+            ip("192.0.2.45")
+        );
+        assert_eq!(
+            locating_address(ip("::ffff:198.51.100.1")),
+            ip("198.51.100.1")
+        );
         assert_eq!(locating_address(ip("2001:db8::1")), ip("2001:db8::1"));
         assert_eq!(locating_address(ip("203.0.113.9")), ip("203.0.113.9"));
     }
@@ -104,11 +119,23 @@ mod tests {
     #[test]
     fn client_address_precedence() {
         let peer = ip("127.0.0.1");
-        assert_eq!(client_address(Some("192.0.2.1"), Some(b"198.51.100.7, 203.0.113.9"), peer), Some(ip("192.0.2.1")));
-        assert_eq!(client_address(Some(""), Some(b"198.51.100.7, 203.0.113.9"), peer), Some(ip("203.0.113.9")));
-        assert_eq!(client_address(None, Some(b"198.51.100.7,203.0.113.9"), peer), Some(ip("203.0.113.9")));
+        assert_eq!(
+            client_address(Some("192.0.2.1"), Some(b"198.51.100.7, 203.0.113.9"), peer),
+            Some(ip("192.0.2.1"))
+        );
+        assert_eq!(
+            client_address(Some(""), Some(b"198.51.100.7, 203.0.113.9"), peer),
+            Some(ip("203.0.113.9"))
+        );
+        assert_eq!(
+            client_address(None, Some(b"198.51.100.7,203.0.113.9"), peer),
+            Some(ip("203.0.113.9"))
+        );
         assert_eq!(client_address(None, None, peer), Some(peer));
-        assert_eq!(client_address(None, None, ip("::ffff:10.1.2.3")), Some(ip("10.1.2.3")));
+        assert_eq!(
+            client_address(None, None, ip("::ffff:10.1.2.3")),
+            Some(ip("10.1.2.3"))
+        );
         assert_eq!(client_address(Some("10.11.12.331"), None, peer), None);
         assert_eq!(client_address(None, Some(b"\xff\xfe"), peer), None);
         assert_eq!(client_address(None, Some(b""), peer), None);

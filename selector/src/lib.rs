@@ -23,17 +23,20 @@ extern crate std;
 
 pub mod client;
 pub mod codes;
-// mod decide;
-// mod handle;
-// mod index;
+mod decide;
+mod handle;
+mod index;
 pub mod prefix;
 pub mod query;
 pub mod random;
-// mod render;
+mod render;
 pub mod snapshot;
-// mod time;
+mod time;
 
 pub use client::{ClientGeo, Locate};
 pub use codes::{Code, ContinentCode, CountryCode};
+pub use decide::{Decision, Tier};
+pub use handle::{Answer, ContentType, Context, Kind, Request, Workspace};
+pub use index::Selector;
 pub use random::{Random, SeededRandom};
 pub use snapshot::{Snapshot, SnapshotError};

@@ -64,7 +64,13 @@ pub fn shuffle<T>(items: &mut [T], rng: &mut dyn Random) {
 /// instead of rebuilding a weighted index per draw. Weights of 0 count as 1.
 ///
 /// `weights` is scratch space reused between calls; `items` is permuted in place.
-pub fn weighted_shuffle<T: Copy>(items: &mut [T], weight: impl Fn(T) -> u32, tree: &mut Vec<u64>, out: &mut Vec<T>, rng: &mut dyn Random) {
+pub fn weighted_shuffle<T: Copy>(
+    items: &mut [T],
+    weight: impl Fn(T) -> u32,
+    tree: &mut Vec<u64>,
+    out: &mut Vec<T>,
+    rng: &mut dyn Random,
+) {
     let n = items.len();
     if n < 2 {
         return;

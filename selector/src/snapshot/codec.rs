@@ -43,7 +43,9 @@ pub enum SnapshotError {
         found: u32,
     },
     /// Payload shorter or longer than the header says.
-    #[error("snapshot payload is {actual} bytes, the header says {declared} (truncated or padded file)")]
+    #[error(
+        "snapshot payload is {actual} bytes, the header says {declared} (truncated or padded file)"
+    )]
     LengthMismatch {
         /// From the header.
         declared: u64,
@@ -95,11 +97,19 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, SnapshotError> {
     if bytes[..8] != MAGIC {
         return Err(SnapshotError::BadMagic);
     }
-    let u32_at = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+    let u32_at =
+        |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
     let u64_at = |o: usize| u64::from(u32_at(o)) | (u64::from(u32_at(o + 4)) << 32);
-    let header = Header { version: u32_at(8), created: u64_at(12), payload_len: u64_at(20), checksum: u32_at(28) };
+    let header = Header {
+        version: u32_at(8),
+        created: u64_at(12),
+        payload_len: u64_at(20),
+        checksum: u32_at(28),
+    };
     if header.version != FORMAT_VERSION {
-        return Err(SnapshotError::UnsupportedVersion { found: header.version });
+        return Err(SnapshotError::UnsupportedVersion {
+            found: header.version,
+        });
     }
     Ok(header)
 }
@@ -127,18 +137,30 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     let header = read_header(bytes)?;
     let payload = &bytes[HEADER_LEN..];
     if header.payload_len != payload.len() as u64 {
-        return Err(SnapshotError::LengthMismatch { declared: header.payload_len, actual: payload.len() as u64 });
+        return Err(SnapshotError::LengthMismatch {
+            declared: header.payload_len,
+            actual: payload.len() as u64,
+        });
     }
     let actual = crc32fast::hash(payload);
     if actual != header.checksum {
-        return Err(SnapshotError::ChecksumMismatch { declared: header.checksum, actual });
+        return Err(SnapshotError::ChecksumMismatch {
+            declared: header.checksum,
+            actual,
+        });
     }
-    let (snapshot, rest): (Snapshot, &[u8]) = postcard::take_from_bytes(payload).map_err(SnapshotError::Malformed)?;
+    let (snapshot, rest): (Snapshot, &[u8]) =
+        postcard::take_from_bytes(payload).map_err(SnapshotError::Malformed)?;
     if !rest.is_empty() {
-        return Err(SnapshotError::Malformed(postcard::Error::DeserializeBadEncoding));
+        return Err(SnapshotError::Malformed(
+            postcard::Error::DeserializeBadEncoding,
+        ));
     }
     if snapshot.created != header.created {
-        return Err(SnapshotError::TimeMismatch { header: header.created, payload: snapshot.created });
+        return Err(SnapshotError::TimeMismatch {
+            header: header.created,
+            payload: snapshot.created,
+        });
     }
     Ok(snapshot)
 }

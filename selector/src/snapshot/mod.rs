@@ -222,10 +222,28 @@ impl Digest {
         let b = s.as_bytes();
         let lower_hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
         if !b.is_empty() && b.len() % 2 == 0 && b.iter().all(|&c| lower_hex(c)) {
-            let nibble = |c: u8| if c.is_ascii_digit() { c - b'0' } else { c - b'a' + 10 };
-            Digest::Bytes(b.chunks(2).map(|p| nibble(p[0]) << 4 | nibble(p[1])).collect())
+            let nibble = |c: u8| {
+                if c.is_ascii_digit() {
+                    c - b'0'
+                } else {
+                    c - b'a' + 10
+                }
+            };
+            Digest::Bytes(
+                b.chunks(2)
+                    .map(|p| nibble(p[0]) << 4 | nibble(p[1]))
+                    .collect(),
+            )
         } else {
             Digest::Text(String::from(s))
+        }
+    }
+
+    /// True when the printed form is empty.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Digest::Bytes(b) => b.is_empty(),
+            Digest::Text(t) => t.is_empty(),
         }
     }
 

@@ -1,0 +1,489 @@
+//! The decision: which host categories answer a request, in which order, with which URLs.
+//!
+//! Tiers follow MirrorManager's Rust server (reference §3.6): netblock → ASN → requested countries (or their
+//! continent) → GeoIP country → rest of the continent → global, the last only when fewer than `minimum` hosts
+//! that carry the content were found. Each host appears once, in the first tier that reaches it.
+//!
+//! Two things make it cheap: a host is assigned to its first tier while the tiers are collected (one bitset
+//! instead of a de-duplication pass over URL lists), and hosts that can never be printed (no public URL) are
+//! dropped before shuffling. Neither changes the distribution of the order: removing items from a weighted
+//! sampling without replacement leaves the others' relative order distributed as sampling them alone.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+use core::net::IpAddr;
+
+use crate::client::ClientGeo;
+use crate::codes::{Code, ContinentCode, CountryCode};
+use crate::index::Selector;
+use crate::random::{self, Random};
+use crate::snapshot::{DirectoryId, HostCategoryId, HostId};
+
+/// Why a host is in the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    /// One of its netblocks contains the client.
+    Netblock,
+    /// It serves the client's autonomous system.
+    Asn,
+    /// It is in a country the client asked for with `country=` (or, when none has hosts, on their continent).
+    Country,
+    /// It is in the client's country.
+    GeoCountry,
+    /// It is on the client's continent.
+    Continent,
+    /// Too few hosts were found nearby; it is anywhere.
+    Global,
+}
+
+impl Tier {
+    /// Lower-case name used in explanations.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Netblock => "netblock",
+            Tier::Asn => "asn",
+            Tier::Country => "country",
+            Tier::GeoCountry => "geoip",
+            Tier::Continent => "continent",
+            Tier::Global => "global",
+        }
+    }
+}
+
+/// One listed host category.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Through which the host carries the directory.
+    pub hc: HostCategoryId,
+    /// The tier that brought it in.
+    pub tier: Tier,
+    /// Which of its URLs are printed (bit i = URL i); 0 = dropped by a protocol filter.
+    pub urls: u64,
+}
+
+/// The outcome of a decision, reused between requests (its buffers keep their capacity).
+#[derive(Default)]
+pub struct Decision {
+    /// The mirrorlist header line (`# repo = … country = DE `), without the final newline.
+    pub header: String,
+    /// Hosts in answer order.
+    pub entries: Vec<Entry>,
+    /// Hosts with content found before the global tier (after the protocol filter) — MirrorManager's count.
+    pub found: usize,
+    /// Whether the global tier was added.
+    pub global: bool,
+    /// Whether `country=` matched and so limited the answer.
+    pub only_country: bool,
+    /// The client's country as used (`None` prints as `N/A`).
+    pub country: Option<CountryCode>,
+    /// The client's continent as used.
+    pub continent: Option<ContinentCode>,
+    /// The client's AS.
+    pub asn: Option<u32>,
+    seen: Vec<u64>,
+    levels: Vec<u8>,
+    groups: [Vec<HostCategoryId>; 5],
+    countries: Vec<CountryCode>,
+    requested: Vec<(u32, u32)>,
+    protocols: Vec<(u32, u32)>,
+    masks: Vec<u64>,
+    tree: Vec<u64>,
+    shuffled: Vec<HostCategoryId>,
+    spare: Vec<HostCategoryId>,
+}
+
+/// What a decision is about.
+pub(crate) struct Inputs<'q> {
+    pub dir: DirectoryId,
+    pub ip: IpAddr,
+    pub geo: ClientGeo,
+    /// Raw `country=` value.
+    pub country: Option<&'q str>,
+    /// Netblock and ASN tiers enabled (`netblock` absent or `1`).
+    pub netblocks: bool,
+    /// Raw `protocol=` value.
+    pub protocol: Option<&'q str>,
+    pub minimum: usize,
+}
+
+/// Splits `raw` on `,`, sorted and de-duplicated as raw strings, as ranges into `raw`.
+fn split_sorted(raw: &str, out: &mut Vec<(u32, u32)>) {
+    out.clear();
+    let mut start = 0;
+    for piece in raw.split(',') {
+        out.push((start as u32, (start + piece.len()) as u32));
+        start += piece.len() + 1;
+    }
+    let text = |r: &(u32, u32)| &raw[r.0 as usize..r.1 as usize];
+    out.sort_unstable_by(|a, b| text(a).cmp(text(b)));
+    out.dedup_by(|a, b| text(a) == text(b));
+}
+
+/// Does `url` start with `<p>:` for one of `protocols`?
+fn matches_protocol(url: &str, raw: &str, protocols: &[(u32, u32)]) -> bool {
+    protocols.iter().any(|&(s, e)| {
+        let p = &raw[s as usize..e as usize];
+        url.len() > p.len() && url.as_bytes()[p.len()] == b':' && url.starts_with(p)
+    })
+}
+
+impl Decision {
+    fn mark(&mut self, host: HostId) -> bool {
+        let (w, b) = (host.index() / 64, host.index() % 64);
+        let fresh = self.seen[w] & (1 << b) == 0;
+        self.seen[w] |= 1 << b;
+        fresh
+    }
+
+    /// Keeps, per entry, the first `max` printed URLs whose scheme is one of `protocols`; when that leaves
+    /// nothing at all, keeps everything (MirrorManager's `trim_to_preferred_protocols`).
+    pub(crate) fn trim(&mut self, sel: &Selector, raw: &str, protocols: &[(u32, u32)], max: usize) {
+        self.masks.clear();
+        let mut any = false;
+        for e in &self.entries {
+            let mut kept = 0u64;
+            let mut count = 0;
+            for (i, url) in sel.urls_of(e.hc).iter().enumerate() {
+                if count >= max {
+                    break;
+                }
+                if e.urls & (1 << i) != 0 && matches_protocol(&url.text, raw, protocols) {
+                    kept |= 1 << i;
+                    count += 1;
+                }
+            }
+            any |= kept != 0;
+            self.masks.push(kept);
+        }
+        if any {
+            for (e, m) in self.entries.iter_mut().zip(&self.masks) {
+                e.urls = *m;
+            }
+        }
+    }
+
+    /// [`Decision::trim`] with the request's `protocol=` list (as split by the decision), up to one URL per
+    /// protocol.
+    pub(crate) fn trim_requested(&mut self, sel: &Selector, raw: &str) {
+        let ranges = core::mem::take(&mut self.protocols);
+        self.trim(sel, raw, &ranges, ranges.len());
+        self.protocols = ranges;
+    }
+
+    /// Like [`Decision::trim`] with a fixed protocol list.
+    pub(crate) fn trim_to(&mut self, sel: &Selector, protocols: &str) {
+        let mut ranges = core::mem::take(&mut self.protocols);
+        ranges.clear();
+        let mut start = 0;
+        for p in protocols.split(',') {
+            ranges.push((start as u32, (start + p.len()) as u32));
+            start += p.len() + 1;
+        }
+        self.trim(sel, protocols, &ranges, 1);
+        self.protocols = ranges;
+    }
+}
+
+impl Selector {
+    fn public(&self, hc: HostCategoryId) -> bool {
+        !self.snap.hosts[self.snap.host_categories[hc.index()].host.index()].private
+    }
+
+    fn has_urls(&self, hc: HostCategoryId) -> bool {
+        self.hc_urls[hc.index()].1 != 0
+    }
+
+    /// A host with allowed countries is offered only to clients located in one of them.
+    pub(crate) fn allowed(&self, host: HostId, country: Option<CountryCode>) -> bool {
+        let allowed = &self.snap.hosts[host.index()].allowed_countries;
+        allowed.is_empty() || country.is_some_and(|c| allowed.contains(&c))
+    }
+
+    fn host_of(&self, hc: HostCategoryId) -> HostId {
+        self.snap.host_categories[hc.index()].host
+    }
+
+    fn country_of(&self, hc: HostCategoryId) -> Option<CountryCode> {
+        self.snap.hosts[self.host_of(hc).index()].country
+    }
+
+    /// Pushes the public members of `dir` in `country`; true if there are any (with or without URLs, as
+    /// MirrorManager's country lists).
+    fn push_country(
+        &self,
+        members: &[HostCategoryId],
+        country: CountryCode,
+        out: &mut Vec<HostCategoryId>,
+    ) -> bool {
+        let mut any = false;
+        for &m in members {
+            if self.public(m) && self.country_of(m) == Some(country) {
+                out.push(m);
+                any = true;
+            }
+        }
+        any
+    }
+
+    /// Pushes the public members on `continent` outside `except`; writes `country = XX ` for each of their
+    /// countries, in code order (MirrorManager used hash-map order, which varies per process).
+    fn push_continent(
+        &self,
+        members: &[HostCategoryId],
+        continent: ContinentCode,
+        except: Option<CountryCode>,
+        countries: &mut Vec<CountryCode>,
+        header: &mut String,
+        out: &mut Vec<HostCategoryId>,
+    ) {
+        countries.clear();
+        for &m in members {
+            if !self.public(m) {
+                continue;
+            }
+            let host = self.host_of(m);
+            let Some(c) = self.snap.hosts[host.index()].country else {
+                continue;
+            };
+            if Some(c) != except && self.host_continent[host.index()] == Some(continent) {
+                out.push(m);
+                countries.push(c);
+            }
+        }
+        countries.sort_unstable();
+        countries.dedup();
+        for c in countries.iter() {
+            let _ = write!(header, "country = {c} ");
+        }
+    }
+
+    /// Runs the decision into `d` (its `header` already holds the request part of the header line).
+    pub(crate) fn decide(&self, inp: &Inputs<'_>, rng: &mut dyn Random, d: &mut Decision) {
+        let members =
+            self.snap.host_sets[self.snap.directories[inp.dir.index()].hosts.index()].members();
+        d.entries.clear();
+        d.seen.clear();
+        d.seen.resize(self.snap.hosts.len().div_ceil(64), 0);
+        d.levels.clear();
+        for g in &mut d.groups {
+            g.clear();
+        }
+        d.global = false;
+        d.only_country = false;
+        d.asn = inp.geo.asn;
+
+        // Tiers 1 and 2: netblocks (only hosts with content) and ASN.
+        let requested_raw = inp.country.filter(|c| !c.is_empty());
+        if requested_raw.is_none() && inp.netblocks {
+            let mut any = false;
+            for (len, hosts) in self.host_netblocks.matches(inp.ip) {
+                for &h in hosts {
+                    if let Some(hc) = self.carrier(inp.dir, h).filter(|&hc| self.has_urls(hc)) {
+                        any = true;
+                        d.groups[0].push(hc);
+                        d.levels.push(len);
+                    }
+                }
+            }
+            if any {
+                d.header.push_str("Using preferred netblock ");
+            }
+            if let Some(asn) = inp.geo.asn {
+                let hosts = self.asn_hosts(asn);
+                if !hosts.is_empty() {
+                    let _ = write!(d.header, "Using ASN {asn} ");
+                }
+                for &h in hosts {
+                    if let Some(hc) = self.carrier(inp.dir, h) {
+                        d.groups[1].push(hc);
+                    }
+                }
+            }
+        }
+
+        // The client's country: the operators' netblock override, else the geo lookup.
+        let country = self.netblock_country(inp.ip).or(inp.geo.country);
+        let continent = country
+            .and_then(|c| self.continent_of(c))
+            .or(inp.geo.continent);
+        d.country = country;
+        d.continent = continent;
+
+        // Tier 3: requested countries, or their continents.
+        if let Some(raw) = requested_raw {
+            split_sorted(raw, &mut d.requested);
+            let mut found = false;
+            for &(s, e) in &d.requested {
+                let c = &raw[s as usize..e as usize];
+                if c.eq_ignore_ascii_case("global") {
+                    d.header.push_str("country = global ");
+                    d.groups[2].extend(members.iter().copied().filter(|&m| self.public(m)));
+                    found |= members.iter().any(|&m| self.public(m));
+                }
+                if let Some(code) = Code::parse(c) {
+                    if self.push_country(members, code, &mut d.groups[2]) {
+                        let _ = write!(d.header, "country = {c} ");
+                        found = true;
+                    }
+                }
+            }
+            if !found {
+                for &(s, e) in &d.requested {
+                    let Some(code) = Code::parse(&raw[s as usize..e as usize]) else {
+                        continue;
+                    };
+                    let Some(k) = self.continent_of(code) else {
+                        continue;
+                    };
+                    let before = d.groups[4].len();
+                    self.push_continent(
+                        members,
+                        k,
+                        Some(code),
+                        &mut d.countries,
+                        &mut d.header,
+                        &mut d.groups[4],
+                    );
+                    found |= d.groups[4].len() > before;
+                }
+            }
+            d.only_country = found;
+        }
+
+        // Tiers 4 and 5: GeoIP country and the rest of its continent.
+        if !d.only_country {
+            if let Some(c) = country {
+                if self.push_country(members, c, &mut d.groups[3]) {
+                    let _ = write!(d.header, "country = {c} ");
+                }
+            }
+            if let Some(k) = continent {
+                self.push_continent(
+                    members,
+                    k,
+                    country,
+                    &mut d.countries,
+                    &mut d.header,
+                    &mut d.groups[4],
+                );
+            }
+        }
+
+        // Assign each host to its first tier, dropping what cannot be printed or is not allowed for the client.
+        let order = [
+            (0, Tier::Netblock),
+            (1, Tier::Asn),
+            (2, Tier::Country),
+            (3, Tier::GeoCountry),
+            (4, Tier::Continent),
+        ];
+        for (g, tier) in order {
+            let group = core::mem::take(&mut d.groups[g]);
+            let geo_tier = g >= 2;
+            for (i, &hc) in group.iter().enumerate() {
+                let host = self.host_of(hc);
+                if !self.has_urls(hc) || (geo_tier && !self.allowed(host, country)) || !d.mark(host)
+                {
+                    continue;
+                }
+                if g == 0 {
+                    d.levels[d.entries.len()] = d.levels[i];
+                }
+                d.entries.push(Entry {
+                    hc,
+                    tier,
+                    urls: all_urls(self.hc_urls[hc.index()].1),
+                });
+            }
+            d.groups[g] = group;
+        }
+
+        // MirrorManager's count of hosts with content, after the protocol filter when one is asked for.
+        if let Some(p) = inp.protocol {
+            split_sorted(p, &mut d.protocols);
+        }
+        d.found = d.entries.len();
+        if let Some(p) = inp.protocol {
+            let with_protocol = d
+                .entries
+                .iter()
+                .filter(|e| {
+                    self.urls_of(e.hc)
+                        .iter()
+                        .any(|u| matches_protocol(&u.text, p, &d.protocols))
+                })
+                .count();
+            if with_protocol > 0 {
+                d.found = with_protocol;
+            }
+        }
+
+        // Tier 6: global, only when too few were found and the client did not ask for countries.
+        if d.found < inp.minimum && !d.only_country {
+            d.global = true;
+            d.header.push_str("country = global ");
+            for &hc in members {
+                let host = self.host_of(hc);
+                if self.public(hc)
+                    && self.has_urls(hc)
+                    && self.allowed(host, country)
+                    && d.mark(host)
+                {
+                    d.entries.push(Entry {
+                        hc,
+                        tier: Tier::Global,
+                        urls: all_urls(self.hc_urls[hc.index()].1),
+                    });
+                }
+            }
+        }
+
+        self.shuffle_tiers(rng, d);
+    }
+
+    /// Netblock hosts: random within equal prefix length, most specific first. ASN hosts: uniform random.
+    /// Everything else: bandwidth-weighted random order, each tier on its own.
+    fn shuffle_tiers(&self, rng: &mut dyn Random, d: &mut Decision) {
+        let mut start = 0;
+        while start < d.entries.len() {
+            let tier = d.entries[start].tier;
+            let mut end = start + 1;
+            while end < d.entries.len()
+                && d.entries[end].tier == tier
+                && (tier != Tier::Netblock || d.levels[end] == d.levels[start])
+            {
+                end += 1;
+            }
+            let run = &mut d.entries[start..end];
+            match tier {
+                Tier::Netblock | Tier::Asn => random::shuffle(run, rng),
+                _ => {
+                    d.shuffled.clear();
+                    d.shuffled.extend(run.iter().map(|e| e.hc));
+                    let hosts = &self.snap.hosts;
+                    let hcs = &self.snap.host_categories;
+                    random::weighted_shuffle(
+                        &mut d.shuffled,
+                        |hc: HostCategoryId| hosts[hcs[hc.index()].host.index()].bandwidth,
+                        &mut d.tree,
+                        &mut d.spare,
+                        rng,
+                    );
+                    for (e, hc) in run.iter_mut().zip(&d.shuffled) {
+                        *e = Entry {
+                            hc: *hc,
+                            tier,
+                            urls: all_urls(self.hc_urls[hc.index()].1),
+                        };
+                    }
+                }
+            }
+            start = end;
+        }
+    }
+}
+
+fn all_urls(n: u32) -> u64 {
+    if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
+}

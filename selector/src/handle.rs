@@ -1,0 +1,401 @@
+//! A request in, an answer out: endpoint routing, query validation, directory resolution, client address,
+//! the decision, and the choice of output — with MirrorManager's error texts and status codes (reference §3.12).
+
+use alloc::string::String;
+use core::fmt::Write;
+use core::net::IpAddr;
+
+use crate::client::{self, Locate};
+use crate::decide::{Decision, Inputs};
+use crate::index::Selector;
+use crate::query::Query;
+use crate::random::Random;
+use crate::render;
+use crate::snapshot::DirectoryId;
+use crate::time;
+
+/// One HTTP request, as much of it as the selector reads.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// URL path (`/metalink`, `/mirrorlist`, or any path ending in them).
+    pub path: &'a str,
+    /// Raw query string without `?` (empty if none).
+    pub query: &'a str,
+    /// Value of the last `X-Forwarded-For` header, raw.
+    pub forwarded_for: Option<&'a [u8]>,
+    /// Value of the `Accept` header, raw (metalink v4 is chosen from it).
+    pub accept: Option<&'a [u8]>,
+    /// The connecting peer.
+    pub peer: IpAddr,
+}
+
+/// Everything else a request needs that is not in the snapshot.
+pub struct Context<'a> {
+    /// Now, in Unix seconds (metalink `pubdate`, access-log date).
+    pub now: u64,
+    /// Fewer content-carrying hosts than this (netblock to continent) adds the global list. MirrorManager: 5.
+    pub minimum: usize,
+    /// Locates client addresses.
+    pub locate: &'a dyn Locate,
+    /// Shuffling randomness.
+    pub random: &'a mut dyn Random,
+}
+
+/// The endpoint a request was routed to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Kind {
+    /// A path ending in `/metalink`.
+    Metalink,
+    /// A path ending in `/mirrorlist`.
+    Mirrorlist,
+    /// Anything else (answered 404).
+    #[default]
+    Other,
+}
+
+impl Kind {
+    /// Label for metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Metalink => "metalink",
+            Kind::Mirrorlist => "mirrorlist",
+            Kind::Other => "other",
+        }
+    }
+}
+
+/// Content type of an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ContentType {
+    /// `text/plain`
+    #[default]
+    Text,
+    /// `application/metalink+xml` (metalink 3.0)
+    Metalink,
+    /// `application/metalink4+xml` (RFC 5854)
+    Metalink4,
+    /// `application/json` (explanations)
+    Json,
+}
+
+impl ContentType {
+    /// The header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentType::Text => "text/plain",
+            ContentType::Metalink => "application/metalink+xml",
+            ContentType::Metalink4 => "application/metalink4+xml",
+            ContentType::Json => "application/json",
+        }
+    }
+}
+
+/// What to send back. Buffers are reused between requests through [`Workspace`].
+#[derive(Debug, Default)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Content type.
+    pub content_type: ContentType,
+    /// Body.
+    pub body: String,
+    /// `Location` header for redirects; empty otherwise.
+    pub location: String,
+    /// The access-log line (with its newline) when the request had `repo=` and `arch=`; empty otherwise.
+    pub log_line: String,
+    /// The endpoint.
+    pub kind: Kind,
+}
+
+/// Per-thread (or per-isolate) reusable state: the answer and the decision's scratch buffers.
+#[derive(Default)]
+pub struct Workspace {
+    /// The last answer.
+    pub answer: Answer,
+    /// The last decision.
+    pub decision: Decision,
+    path: String,
+    pub(crate) suffix: [String; 4],
+}
+
+impl Workspace {
+    /// An empty workspace.
+    pub fn new() -> Workspace {
+        Workspace::default()
+    }
+}
+
+/// The metalink flavour a client gets.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Flavour {
+    V3,
+    V4,
+}
+
+/// Metalink v4 when the `Accept` header prefers `application/metalink4+xml` (q > 0) over
+/// `application/metalink+xml`; v3 otherwise — what every dnf and yum sends for.
+fn accepts_v4(accept: Option<&[u8]>) -> bool {
+    let Some(accept) = accept.and_then(|a| core::str::from_utf8(a).ok()) else {
+        return false;
+    };
+    let (mut q3, mut q4) = (None::<u32>, None::<u32>);
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim();
+        let mut q = 1000;
+        for p in parts {
+            if let Some(v) = p.trim().strip_prefix("q=") {
+                q = parse_q(v.trim());
+            }
+        }
+        if media.eq_ignore_ascii_case("application/metalink4+xml") {
+            q4 = Some(q);
+        } else if media.eq_ignore_ascii_case("application/metalink+xml") {
+            q3 = Some(q);
+        }
+    }
+    matches!((q4, q3), (Some(a), None) if a > 0)
+        || matches!((q4, q3), (Some(a), Some(b)) if a > 0 && a >= b)
+}
+
+/// An RFC 9110 qvalue in thousandths; malformed → 0.
+fn parse_q(v: &str) -> u32 {
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    let int = match int {
+        "0" => 0,
+        "1" => 1000,
+        _ => return 0,
+    };
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    let mut f = 0;
+    for (i, b) in frac.bytes().enumerate() {
+        f += u32::from(b - b'0') * [100, 10, 1][i];
+    }
+    (int + f).min(1000)
+}
+
+/// Resolved target of a request.
+pub(crate) struct Target<'a> {
+    pub dir: DirectoryId,
+    pub file: &'a str,
+    pub is_dir: bool,
+}
+
+impl Selector {
+    /// Answers one request. The answer stays in `ws.answer` until the next call.
+    pub fn handle<'w>(
+        &self,
+        req: &Request<'_>,
+        ctx: &mut Context<'_>,
+        ws: &'w mut Workspace,
+    ) -> &'w Answer {
+        let a = &mut ws.answer;
+        a.status = 200;
+        a.content_type = ContentType::Text;
+        a.body.clear();
+        a.location.clear();
+        a.log_line.clear();
+        a.kind = if req.path.ends_with("/metalink") {
+            Kind::Metalink
+        } else if req.path.ends_with("/mirrorlist") {
+            Kind::Mirrorlist
+        } else {
+            a.kind = Kind::Other;
+            a.status = 404;
+            a.body.push_str("We don't serve their kind here!");
+            return &ws.answer;
+        };
+        let q = Query::parse(req.query);
+        let out = Output {
+            kind: a.kind,
+            flavour: if a.kind == Kind::Metalink && accepts_v4(req.accept) {
+                Flavour::V4
+            } else {
+                Flavour::V3
+            },
+            explain: q.explain.is_some(),
+        };
+        if !((q.repo.is_some() && q.arch.is_some()) || q.path.is_some()) {
+            out.fail(
+                ctx.now,
+                a,
+                200,
+                "# either path=, or repo= and arch= must be specified",
+            );
+            return &ws.answer;
+        }
+
+        let mut path = core::mem::take(&mut ws.path);
+        let header = &mut ws.decision.header;
+        header.clear();
+        let mut log_arch = q.arch.unwrap_or("");
+        let target = if let Some(raw) = q.path {
+            // Trim `/` at both ends and collapse runs of `/`.
+            path.clear();
+            for part in raw.split('/').filter(|p| !p.is_empty()) {
+                if !path.is_empty() {
+                    path.push('/');
+                }
+                path.push_str(part);
+            }
+            let _ = write!(header, "# path = {path} ");
+            if let Some(dir) = self.directory(&path) {
+                Target {
+                    dir,
+                    file: "",
+                    is_dir: true,
+                }
+            } else {
+                let (dir, file) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+                match self.directory(dir) {
+                    Some(dir) => Target {
+                        dir,
+                        file,
+                        is_dir: false,
+                    },
+                    None => {
+                        out.fail(ctx.now, a, 404, "error: invalid path");
+                        return &ws.answer;
+                    }
+                }
+            }
+        } else {
+            let sent = q.repo.unwrap_or("");
+            if sent.contains("source") {
+                log_arch = "source";
+            }
+            let repo = self.redirect(sent).unwrap_or(sent);
+            let _ = write!(header, "# repo = {repo} arch = {log_arch} ");
+            if self.is_disabled(repo) {
+                out.fail(ctx.now, a, 200, "repo disabled");
+                return &ws.answer;
+            }
+            let Some(r) = self.repository(repo, log_arch) else {
+                let mut msg = String::with_capacity(header.len() + 80 + self.available.len());
+                msg.push_str(header);
+                msg.push_str(
+                    "error: invalid repo or arch\n# following repositories are available:\n",
+                );
+                msg.push_str(&self.available);
+                out.fail(ctx.now, a, 404, &msg);
+                return &ws.answer;
+            };
+            if a.kind == Kind::Metalink {
+                match self.repodata[r] {
+                    Some(dir) => Target {
+                        dir,
+                        file: "repomd.xml",
+                        is_dir: false,
+                    },
+                    None => {
+                        // MirrorManager answers this in plain text even for metalinks.
+                        a.status = 500;
+                        a.body
+                            .push_str("mirrorlist cache index out of range, you broke it!");
+                        return &ws.answer;
+                    }
+                }
+            } else {
+                Target {
+                    dir: self.snap.repositories[r].directory,
+                    file: "",
+                    is_dir: true,
+                }
+            }
+        };
+
+        let Some(ip) = client::client_address(q.ip, req.forwarded_for, req.peer) else {
+            out.fail(ctx.now, a, 500, "Cannot parse client IP address. Aborting.");
+            return &ws.answer;
+        };
+        let located = client::locating_address(ip);
+        let geo = ctx.locate.locate(located);
+
+        let inputs = Inputs {
+            dir: target.dir,
+            ip: located,
+            geo,
+            country: q.country,
+            netblocks: q.netblock.is_none_or(|n| n == "1"),
+            protocol: q.protocol,
+            minimum: ctx.minimum,
+        };
+        let d = &mut ws.decision;
+        self.decide(&inputs, ctx.random, d);
+
+        if let (Some(repo), Some(_), false) = (q.repo, q.arch, out.explain) {
+            let cc = d.country.as_ref().map_or("N/A", |c| c.as_str());
+            let _ = write!(a.log_line, "IP: {ip}; DATE: ");
+            time::write_date(&mut a.log_line, ctx.now);
+            let _ = writeln!(
+                a.log_line,
+                "; COUNTRY: {cc}; REPO: {repo}; ARCH: {log_arch}"
+            );
+        }
+
+        let mut protocols_trimmed = false;
+        if let Some(p) = q.protocol {
+            d.trim_requested(self, p);
+            d.header.push_str("protocol = ");
+            d.header.push_str(p);
+            protocols_trimmed = true;
+        }
+        if q.time.is_some() {
+            let _ = write!(
+                d.header,
+                "\n# database creation time: {}",
+                self.snap.created
+            );
+        }
+        if out.kind == Kind::Mirrorlist {
+            if q.redirect.is_some() {
+                d.trim_to(self, "https,http");
+            } else if !protocols_trimmed {
+                d.trim_to(self, "https,http,ftp");
+            }
+        }
+
+        if out.explain {
+            render::explain(
+                self,
+                &target,
+                &inputs,
+                ip,
+                ws,
+                out.kind,
+                q.redirect.is_some(),
+            );
+        } else if out.kind == Kind::Metalink {
+            render::metalink(self, &target, out.flavour, ctx.now, ws);
+        } else if q.redirect.is_some() {
+            render::redirect(self, &target, ws);
+        } else {
+            render::mirrorlist(self, &target, ws);
+        }
+        ws.path = path;
+        &ws.answer
+    }
+}
+
+/// How errors and answers are written for this request.
+struct Output {
+    kind: Kind,
+    flavour: Flavour,
+    explain: bool,
+}
+
+impl Output {
+    fn fail(&self, now: u64, a: &mut Answer, status: u16, message: &str) {
+        a.status = status;
+        if self.explain {
+            a.content_type = ContentType::Json;
+            render::explain_error(a, status, message);
+        } else if self.kind == Kind::Metalink {
+            render::metalink_failure(a, self.flavour, now, message);
+        } else {
+            a.body.push_str(message);
+        }
+    }
+}

@@ -1,0 +1,662 @@
+//! [`Selector`]: a validated snapshot plus the indexes built once at load, so a request does hash and trie
+//! lookups only — no scan of a snapshot-wide table.
+//!
+//! Validation runs here, before any index: every id must point at something, names must be unique where a
+//! lookup needs them to be, codes must be codes. A snapshot that passes can be served without a single
+//! bounds-check failure, which is what lets the request path index without `get`.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+use core::hash::{BuildHasher, Hash};
+use core::net::IpAddr;
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
+
+use crate::codes::{self, Code, ContinentCode, CountryCode};
+use crate::prefix::PrefixMap;
+use crate::render::xml;
+use crate::snapshot::{
+    self, DirectoryId, FileDetail, HostCategoryId, HostId, Snapshot, SnapshotError,
+};
+
+/// A snapshot ready to answer requests. Immutable; share it behind an `Arc` and swap the whole value to reload.
+pub struct Selector {
+    pub(crate) snap: Snapshot,
+    hasher: FixedState,
+    directories: HashTable<u32>,
+    repositories: HashTable<u32>,
+    redirects: HashTable<u32>,
+    disabled: HashTable<u32>,
+    files: HashTable<u32>,
+    /// Per repository: its `…/repodata` directory, where metalinks look for hosts and `repomd.xml`.
+    pub(crate) repodata: Vec<Option<DirectoryId>>,
+    /// The `# repo=…&arch=…` lines of the "invalid repo or arch" answer, sorted, built once.
+    pub(crate) available: String,
+    pub(crate) host_netblocks: PrefixMap<Vec<HostId>>,
+    netblock_countries: PrefixMap<CountryCode>,
+    asn_hosts: hashbrown::HashMap<u32, Vec<HostId>, FixedState>,
+    continent_overrides: Vec<(CountryCode, ContinentCode)>,
+    /// Per host: its continent (from its country).
+    pub(crate) host_continent: Vec<Option<ContinentCode>>,
+    /// Per host category: range of its URLs in `urls`.
+    pub(crate) hc_urls: Vec<(u32, u32)>,
+    pub(crate) urls: Vec<UrlFacts>,
+    /// Per directory: byte offset of its subpath (the part below the category top directory) in its name.
+    pub(crate) subpath_start: Vec<u32>,
+    /// Per file entry: the metalink `<file>` opening, details and alternates, rendered once.
+    pub(crate) file_blocks: Vec<FileBlocks>,
+}
+
+/// What the request path needs of one URL, prepared at load.
+pub(crate) struct UrlFacts {
+    /// The URL as configured.
+    pub text: String,
+    /// The URL escaped for XML.
+    pub xml: String,
+    /// `    <url protocol="https" type="https" location="DE" preference="` (metalink v3).
+    pub v3_open: String,
+    /// `    <url location="de" priority="` (metalink v4).
+    pub v4_open: String,
+    /// Whether `text` ends with `/` (decides the `/` before a file name when there is no subpath).
+    pub ends_with_slash: bool,
+}
+
+pub(crate) struct FileBlocks {
+    pub v3: String,
+    pub v4: String,
+}
+
+/// Most URLs one host category may have: the per-request URL filter is a 64-bit mask.
+pub const MAX_URLS_PER_HOST_CATEGORY: usize = 64;
+
+fn inconsistent(msg: String) -> SnapshotError {
+    SnapshotError::Inconsistent(msg)
+}
+
+impl Selector {
+    /// Decodes snapshot bytes (header, checksum, payload) and indexes them.
+    pub fn decode(bytes: &[u8]) -> Result<Selector, SnapshotError> {
+        Selector::new(snapshot::decode(bytes)?)
+    }
+
+    /// Validates `snap` and builds the indexes.
+    pub fn new(snap: Snapshot) -> Result<Selector, SnapshotError> {
+        validate(&snap)?;
+        let hasher = FixedState::with_seed(0x6d69_7272_6f72_7661);
+        let mut s = Selector {
+            hasher: hasher.clone(),
+            directories: HashTable::with_capacity(snap.directories.len()),
+            repositories: HashTable::with_capacity(snap.repositories.len()),
+            redirects: HashTable::with_capacity(snap.repository_redirects.len()),
+            disabled: HashTable::with_capacity(snap.disabled_prefixes.len()),
+            files: HashTable::with_capacity(snap.files.len()),
+            repodata: Vec::new(),
+            available: String::new(),
+            host_netblocks: PrefixMap::new(),
+            netblock_countries: PrefixMap::new(),
+            asn_hosts: hashbrown::HashMap::with_hasher(hasher),
+            continent_overrides: Vec::new(),
+            host_continent: Vec::new(),
+            hc_urls: Vec::new(),
+            urls: Vec::new(),
+            subpath_start: Vec::new(),
+            file_blocks: Vec::new(),
+            snap: Snapshot::default(),
+        };
+
+        for (i, d) in snap.directories.iter().enumerate() {
+            let h = s.hash(d.name.as_str());
+            let dirs = &snap.directories;
+            if s.directories
+                .find(h, |&j| dirs[j as usize].name == d.name)
+                .is_some()
+            {
+                return Err(inconsistent(format!(
+                    "directory {:?} appears twice",
+                    d.name
+                )));
+            }
+            s.directories.insert_unique(h, i as u32, |&j| {
+                s.hasher.hash_one(dirs[j as usize].name.as_str())
+            });
+        }
+        for (i, r) in snap.repositories.iter().enumerate() {
+            let h = s.hash((r.prefix.as_str(), r.arch.as_str()));
+            let repos = &snap.repositories;
+            if s.repositories
+                .find(h, |&j| {
+                    repos[j as usize].prefix == r.prefix && repos[j as usize].arch == r.arch
+                })
+                .is_some()
+            {
+                return Err(inconsistent(format!(
+                    "repository {} for {} appears twice",
+                    r.prefix, r.arch
+                )));
+            }
+            let hasher = &s.hasher;
+            s.repositories.insert_unique(h, i as u32, |&j| {
+                hasher.hash_one((
+                    repos[j as usize].prefix.as_str(),
+                    repos[j as usize].arch.as_str(),
+                ))
+            });
+        }
+        for (i, r) in snap.repository_redirects.iter().enumerate() {
+            let h = s.hash(r.from.as_str());
+            let all = &snap.repository_redirects;
+            if s.redirects
+                .find(h, |&j| all[j as usize].from == r.from)
+                .is_some()
+            {
+                return Err(inconsistent(format!(
+                    "repository redirect from {:?} appears twice",
+                    r.from
+                )));
+            }
+            let hasher = &s.hasher;
+            s.redirects.insert_unique(h, i as u32, |&j| {
+                hasher.hash_one(all[j as usize].from.as_str())
+            });
+        }
+        for (i, p) in snap.disabled_prefixes.iter().enumerate() {
+            let h = s.hash(p.as_str());
+            let all = &snap.disabled_prefixes;
+            if s.disabled.find(h, |&j| all[j as usize] == *p).is_none() {
+                let hasher = &s.hasher;
+                s.disabled
+                    .insert_unique(h, i as u32, |&j| hasher.hash_one(all[j as usize].as_str()));
+            }
+        }
+        for (i, f) in snap.files.iter().enumerate() {
+            let h = s.hash((f.directory.0, f.name.as_str()));
+            let all = &snap.files;
+            if s.files
+                .find(h, |&j| {
+                    all[j as usize].directory == f.directory && all[j as usize].name == f.name
+                })
+                .is_some()
+            {
+                return Err(inconsistent(format!(
+                    "file {:?} of directory {:?} appears twice",
+                    f.name,
+                    snap.directories[f.directory.index()].name
+                )));
+            }
+            let hasher = &s.hasher;
+            s.files.insert_unique(h, i as u32, |&j| {
+                hasher.hash_one((all[j as usize].directory.0, all[j as usize].name.as_str()))
+            });
+        }
+
+        s.continent_overrides = snap
+            .continent_overrides
+            .iter()
+            .map(|o| (o.country, o.continent))
+            .collect();
+        s.continent_overrides.sort();
+        s.continent_overrides.dedup_by_key(|o| o.0);
+
+        // MirrorManager's metalink looks in `<repo dir>/repodata` unless the repo dir already is one.
+        let mut name = String::new();
+        for r in &snap.repositories {
+            let dir = &snap.directories[r.directory.index()].name;
+            name.clear();
+            name.push_str(dir);
+            if !dir.ends_with("/repodata") {
+                name.push_str("/repodata");
+            }
+            let found = s.directories.find(s.hash(name.as_str()), |&j| {
+                snap.directories[j as usize].name == name
+            });
+            s.repodata.push(found.map(|&j| DirectoryId(j)));
+        }
+
+        let mut keys: Vec<(&str, &str)> = snap
+            .repositories
+            .iter()
+            .filter(|r| !r.prefix.contains('+') && !r.arch.contains('+'))
+            .map(|r| (r.prefix.as_str(), r.arch.as_str()))
+            .collect();
+        // Sorted as MirrorManager sorts its "prefix+arch" keys.
+        keys.sort_by(|a, b| {
+            a.0.bytes()
+                .chain([b'+'])
+                .chain(a.1.bytes())
+                .cmp(b.0.bytes().chain([b'+']).chain(b.1.bytes()))
+        });
+        for (prefix, arch) in keys {
+            let _ = writeln!(s.available, "# repo={prefix}&arch={arch}");
+        }
+
+        for nb in &snap.host_netblocks {
+            let hosts = s.host_netblocks.entry(nb.network.trunc(), Vec::new);
+            for h in &nb.hosts {
+                if !hosts.contains(h) {
+                    hosts.push(*h);
+                }
+            }
+        }
+        for nc in &snap.netblock_countries {
+            // First entry for a network wins, as in MirrorManager's linear scan.
+            s.netblock_countries
+                .entry(nc.network.trunc(), || nc.country);
+        }
+        for (i, host) in snap.hosts.iter().enumerate() {
+            for asn in &host.asns {
+                let list = s.asn_hosts.entry(*asn).or_default();
+                if !list.contains(&HostId(i as u32)) {
+                    list.push(HostId(i as u32));
+                }
+            }
+        }
+        s.host_continent = snap
+            .hosts
+            .iter()
+            .map(|h| h.country.and_then(|c| s.continent_of(c)))
+            .collect();
+
+        for hc in &snap.host_categories {
+            let host = &snap.hosts[hc.host.index()];
+            let start = s.urls.len() as u32;
+            for url in &hc.urls {
+                s.urls.push(url_facts(url, host.country));
+            }
+            s.hc_urls.push((start, hc.urls.len() as u32));
+        }
+
+        for d in &snap.directories {
+            let topdir = &snap.categories[d.category.index()].topdir;
+            let start = if topdir.is_empty() {
+                0
+            } else if d.name.len() == topdir.len() {
+                d.name.len()
+            } else {
+                topdir.len() + 1
+            };
+            s.subpath_start.push(start as u32);
+        }
+
+        for f in &snap.files {
+            s.file_blocks.push(FileBlocks {
+                v3: file_block_v3(&f.name, &f.details),
+                v4: file_block_v4(&f.name, &f.details),
+            });
+        }
+
+        s.snap = snap;
+        Ok(s)
+    }
+
+    fn hash(&self, key: impl Hash) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The snapshot this selector answers from.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snap
+    }
+
+    /// The snapshot's creation time (Unix seconds).
+    pub fn created(&self) -> u64 {
+        self.snap.created
+    }
+
+    /// The continent of a country: the snapshot's overrides, else the built-in table.
+    pub fn continent_of(&self, country: CountryCode) -> Option<ContinentCode> {
+        match self
+            .continent_overrides
+            .binary_search_by_key(&country, |o| o.0)
+        {
+            Ok(i) => Some(self.continent_overrides[i].1),
+            Err(_) => codes::builtin_continent(country),
+        }
+    }
+
+    /// Looks a directory up by its full name.
+    pub fn directory(&self, name: &str) -> Option<DirectoryId> {
+        let dirs = &self.snap.directories;
+        self.directories
+            .find(self.hash(name), |&j| dirs[j as usize].name == name)
+            .map(|&j| DirectoryId(j))
+    }
+
+    /// The repository `repo=prefix&arch=arch`, as an index into [`Snapshot::repositories`].
+    pub fn repository(&self, prefix: &str, arch: &str) -> Option<usize> {
+        let all = &self.snap.repositories;
+        self.repositories
+            .find(self.hash((prefix, arch)), |&j| {
+                all[j as usize].prefix == prefix && all[j as usize].arch == arch
+            })
+            .map(|&j| j as usize)
+    }
+
+    /// Where a `repo=` alias points.
+    pub fn redirect(&self, from: &str) -> Option<&str> {
+        let all = &self.snap.repository_redirects;
+        self.redirects
+            .find(self.hash(from), |&j| all[j as usize].from == from)
+            .map(|&j| all[j as usize].to.as_str())
+    }
+
+    /// Whether `repo=prefix` is answered with `repo disabled`.
+    pub fn is_disabled(&self, prefix: &str) -> bool {
+        let all = &self.snap.disabled_prefixes;
+        self.disabled
+            .find(self.hash(prefix), |&j| all[j as usize] == prefix)
+            .is_some()
+    }
+
+    /// The metalink data of `name` in `dir`, as an index into [`Snapshot::files`].
+    pub fn file(&self, dir: DirectoryId, name: &str) -> Option<usize> {
+        let all = &self.snap.files;
+        self.files
+            .find(self.hash((dir.0, name)), |&j| {
+                all[j as usize].directory == dir && all[j as usize].name == name
+            })
+            .map(|&j| j as usize)
+    }
+
+    /// The part of a directory's name below its category's top directory (MirrorManager's `Subpath`).
+    pub fn subpath(&self, dir: DirectoryId) -> &str {
+        &self.snap.directories[dir.index()].name[self.subpath_start[dir.index()] as usize..]
+    }
+
+    /// The country operators assigned to `ip`'s network, overriding GeoIP (most specific network wins).
+    pub fn netblock_country(&self, ip: IpAddr) -> Option<CountryCode> {
+        self.netblock_countries.longest(ip).map(|(_, c)| *c)
+    }
+
+    /// Hosts serving clients of `asn`.
+    pub fn asn_hosts(&self, asn: u32) -> &[HostId] {
+        self.asn_hosts.get(&asn).map_or(&[], Vec::as_slice)
+    }
+
+    /// The host category through which `host` carries `dir`, if it does.
+    pub fn carrier(&self, dir: DirectoryId, host: HostId) -> Option<HostCategoryId> {
+        let set = &self.snap.host_sets[self.snap.directories[dir.index()].hosts.index()];
+        let hcs = &self.snap.host_categories;
+        let members = set.members();
+        members
+            .binary_search_by_key(&host, |m| hcs[m.index()].host)
+            .ok()
+            .map(|i| members[i])
+    }
+
+    /// The URL facts of a host category.
+    pub(crate) fn urls_of(&self, hc: HostCategoryId) -> &[UrlFacts] {
+        let (start, len) = self.hc_urls[hc.index()];
+        &self.urls[start as usize..(start + len) as usize]
+    }
+}
+
+fn url_facts(url: &str, country: Option<CountryCode>) -> UrlFacts {
+    // MirrorManager: protocol = text before the first ':'; location = host country, upper-case, or empty.
+    let scheme = url.split(':').next().unwrap_or("");
+    let location = country.as_ref().map_or("", |c| c.as_str());
+    let mut v3_open = String::with_capacity(80);
+    v3_open.push_str("    <url protocol=\"");
+    xml::escape_into(&mut v3_open, scheme);
+    v3_open.push_str("\" type=\"");
+    xml::escape_into(&mut v3_open, scheme);
+    v3_open.push_str("\" location=\"");
+    v3_open.push_str(location);
+    v3_open.push_str("\" preference=\"");
+    let mut v4_open = String::with_capacity(40);
+    v4_open.push_str("    <url");
+    if let Some(c) = country {
+        v4_open.push_str(" location=\"");
+        v4_open.push(c.0[0].to_ascii_lowercase() as char);
+        v4_open.push(c.0[1].to_ascii_lowercase() as char);
+        v4_open.push('"');
+    }
+    v4_open.push_str(" priority=\"");
+    let mut x = String::with_capacity(url.len());
+    xml::escape_into(&mut x, url);
+    UrlFacts {
+        text: String::from(url),
+        xml: x,
+        v3_open,
+        v4_open,
+        ends_with_slash: url.ends_with('/'),
+    }
+}
+
+fn details_v3(out: &mut String, d: &FileDetail, indent: &str) {
+    if d.timestamp != 0 {
+        let _ = writeln!(
+            out,
+            "{indent} <mm0:timestamp>{}</mm0:timestamp>",
+            d.timestamp
+        );
+    }
+    if d.size != 0 {
+        let _ = writeln!(out, "{indent} <size>{}</size>", d.size);
+    }
+    let _ = writeln!(out, "{indent} <verification>");
+    for (name, digest) in [
+        ("md5", &d.md5),
+        ("sha1", &d.sha1),
+        ("sha256", &d.sha256),
+        ("sha512", &d.sha512),
+    ] {
+        // Empty digests are omitted, as MirrorManager omits empty hash strings.
+        if let Some(digest) = digest.as_ref().filter(|d| !d.is_empty()) {
+            let _ = write!(out, "{indent}  <hash type=\"{name}\">");
+            digest.write_to(out);
+            out.push_str("</hash>\n");
+        }
+    }
+    let _ = writeln!(out, "{indent} </verification>");
+}
+
+fn file_block_v3(name: &str, details: &[FileDetail]) -> String {
+    let mut out = String::with_capacity(512);
+    out.push_str("  <file name=\"");
+    xml::escape_into(&mut out, name);
+    out.push_str("\">\n");
+    if let Some((first, rest)) = details.split_first() {
+        details_v3(&mut out, first, "  ");
+        if !rest.is_empty() {
+            out.push_str("   <mm0:alternates>\n");
+            for d in rest {
+                out.push_str("    <mm0:alternate>\n");
+                details_v3(&mut out, d, "     ");
+                out.push_str("    </mm0:alternate>\n");
+            }
+            out.push_str("   </mm0:alternates>\n");
+        }
+    }
+    out.push_str("   <resources maxconnections=\"1\">\n");
+    out
+}
+
+fn hashes_v4(out: &mut String, d: &FileDetail, indent: &str) {
+    // RFC 5854 uses the IANA hash names.
+    for (name, digest) in [
+        ("md5", &d.md5),
+        ("sha-1", &d.sha1),
+        ("sha-256", &d.sha256),
+        ("sha-512", &d.sha512),
+    ] {
+        if let Some(digest) = digest.as_ref().filter(|d| !d.is_empty()) {
+            let _ = writeln!(
+                out,
+                "{indent}<hash type=\"{name}\">{}</hash>",
+                xml::Escaped(&digest.to_text())
+            );
+        }
+    }
+}
+
+fn file_block_v4(name: &str, details: &[FileDetail]) -> String {
+    let mut out = String::with_capacity(512);
+    out.push_str("  <file name=\"");
+    xml::escape_into(&mut out, name);
+    out.push_str("\">\n");
+    if let Some((first, rest)) = details.split_first() {
+        if first.size != 0 {
+            let _ = writeln!(out, "    <size>{}</size>", first.size);
+        }
+        hashes_v4(&mut out, first, "    ");
+        if first.timestamp != 0 {
+            let _ = writeln!(
+                out,
+                "    <mm0:timestamp>{}</mm0:timestamp>",
+                first.timestamp
+            );
+        }
+        if !rest.is_empty() {
+            out.push_str("    <mm0:alternates>\n");
+            for d in rest {
+                out.push_str("      <mm0:alternate>\n");
+                if d.timestamp != 0 {
+                    let _ = writeln!(
+                        out,
+                        "        <mm0:timestamp>{}</mm0:timestamp>",
+                        d.timestamp
+                    );
+                }
+                if d.size != 0 {
+                    let _ = writeln!(out, "        <mm0:size>{}</mm0:size>", d.size);
+                }
+                hashes_v4(&mut out, d, "        ");
+                out.push_str("      </mm0:alternate>\n");
+            }
+            out.push_str("    </mm0:alternates>\n");
+        }
+    }
+    out
+}
+
+/// Checks every reference and invariant the request path relies on.
+fn validate(s: &Snapshot) -> Result<(), SnapshotError> {
+    let hosts = s.hosts.len();
+    for h in &s.hosts {
+        if let Some(c) = h.country {
+            check_code(c, || format!("host {} ({})", h.id, h.name))?;
+        }
+        for c in &h.allowed_countries {
+            check_code(*c, || format!("allowed countries of host {}", h.id))?;
+        }
+    }
+    for (i, hc) in s.host_categories.iter().enumerate() {
+        if hc.host.index() >= hosts || hc.category.index() >= s.categories.len() {
+            return Err(inconsistent(format!(
+                "host category {i} points outside the host or category table"
+            )));
+        }
+        if hc.urls.len() > MAX_URLS_PER_HOST_CATEGORY {
+            return Err(inconsistent(format!(
+                "host {} has {} URLs in one category, at most {MAX_URLS_PER_HOST_CATEGORY} are supported",
+                s.hosts[hc.host.index()].id,
+                hc.urls.len()
+            )));
+        }
+        if let Some(bad) = hc.urls.iter().find(|u| !u.contains(':')) {
+            return Err(inconsistent(format!(
+                "URL {bad:?} of host {} has no scheme",
+                s.hosts[hc.host.index()].id
+            )));
+        }
+        if i > 0 {
+            let prev = &s.host_categories[i - 1];
+            if (prev.category, prev.host) >= (hc.category, hc.host) {
+                return Err(inconsistent(format!(
+                    "host categories must be sorted by (category, host) without duplicates (entry {i})"
+                )));
+            }
+        }
+    }
+    for (i, set) in s.host_sets.iter().enumerate() {
+        if let Some(last) = set.members().last() {
+            if last.index() >= s.host_categories.len() {
+                return Err(inconsistent(format!(
+                    "host set {i} points outside the host category table"
+                )));
+            }
+        }
+    }
+    for d in &s.directories {
+        let Some(cat) = s.categories.get(d.category.index()) else {
+            return Err(inconsistent(format!(
+                "directory {:?} points outside the category table",
+                d.name
+            )));
+        };
+        let Some(set) = s.host_sets.get(d.hosts.index()) else {
+            return Err(inconsistent(format!(
+                "directory {:?} points outside the host set table",
+                d.name
+            )));
+        };
+        let t = &cat.topdir;
+        let below = t.is_empty()
+            || d.name == *t
+            || (d.name.starts_with(t.as_str()) && d.name.as_bytes().get(t.len()) == Some(&b'/'));
+        if !below {
+            return Err(inconsistent(format!(
+                "directory {:?} is not below its category's top directory {t:?}",
+                d.name
+            )));
+        }
+        if let Some(m) = set
+            .members()
+            .iter()
+            .find(|m| s.host_categories[m.index()].category != d.category)
+        {
+            return Err(inconsistent(format!(
+                "directory {:?} is carried by host {} through another category",
+                d.name,
+                s.hosts[s.host_categories[m.index()].host.index()].id
+            )));
+        }
+    }
+    for r in &s.repositories {
+        if r.directory.index() >= s.directories.len() {
+            return Err(inconsistent(format!(
+                "repository {} {} points outside the directory table",
+                r.prefix, r.arch
+            )));
+        }
+    }
+    for f in &s.files {
+        if f.directory.index() >= s.directories.len() {
+            return Err(inconsistent(format!(
+                "file {:?} points outside the directory table",
+                f.name
+            )));
+        }
+    }
+    for nb in &s.host_netblocks {
+        if nb.hosts.iter().any(|h| h.index() >= hosts) {
+            return Err(inconsistent(format!(
+                "netblock {} points outside the host table",
+                nb.network
+            )));
+        }
+    }
+    for nc in &s.netblock_countries {
+        check_code(nc.country, || format!("netblock country {}", nc.network))?;
+    }
+    for o in &s.continent_overrides {
+        check_code(o.country, || String::from("continent override"))?;
+        check_code(o.continent, || String::from("continent override"))?;
+    }
+    Ok(())
+}
+
+fn check_code(c: Code, what: impl FnOnce() -> String) -> Result<(), SnapshotError> {
+    if c.is_valid() {
+        Ok(())
+    } else {
+        Err(inconsistent(format!(
+            "{}: {:?} is not a two-letter code",
+            what(),
+            c.0
+        )))
+    }
+}

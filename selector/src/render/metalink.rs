@@ -1,0 +1,136 @@
+//! Metalink 3.0 with MirrorManager's `mm0` extensions (byte-exact, reference §3.11), and Metalink 4
+//! (RFC 5854) for clients whose `Accept` asks for it.
+
+use core::fmt::Write;
+
+use super::suffixes;
+use crate::handle::{Answer, ContentType, Flavour, Target, Workspace};
+use crate::index::Selector;
+use crate::time;
+
+fn header(out: &mut alloc::string::String, flavour: Flavour, now: u64) {
+    match flavour {
+        Flavour::V3 => {
+            out.push_str(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<metalink version=\"3.0\" xmlns=\"http://www.metalinker.org/\" type=\"dynamic\" pubdate=\"",
+            );
+            time::write_rfc1123(out, now);
+            out.push_str("\" generator=\"mirrormanager\" xmlns:mm0=\"http://fedorahosted.org/mirrormanager\">\n");
+        }
+        Flavour::V4 => {
+            out.push_str(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metalink xmlns=\"urn:ietf:params:xml:ns:metalink\" xmlns:mm0=\"http://fedorahosted.org/mirrormanager\">\n  <generator>mirrorvane</generator>\n  <published>",
+            );
+            time::write_rfc3339(out, now);
+            out.push_str("</published>\n");
+        }
+    }
+}
+
+/// MirrorManager's failure document: the header, the message in a comment, and the closing tag.
+pub(crate) fn metalink_failure(a: &mut Answer, flavour: Flavour, now: u64, message: &str) {
+    a.content_type = if flavour == Flavour::V4 {
+        ContentType::Metalink4
+    } else {
+        ContentType::Metalink
+    };
+    header(&mut a.body, flavour, now);
+    a.body.push_str("<!-- ");
+    a.body.push_str(message);
+    a.body.push_str("\n-->\n</metalink>\n");
+}
+
+/// The metalink for the decided hosts, or a 404 failure document when the file has no details.
+pub(crate) fn metalink(
+    sel: &Selector,
+    t: &Target<'_>,
+    flavour: Flavour,
+    now: u64,
+    ws: &mut Workspace,
+) {
+    let Some(file) = (!t.file.is_empty())
+        .then(|| sel.file(t.dir, t.file))
+        .flatten()
+    else {
+        let mut msg = alloc::string::String::new();
+        let _ = write!(
+            msg,
+            "{}/{} not found or has not metalink",
+            sel.snapshot().directories[t.dir.index()].name,
+            t.file
+        );
+        ws.answer.status = 404;
+        metalink_failure(&mut ws.answer, flavour, now, &msg);
+        return;
+    };
+    suffixes(sel, t, ws);
+    let (a, d) = (&mut ws.answer, &ws.decision);
+    let blocks = &sel.file_blocks[file];
+    let out = &mut a.body;
+    out.reserve(1024 + blocks.v3.len() + d.entries.len() * 256);
+    header(out, flavour, now);
+    let mut itoa = itoa::Buffer::new();
+    match flavour {
+        Flavour::V3 => {
+            a.content_type = ContentType::Metalink;
+            out.push_str(" <files>\n");
+            out.push_str(&blocks.v3);
+            let mut preference: u32 = 100;
+            for e in &d.entries {
+                if e.urls == 0 {
+                    continue;
+                }
+                let host = sel.snapshot().host_categories[e.hc.index()].host;
+                let private = sel.snapshot().hosts[host.index()].private;
+                let pref = itoa.format(preference);
+                for (i, url) in sel.urls_of(e.hc).iter().enumerate() {
+                    if e.urls & (1 << i) == 0 {
+                        continue;
+                    }
+                    out.push_str(&url.v3_open);
+                    out.push_str(pref);
+                    out.push_str(if private {
+                        "\" mm0:private=\"True\">"
+                    } else {
+                        "\">"
+                    });
+                    out.push_str(&url.xml);
+                    out.push_str(&ws.suffix[2 + usize::from(url.ends_with_slash)]);
+                    out.push_str("</url>\n");
+                }
+                preference = preference.saturating_sub(1).max(1);
+            }
+            out.push_str("   </resources>\n  </file>\n </files>\n</metalink>\n");
+        }
+        Flavour::V4 => {
+            a.content_type = ContentType::Metalink4;
+            out.push_str(&blocks.v4);
+            let mut priority: u32 = 1;
+            for e in &d.entries {
+                if e.urls == 0 {
+                    continue;
+                }
+                let host = sel.snapshot().host_categories[e.hc.index()].host;
+                let private = sel.snapshot().hosts[host.index()].private;
+                let prio = itoa.format(priority);
+                for (i, url) in sel.urls_of(e.hc).iter().enumerate() {
+                    if e.urls & (1 << i) == 0 {
+                        continue;
+                    }
+                    out.push_str(&url.v4_open);
+                    out.push_str(prio);
+                    out.push_str(if private {
+                        "\" mm0:private=\"True\">"
+                    } else {
+                        "\">"
+                    });
+                    out.push_str(&url.xml);
+                    out.push_str(&ws.suffix[2 + usize::from(url.ends_with_slash)]);
+                    out.push_str("</url>\n");
+                }
+                priority = (priority + 1).min(999_999);
+            }
+            out.push_str("  </file>\n</metalink>\n");
+        }
+    }
+}
