@@ -259,7 +259,7 @@ impl Selector {
     }
 
     /// Runs the decision into `d` (its `header` already holds the request part of the header line).
-    pub(crate) fn decide(&self, inp: &Inputs<'_>, rng: &mut dyn Random, d: &mut Decision) {
+    pub(crate) fn select(&self, inp: &Inputs<'_>, rng: &mut dyn Random, d: &mut Decision) {
         let members =
             self.snap.host_sets[self.snap.directories[inp.dir.index()].hosts.index()].members();
         d.entries.clear();

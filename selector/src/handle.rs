@@ -191,6 +191,34 @@ impl Selector {
         ctx: &mut Context<'_>,
         ws: &'w mut Workspace,
     ) -> &'w Answer {
+        self.run(req, ctx, ws, true);
+        &ws.answer
+    }
+
+    /// Everything [`Selector::handle`] does except writing the body: routing, resolution and the decision.
+    /// `Ok` when the request reached a decision (in `ws.decision`), `Err` when it was answered before (an
+    /// error, `repo disabled`, …; the answer is in `ws.answer`). For benchmarks and tools.
+    pub fn decide<'w>(
+        &self,
+        req: &Request<'_>,
+        ctx: &mut Context<'_>,
+        ws: &'w mut Workspace,
+    ) -> Result<&'w Decision, &'w Answer> {
+        if self.run(req, ctx, ws, false) {
+            Ok(&ws.decision)
+        } else {
+            Err(&ws.answer)
+        }
+    }
+
+    /// Returns whether a decision was made.
+    fn run(
+        &self,
+        req: &Request<'_>,
+        ctx: &mut Context<'_>,
+        ws: &mut Workspace,
+        render: bool,
+    ) -> bool {
         let a = &mut ws.answer;
         a.status = 200;
         a.content_type = ContentType::Text;
@@ -205,7 +233,7 @@ impl Selector {
             a.kind = Kind::Other;
             a.status = 404;
             a.body.push_str("We don't serve their kind here!");
-            return &ws.answer;
+            return false;
         };
         let q = Query::parse(req.query);
         let out = Output {
@@ -224,7 +252,7 @@ impl Selector {
                 200,
                 "# either path=, or repo= and arch= must be specified",
             );
-            return &ws.answer;
+            return false;
         }
 
         let mut path = core::mem::take(&mut ws.path);
@@ -257,7 +285,7 @@ impl Selector {
                     },
                     None => {
                         out.fail(ctx.now, a, 404, "error: invalid path");
-                        return &ws.answer;
+                        return false;
                     }
                 }
             }
@@ -270,7 +298,7 @@ impl Selector {
             let _ = write!(header, "# repo = {repo} arch = {log_arch} ");
             if self.is_disabled(repo) {
                 out.fail(ctx.now, a, 200, "repo disabled");
-                return &ws.answer;
+                return false;
             }
             let Some(r) = self.repository(repo, log_arch) else {
                 let mut msg = String::with_capacity(header.len() + 80 + self.available.len());
@@ -280,7 +308,7 @@ impl Selector {
                 );
                 msg.push_str(&self.available);
                 out.fail(ctx.now, a, 404, &msg);
-                return &ws.answer;
+                return false;
             };
             if a.kind == Kind::Metalink {
                 match self.repodata[r] {
@@ -294,7 +322,7 @@ impl Selector {
                         a.status = 500;
                         a.body
                             .push_str("mirrorlist cache index out of range, you broke it!");
-                        return &ws.answer;
+                        return false;
                     }
                 }
             } else {
@@ -308,7 +336,7 @@ impl Selector {
 
         let Some(ip) = client::client_address(q.ip, req.forwarded_for, req.peer) else {
             out.fail(ctx.now, a, 500, "Cannot parse client IP address. Aborting.");
-            return &ws.answer;
+            return false;
         };
         let located = client::locating_address(ip);
         let geo = ctx.locate.locate(located);
@@ -323,7 +351,7 @@ impl Selector {
             minimum: ctx.minimum,
         };
         let d = &mut ws.decision;
-        self.decide(&inputs, ctx.random, d);
+        self.select(&inputs, ctx.random, d);
 
         if let (Some(repo), Some(_), false) = (q.repo, q.arch, out.explain) {
             let cc = d.country.as_ref().map_or("N/A", |c| c.as_str());
@@ -357,6 +385,10 @@ impl Selector {
             }
         }
 
+        if !render {
+            ws.path = path;
+            return true;
+        }
         if out.explain {
             render::explain(
                 self,
@@ -375,7 +407,7 @@ impl Selector {
             render::mirrorlist(self, &target, ws);
         }
         ws.path = path;
-        &ws.answer
+        true
     }
 }
 
