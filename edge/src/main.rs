@@ -1,0 +1,65 @@
+//! `mirrorvane-edge`: serve metalinks and mirrorlists from a snapshot.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use mirrorvane_edge::source::{Intervals, Source};
+use mirrorvane_edge::{Config, geo, serve};
+
+/// Answers dnf/yum `…/metalink` and `…/mirrorlist` requests from a Mirrorvane snapshot.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Snapshot file, or http:// URL to poll (with ETag).
+    #[arg(long)]
+    snapshot: String,
+    /// GeoIP2/GeoLite2 Country or City database, or an ip-location-db country mmdb.
+    #[arg(long)]
+    geoip: PathBuf,
+    /// Client ASNs: a GeoLite2-ASN-style mmdb or MirrorManager's global_netblocks.txt.
+    #[arg(long)]
+    asn: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Fewer content-carrying hosts than this near the client adds the global list.
+    #[arg(long, default_value_t = 5)]
+    minimum: usize,
+    /// Access log (MirrorManager's format, input of the statistics).
+    #[arg(long)]
+    access_log: Option<PathBuf>,
+    /// Seconds between checks of a snapshot file for changes.
+    #[arg(long, default_value_t = 2.0)]
+    watch_interval: f64,
+    /// Seconds between polls of a snapshot URL.
+    #[arg(long, default_value_t = 30.0)]
+    poll_interval: f64,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let secs = |s: f64, what: &str| {
+        anyhow::ensure!(s.is_finite() && s > 0.0, "--{what} must be a positive number of seconds");
+        Ok(Duration::from_secs_f64(s))
+    };
+    let config = Config {
+        listen: args.listen,
+        minimum: args.minimum,
+        source: Source::parse(&args.snapshot)?,
+        intervals: Intervals { file: secs(args.watch_interval, "watch-interval")?, url: secs(args.poll_interval, "poll-interval")? },
+        access_log: args.access_log,
+    };
+    let locator = geo::open_locator(&args.geoip, args.asn.as_deref()).context("loading GeoIP data")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(config, Arc::new(locator), |addr| {
+        println!("Listening on http://{addr}");
+    }))
+}

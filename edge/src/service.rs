@@ -1,0 +1,157 @@
+//! The HTTP side: accept connections, turn each request into a selector [`Request`], answer.
+//! Handlers are thin: parse, call [`Selector::handle`], copy the answer out. Per-thread buffers
+//! ([`Workspace`]) and a per-thread random generator keep the request path free of shared locks.
+//!
+//! [`Selector::handle`]: mirrorvane_selector::Selector::handle
+
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::hash::{BuildHasher, RandomState};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION};
+use hyper::service::service_fn;
+use hyper::{Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use mirrorvane_selector::{Context, Locate, Request, SeededRandom, Selector, Workspace};
+use tokio::net::TcpListener;
+
+use crate::access_log::AccessLog;
+use crate::source::{self, Intervals, Source};
+use crate::state::State;
+
+/// Everything `serve` needs besides the locator.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on (port 0 picks one).
+    pub listen: SocketAddr,
+    /// MirrorManager's `--minimum`.
+    pub minimum: usize,
+    /// Snapshot file or URL.
+    pub source: Source,
+    /// Reload watch intervals.
+    pub intervals: Intervals,
+    /// Access-log file.
+    pub access_log: Option<PathBuf>,
+}
+
+thread_local! {
+    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::new());
+    static RNG: RefCell<SeededRandom> = RefCell::new(SeededRandom::new(RandomState::new().hash_one(std::thread::current().id())));
+}
+
+/// Loads the snapshot, binds, calls `ready` with the bound address, and serves until the process ends.
+pub async fn serve(
+    config: Config,
+    locate: Arc<dyn Locate + Send + Sync>,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let (selector, etag) = source::fetch(&config.source, None)
+        .await?
+        .context("the snapshot source answered 304 to an unconditional request")?;
+    let access_log = config.access_log.as_deref().map(AccessLog::open).transpose()?;
+    let state = Arc::new(State::new(selector, locate, config.minimum, access_log));
+    source::spawn_reloader(state.clone(), config.source.clone(), config.intervals, etag);
+    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    ready(listener.local_addr()?);
+    serve_on(listener, state).await
+}
+
+/// Serves connections from `listener` with `state`.
+pub async fn serve_on(listener: TcpListener, state: Arc<State>) -> anyhow::Result<()> {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of file descriptors and the like: keep serving the connections we have.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| {
+                let response = respond(&state, &req, peer.ip());
+                async move { Ok::<_, Infallible>(response) }
+            });
+            if let Err(e) = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), svc).await {
+                tracing::debug!("connection from {peer}: {e}");
+            }
+        });
+    }
+}
+
+fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Answers one request.
+pub fn respond(state: &State, req: &hyper::Request<Incoming>, peer: IpAddr) -> Response<Full<Bytes>> {
+    let path = req.uri().path();
+    match path {
+        "/healthz" => {
+            let l = state.current();
+            let body = format!("ok generation={} created={}\n", l.generation, l.selector.created());
+            return text(StatusCode::OK, "text/plain", body);
+        }
+        "/metrics" => return text(StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", state.metrics.encode()),
+        _ => {}
+    }
+    let request = Request {
+        path,
+        query: req.uri().query().unwrap_or(""),
+        forwarded_for: req.headers().get_all("x-forwarded-for").iter().next_back().map(HeaderValue::as_bytes),
+        accept: req.headers().get(ACCEPT).map(HeaderValue::as_bytes),
+        peer,
+    };
+    let loaded = state.current();
+    answer(state, &loaded.selector, &request)
+}
+
+fn answer(state: &State, selector: &Selector, request: &Request<'_>) -> Response<Full<Bytes>> {
+    WORKSPACE.with_borrow_mut(|ws| {
+        RNG.with_borrow_mut(|rng| {
+            let started = Instant::now();
+            let mut ctx = Context { now: now(), minimum: state.minimum, locate: &*state.locate, random: rng };
+            let a = selector.handle(request, &mut ctx, ws);
+            let elapsed = started.elapsed().as_secs_f64();
+            let mut r = Response::new(Full::new(Bytes::copy_from_slice(a.body.as_bytes())));
+            *r.status_mut() = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(a.content_type.as_str()));
+            if !a.location.is_empty() {
+                match HeaderValue::from_str(&a.location) {
+                    Ok(v) => {
+                        r.headers_mut().insert(LOCATION, v);
+                    }
+                    // A URL that is not a valid header value (a control character in the data) cannot be a
+                    // redirect target.
+                    Err(_) => *r.status_mut() = StatusCode::NOT_FOUND,
+                }
+            }
+            if let Some(log) = &state.access_log {
+                if !a.log_line.is_empty() && !log.write(&a.log_line) {
+                    state.metrics.log_dropped();
+                }
+            }
+            state.metrics.request(a.kind.name(), a.status, elapsed);
+            r
+        })
+    })
+}
