@@ -1,1 +1,3 @@
+//! Mirrorvane's native HTTP edge server.
 
+pub mod geo;
