@@ -13,7 +13,7 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use maxminddb::Reader;
+use maxminddb::{PathElement, Reader};
 use mirrorvane_selector::{ContinentCode, CountryCode};
 use serde::Deserialize;
 
@@ -96,20 +96,18 @@ impl CountryDb {
             return Ok(CountryInfo::default());
         }
         Ok(match self.schema {
-            CountrySchema::GeoIp2 => found
-                .decode::<GeoIp2Record<'_>>()
-                .map_err(lookup_err)?
-                .map_or_else(CountryInfo::default, |r| CountryInfo {
-                    country: r
-                        .country
-                        .and_then(|c| c.iso_code)
-                        .or_else(|| r.registered_country.and_then(|c| c.iso_code))
-                        .and_then(CountryCode::parse),
-                    continent: r
-                        .continent
-                        .and_then(|c| c.code)
-                        .and_then(ContinentCode::parse),
-                }),
+            CountrySchema::GeoIp2 => {
+                let text =
+                    |path: &[PathElement<'_>]| found.decode_path::<&str>(path).map_err(lookup_err);
+                let country = match text(COUNTRY_ISO)? {
+                    Some(iso) => Some(iso),
+                    None => text(REGISTERED_COUNTRY_ISO)?,
+                };
+                CountryInfo {
+                    country: country.and_then(CountryCode::parse),
+                    continent: text(CONTINENT_CODE)?.and_then(ContinentCode::parse),
+                }
+            }
             CountrySchema::Flat => found
                 .decode::<FlatRecord<'_>>()
                 .map_err(lookup_err)?
@@ -126,17 +124,19 @@ impl CountryDb {
     }
 }
 
-/// The fields we read from a GeoIP2 record. A `country` map without `iso_code` counts as absent, so
-/// `registered_country` is used then too.
-#[derive(Deserialize)]
-struct GeoIp2Record<'a> {
-    #[serde(borrow, default)]
-    country: Option<IsoCode<'a>>,
-    #[serde(borrow, default)]
-    registered_country: Option<IsoCode<'a>>,
-    #[serde(borrow, default)]
-    continent: Option<ContinentRecord<'a>>,
-}
+/// The fields we read from a GeoIP2 record, by path rather than through a `Deserialize` struct: a path
+/// stops reading a map at the key it wants, while a struct has to skip every other entry, including the
+/// `names` maps in eight languages (release build, whole lookup: ~350 ns against ~630 ns on
+/// GeoIP2-Country-Test, ~345 ns against ~1.1 µs on GeoIP2-City-Test).
+/// A `country` map without `iso_code` counts as absent, so `registered_country` is used then too.
+const COUNTRY_ISO: &[PathElement<'static>] =
+    &[PathElement::Key("country"), PathElement::Key("iso_code")];
+const REGISTERED_COUNTRY_ISO: &[PathElement<'static>] = &[
+    PathElement::Key("registered_country"),
+    PathElement::Key("iso_code"),
+];
+const CONTINENT_CODE: &[PathElement<'static>] =
+    &[PathElement::Key("continent"), PathElement::Key("code")];
 
 #[derive(Deserialize)]
 struct IsoCode<'a> {
@@ -158,8 +158,9 @@ struct FlatRecord<'a> {
     continent_code: Option<&'a str>,
 }
 
-/// Which country keys a record has; used once, to pick the layout. The GeoIP2 keys must hold maps: a file
-/// whose `country` is a plain name string fails to decode here and so is not taken for GeoIP2.
+/// Which country fields a record has; used once, to pick the layout. The GeoIP2 keys must hold maps with a
+/// code in them: a file whose `country` is a plain name string fails to decode here and so is not taken for
+/// GeoIP2.
 #[derive(Deserialize)]
 struct Probe<'a> {
     #[serde(borrow, default)]
@@ -174,11 +175,12 @@ struct Probe<'a> {
 
 impl Probe<'_> {
     fn schema(&self) -> Option<CountrySchema> {
+        let iso = |c: &Option<IsoCode<'_>>| c.as_ref().is_some_and(|c| c.iso_code.is_some());
         if self.country_code.is_some() {
             Some(CountrySchema::Flat)
-        } else if self.country.is_some()
-            || self.registered_country.is_some()
-            || self.continent.is_some()
+        } else if iso(&self.country)
+            || iso(&self.registered_country)
+            || self.continent.as_ref().is_some_and(|c| c.code.is_some())
         {
             Some(CountrySchema::GeoIp2)
         } else {
