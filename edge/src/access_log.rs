@@ -46,7 +46,10 @@ impl AccessLog {
                 }
             }
         })?;
-        Ok(AccessLog { tx, path: path.to_owned() })
+        Ok(AccessLog {
+            tx,
+            path: path.to_owned(),
+        })
     }
 
     /// Queues a line; false when the queue was full and the line was dropped.

@@ -47,17 +47,30 @@ fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     let secs = |s: f64, what: &str| {
-        anyhow::ensure!(s.is_finite() && s > 0.0, "--{what} must be a positive number of seconds");
+        anyhow::ensure!(
+            s.is_finite() && s > 0.0,
+            "--{what} must be a positive number of seconds"
+        );
         Ok(Duration::from_secs_f64(s))
     };
     let config = Config {
         listen: args.listen,
         minimum: args.minimum,
         source: Source::parse(&args.snapshot)?,
-        intervals: Intervals { file: secs(args.watch_interval, "watch-interval")?, url: secs(args.poll_interval, "poll-interval")? },
+        intervals: Intervals {
+            file: secs(args.watch_interval, "watch-interval")?,
+            url: secs(args.poll_interval, "poll-interval")?,
+        },
         access_log: args.access_log,
     };
-    let locator = geo::open_locator(&args.geoip, args.asn.as_deref()).context("loading GeoIP data")?;
+    let country = geo::CountryDb::open(&args.geoip).context("loading the GeoIP country database")?;
+    let asn = args
+        .asn
+        .as_deref()
+        .map(geo::AsnSource::open)
+        .transpose()
+        .context("loading the ASN data")?;
+    let locator = geo::GeoLocator::new(country, asn);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(serve(config, Arc::new(locator), |addr| {
         println!("Listening on http://{addr}");

@@ -40,7 +40,11 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("mirrorvane_edge");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("requests", "Requests answered, by endpoint and HTTP status", requests.clone());
+        registry.register(
+            "requests",
+            "Requests answered, by endpoint and HTTP status",
+            requests.clone(),
+        );
         // 1 µs … ~16 ms.
         let latency = Histogram::new(exponential_buckets(1e-6, 2.0, 15));
         registry.register(
@@ -55,7 +59,11 @@ impl Metrics {
             created.clone(),
         );
         let generation = Gauge::<i64, AtomicI64>::default();
-        registry.register("snapshot_generation", "Snapshot loads since start (1 = the first)", generation.clone());
+        registry.register(
+            "snapshot_generation",
+            "Snapshot loads since start (1 = the first)",
+            generation.clone(),
+        );
         let reload_failures = Counter::default();
         registry.register(
             "snapshot_reload_failures",
@@ -63,8 +71,20 @@ impl Metrics {
             reload_failures.clone(),
         );
         let log_dropped = Counter::default();
-        registry.register("access_log_dropped_lines", "Access-log lines dropped because the writer fell behind", log_dropped.clone());
-        Metrics { registry, requests, latency, created, generation, reload_failures, log_dropped }
+        registry.register(
+            "access_log_dropped_lines",
+            "Access-log lines dropped because the writer fell behind",
+            log_dropped.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            created,
+            generation,
+            reload_failures,
+            log_dropped,
+        }
     }
 
     /// Counts one answered request.

@@ -60,7 +60,9 @@ pub async fn serve(
     let access_log = config.access_log.as_deref().map(AccessLog::open).transpose()?;
     let state = Arc::new(State::new(selector, locate, config.minimum, access_log));
     source::spawn_reloader(state.clone(), config.source.clone(), config.intervals, etag);
-    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
     ready(listener.local_addr()?);
     serve_on(listener, state).await
 }
@@ -84,7 +86,10 @@ pub async fn serve_on(listener: TcpListener, state: Arc<State>) -> anyhow::Resul
                 let response = respond(&state, &req, peer.ip());
                 async move { Ok::<_, Infallible>(response) }
             });
-            if let Err(e) = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), svc).await {
+            if let Err(e) = auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), svc)
+                .await
+            {
                 tracing::debug!("connection from {peer}: {e}");
             }
         });
@@ -94,7 +99,8 @@ pub async fn serve_on(listener: TcpListener, state: Arc<State>) -> anyhow::Resul
 fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 
@@ -111,13 +117,24 @@ pub fn respond(state: &State, req: &hyper::Request<Incoming>, peer: IpAddr) -> R
             let body = format!("ok generation={} created={}\n", l.generation, l.selector.created());
             return text(StatusCode::OK, "text/plain", body);
         }
-        "/metrics" => return text(StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", state.metrics.encode()),
+        "/metrics" => {
+            return text(
+                StatusCode::OK,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                state.metrics.encode(),
+            );
+        }
         _ => {}
     }
     let request = Request {
         path,
         query: req.uri().query().unwrap_or(""),
-        forwarded_for: req.headers().get_all("x-forwarded-for").iter().next_back().map(HeaderValue::as_bytes),
+        forwarded_for: req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .map(HeaderValue::as_bytes),
         accept: req.headers().get(ACCEPT).map(HeaderValue::as_bytes),
         peer,
     };
@@ -129,12 +146,18 @@ fn answer(state: &State, selector: &Selector, request: &Request<'_>) -> Response
     WORKSPACE.with_borrow_mut(|ws| {
         RNG.with_borrow_mut(|rng| {
             let started = Instant::now();
-            let mut ctx = Context { now: now(), minimum: state.minimum, locate: &*state.locate, random: rng };
+            let mut ctx = Context {
+                now: now(),
+                minimum: state.minimum,
+                locate: &*state.locate,
+                random: rng,
+            };
             let a = selector.handle(request, &mut ctx, ws);
             let elapsed = started.elapsed().as_secs_f64();
             let mut r = Response::new(Full::new(Bytes::copy_from_slice(a.body.as_bytes())));
             *r.status_mut() = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(a.content_type.as_str()));
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(a.content_type.as_str()));
             if !a.location.is_empty() {
                 match HeaderValue::from_str(&a.location) {
                     Ok(v) => {

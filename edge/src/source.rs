@@ -60,7 +60,9 @@ pub struct Intervals {
 pub async fn fetch(source: &Source, etag: Option<&str>) -> anyhow::Result<Option<(Selector, Option<String>)>> {
     let (bytes, new_etag) = match source {
         Source::File(path) => {
-            let bytes = tokio::fs::read(path).await.with_context(|| format!("reading snapshot {}", path.display()))?;
+            let bytes = tokio::fs::read(path)
+                .await
+                .with_context(|| format!("reading snapshot {}", path.display()))?;
             (Bytes::from(bytes), None)
         }
         Source::Url(uri) => {
@@ -79,7 +81,11 @@ pub async fn fetch(source: &Source, etag: Option<&str>) -> anyhow::Result<Option
             if !resp.status().is_success() {
                 bail!("fetching snapshot {uri}: HTTP {}", resp.status());
             }
-            let tag = resp.headers().get(hyper::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let tag = resp
+                .headers()
+                .get(hyper::header::ETAG)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let body = Limited::new(resp.into_body(), MAX_SNAPSHOT_BYTES)
                 .collect()
                 .await

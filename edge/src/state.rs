@@ -42,7 +42,10 @@ impl State {
         let metrics = Metrics::new();
         metrics.snapshot_loaded(selector.created(), 1);
         State {
-            current: ArcSwap::from_pointee(Loaded { selector, generation: 1 }),
+            current: ArcSwap::from_pointee(Loaded {
+                selector,
+                generation: 1,
+            }),
             generation: AtomicU64::new(1),
             locate,
             minimum,

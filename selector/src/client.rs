@@ -76,11 +76,7 @@ fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
 /// Differences from MirrorManager's Rust server, on purpose: elements are split on `,` and trimmed (it split on
 /// `", "`, so `a,b` failed), non-UTF-8 header bytes are a parse error (it panicked), and IPv4-mapped IPv6 peers
 /// are reported as IPv4.
-pub fn client_address(
-    ip_param: Option<&str>,
-    forwarded_for: Option<&[u8]>,
-    peer: IpAddr,
-) -> Option<IpAddr> {
+pub fn client_address(ip_param: Option<&str>, forwarded_for: Option<&[u8]>, peer: IpAddr) -> Option<IpAddr> {
     let text = match (ip_param, forwarded_for) {
         (Some(ip), _) if !ip.is_empty() => ip,
         (_, Some(xff)) => {
@@ -108,10 +104,7 @@ mod tests {
             locating_address(ip("2001:0:4136:e378:8000:63bf:3fff:fdd2")),
             ip("192.0.2.45")
         );
-        assert_eq!(
-            locating_address(ip("::ffff:198.51.100.1")),
-            ip("198.51.100.1")
-        );
+        assert_eq!(locating_address(ip("::ffff:198.51.100.1")), ip("198.51.100.1"));
         assert_eq!(locating_address(ip("2001:db8::1")), ip("2001:db8::1"));
         assert_eq!(locating_address(ip("203.0.113.9")), ip("203.0.113.9"));
     }
@@ -132,10 +125,7 @@ mod tests {
             Some(ip("203.0.113.9"))
         );
         assert_eq!(client_address(None, None, peer), Some(peer));
-        assert_eq!(
-            client_address(None, None, ip("::ffff:10.1.2.3")),
-            Some(ip("10.1.2.3"))
-        );
+        assert_eq!(client_address(None, None, ip("::ffff:10.1.2.3")), Some(ip("10.1.2.3")));
         assert_eq!(client_address(Some("10.11.12.331"), None, peer), None);
         assert_eq!(client_address(None, Some(b"\xff\xfe"), peer), None);
         assert_eq!(client_address(None, Some(b""), peer), None);

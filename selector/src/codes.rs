@@ -27,9 +27,7 @@ impl Code {
     /// Like [`Code::parse`], on bytes.
     pub fn from_bytes(b: &[u8]) -> Option<Code> {
         match b {
-            [a, b] if valid(*a) && valid(*b) => {
-                Some(Code([a.to_ascii_uppercase(), b.to_ascii_uppercase()]))
-            }
+            [a, b] if valid(*a) && valid(*b) => Some(Code([a.to_ascii_uppercase(), b.to_ascii_uppercase()])),
             _ => None,
         }
     }
@@ -42,10 +40,7 @@ impl Code {
 
     /// True for bytes a [`Code`] may hold (after upper-casing).
     pub fn is_valid(&self) -> bool {
-        valid(self.0[0])
-            && valid(self.0[1])
-            && !self.0[0].is_ascii_lowercase()
-            && !self.0[1].is_ascii_lowercase()
+        valid(self.0[0]) && valid(self.0[1]) && !self.0[0].is_ascii_lowercase() && !self.0[1].is_ascii_lowercase()
     }
 }
 
@@ -351,18 +346,9 @@ mod tests {
 
     #[test]
     fn lookups() {
-        assert_eq!(
-            builtin_continent(Code::parse("de").unwrap()),
-            Code::parse("EU")
-        );
-        assert_eq!(
-            builtin_continent(Code::parse("US").unwrap()),
-            Code::parse("NA")
-        );
-        assert_eq!(
-            builtin_continent(Code::parse("A1").unwrap()),
-            Code::parse("--")
-        );
+        assert_eq!(builtin_continent(Code::parse("de").unwrap()), Code::parse("EU"));
+        assert_eq!(builtin_continent(Code::parse("US").unwrap()), Code::parse("NA"));
+        assert_eq!(builtin_continent(Code::parse("A1").unwrap()), Code::parse("--"));
         assert_eq!(builtin_continent(Code::parse("ZZ").unwrap()), None);
         assert_eq!(Code::parse("N/A"), None);
         assert_eq!(Code::parse("d"), None);
@@ -372,15 +358,10 @@ mod tests {
     fn agrees_with_mirrormanager_csv_rows() {
         // A sample of rows of MirrorManager's country_continent.csv, including its MaxMind-legacy choices.
         for row in [
-            "CY,AS", "TR,AS", "RU,EU", "AM,AS", "GE,AS", "MX,NA", "PR,NA", "EG,AF", "NZ,OC",
-            "O1,--",
+            "CY,AS", "TR,AS", "RU,EU", "AM,AS", "GE,AS", "MX,NA", "PR,NA", "EG,AF", "NZ,OC", "O1,--",
         ] {
             let (c, k) = row.split_once(',').unwrap();
-            assert_eq!(
-                builtin_continent(Code::parse(c).unwrap()),
-                Code::parse(k),
-                "{row}"
-            );
+            assert_eq!(builtin_continent(Code::parse(c).unwrap()), Code::parse(k), "{row}");
         }
     }
 }

@@ -210,12 +210,7 @@ impl Selector {
 
     /// Pushes the public members of `dir` in `country`; true if there are any (with or without URLs, as
     /// MirrorManager's country lists).
-    fn push_country(
-        &self,
-        members: &[HostCategoryId],
-        country: CountryCode,
-        out: &mut Vec<HostCategoryId>,
-    ) -> bool {
+    fn push_country(&self, members: &[HostCategoryId], country: CountryCode, out: &mut Vec<HostCategoryId>) -> bool {
         let mut any = false;
         for &m in members {
             if self.public(m) && self.country_of(m) == Some(country) {
@@ -260,8 +255,7 @@ impl Selector {
 
     /// Runs the decision into `d` (its `header` already holds the request part of the header line).
     pub(crate) fn select(&self, inp: &Inputs<'_>, rng: &mut dyn Random, d: &mut Decision) {
-        let members =
-            self.snap.host_sets[self.snap.directories[inp.dir.index()].hosts.index()].members();
+        let members = self.snap.host_sets[self.snap.directories[inp.dir.index()].hosts.index()].members();
         d.entries.clear();
         d.seen.clear();
         d.seen.resize(self.snap.hosts.len().div_ceil(64), 0);
@@ -304,9 +298,7 @@ impl Selector {
 
         // The client's country: the operators' netblock override, else the geo lookup.
         let country = self.netblock_country(inp.ip).or(inp.geo.country);
-        let continent = country
-            .and_then(|c| self.continent_of(c))
-            .or(inp.geo.continent);
+        let continent = country.and_then(|c| self.continent_of(c)).or(inp.geo.continent);
         d.country = country;
         d.continent = continent;
 
@@ -359,14 +351,7 @@ impl Selector {
                 }
             }
             if let Some(k) = continent {
-                self.push_continent(
-                    members,
-                    k,
-                    country,
-                    &mut d.countries,
-                    &mut d.header,
-                    &mut d.groups[4],
-                );
+                self.push_continent(members, k, country, &mut d.countries, &mut d.header, &mut d.groups[4]);
             }
         }
 
@@ -383,8 +368,7 @@ impl Selector {
             let geo_tier = g >= 2;
             for (i, &hc) in group.iter().enumerate() {
                 let host = self.host_of(hc);
-                if !self.has_urls(hc) || (geo_tier && !self.allowed(host, country)) || !d.mark(host)
-                {
+                if !self.has_urls(hc) || (geo_tier && !self.allowed(host, country)) || !d.mark(host) {
                     continue;
                 }
                 if g == 0 {
@@ -425,11 +409,7 @@ impl Selector {
             d.header.push_str("country = global ");
             for &hc in members {
                 let host = self.host_of(hc);
-                if self.public(hc)
-                    && self.has_urls(hc)
-                    && self.allowed(host, country)
-                    && d.mark(host)
-                {
+                if self.public(hc) && self.has_urls(hc) && self.allowed(host, country) && d.mark(host) {
                     d.entries.push(Entry {
                         hc,
                         tier: Tier::Global,

@@ -154,8 +154,7 @@ fn accepts_v4(accept: Option<&[u8]>) -> bool {
             q3 = Some(q);
         }
     }
-    matches!((q4, q3), (Some(a), None) if a > 0)
-        || matches!((q4, q3), (Some(a), Some(b)) if a > 0 && a >= b)
+    matches!((q4, q3), (Some(a), None) if a > 0) || matches!((q4, q3), (Some(a), Some(b)) if a > 0 && a >= b)
 }
 
 /// An RFC 9110 qvalue in thousandths; malformed → 0.
@@ -185,12 +184,7 @@ pub(crate) struct Target<'a> {
 
 impl Selector {
     /// Answers one request. The answer stays in `ws.answer` until the next call.
-    pub fn handle<'w>(
-        &self,
-        req: &Request<'_>,
-        ctx: &mut Context<'_>,
-        ws: &'w mut Workspace,
-    ) -> &'w Answer {
+    pub fn handle<'w>(&self, req: &Request<'_>, ctx: &mut Context<'_>, ws: &'w mut Workspace) -> &'w Answer {
         self.run(req, ctx, ws, true);
         &ws.answer
     }
@@ -212,13 +206,7 @@ impl Selector {
     }
 
     /// Returns whether a decision was made.
-    fn run(
-        &self,
-        req: &Request<'_>,
-        ctx: &mut Context<'_>,
-        ws: &mut Workspace,
-        render: bool,
-    ) -> bool {
+    fn run(&self, req: &Request<'_>, ctx: &mut Context<'_>, ws: &mut Workspace, render: bool) -> bool {
         let a = &mut ws.answer;
         a.status = 200;
         a.content_type = ContentType::Text;
@@ -246,12 +234,7 @@ impl Selector {
             explain: q.explain.is_some(),
         };
         if !((q.repo.is_some() && q.arch.is_some()) || q.path.is_some()) {
-            out.fail(
-                ctx.now,
-                a,
-                200,
-                "# either path=, or repo= and arch= must be specified",
-            );
+            out.fail(ctx.now, a, 200, "# either path=, or repo= and arch= must be specified");
             return false;
         }
 
@@ -303,9 +286,7 @@ impl Selector {
             let Some(r) = self.repository(repo, log_arch) else {
                 let mut msg = String::with_capacity(header.len() + 80 + self.available.len());
                 msg.push_str(header);
-                msg.push_str(
-                    "error: invalid repo or arch\n# following repositories are available:\n",
-                );
+                msg.push_str("error: invalid repo or arch\n# following repositories are available:\n");
                 msg.push_str(&self.available);
                 out.fail(ctx.now, a, 404, &msg);
                 return false;
@@ -320,8 +301,7 @@ impl Selector {
                     None => {
                         // MirrorManager answers this in plain text even for metalinks.
                         a.status = 500;
-                        a.body
-                            .push_str("mirrorlist cache index out of range, you broke it!");
+                        a.body.push_str("mirrorlist cache index out of range, you broke it!");
                         return false;
                     }
                 }
@@ -357,10 +337,7 @@ impl Selector {
             let cc = d.country.as_ref().map_or("N/A", |c| c.as_str());
             let _ = write!(a.log_line, "IP: {ip}; DATE: ");
             time::write_date(&mut a.log_line, ctx.now);
-            let _ = writeln!(
-                a.log_line,
-                "; COUNTRY: {cc}; REPO: {repo}; ARCH: {log_arch}"
-            );
+            let _ = writeln!(a.log_line, "; COUNTRY: {cc}; REPO: {repo}; ARCH: {log_arch}");
         }
 
         let mut protocols_trimmed = false;
@@ -371,11 +348,7 @@ impl Selector {
             protocols_trimmed = true;
         }
         if q.time.is_some() {
-            let _ = write!(
-                d.header,
-                "\n# database creation time: {}",
-                self.snap.created
-            );
+            let _ = write!(d.header, "\n# database creation time: {}", self.snap.created);
         }
         if out.kind == Kind::Mirrorlist {
             if q.redirect.is_some() {
@@ -390,15 +363,7 @@ impl Selector {
             return true;
         }
         if out.explain {
-            render::explain(
-                self,
-                &target,
-                &inputs,
-                ip,
-                ws,
-                out.kind,
-                q.redirect.is_some(),
-            );
+            render::explain(self, &target, &inputs, ip, ws, out.kind, q.redirect.is_some());
         } else if out.kind == Kind::Metalink {
             render::metalink(self, &target, out.flavour, ctx.now, ws);
         } else if q.redirect.is_some() {

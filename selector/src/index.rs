@@ -18,9 +18,7 @@ use hashbrown::HashTable;
 use crate::codes::{self, Code, ContinentCode, CountryCode};
 use crate::prefix::PrefixMap;
 use crate::render::xml;
-use crate::snapshot::{
-    self, DirectoryId, FileDetail, HostCategoryId, HostId, Snapshot, SnapshotError,
-};
+use crate::snapshot::{self, DirectoryId, FileDetail, HostCategoryId, HostId, Snapshot, SnapshotError};
 
 /// A snapshot ready to answer requests. Immutable; share it behind an `Arc` and swap the whole value to reload.
 pub struct Selector {
@@ -110,18 +108,11 @@ impl Selector {
         for (i, d) in snap.directories.iter().enumerate() {
             let h = s.hash(d.name.as_str());
             let dirs = &snap.directories;
-            if s.directories
-                .find(h, |&j| dirs[j as usize].name == d.name)
-                .is_some()
-            {
-                return Err(inconsistent(format!(
-                    "directory {:?} appears twice",
-                    d.name
-                )));
+            if s.directories.find(h, |&j| dirs[j as usize].name == d.name).is_some() {
+                return Err(inconsistent(format!("directory {:?} appears twice", d.name)));
             }
-            s.directories.insert_unique(h, i as u32, |&j| {
-                s.hasher.hash_one(dirs[j as usize].name.as_str())
-            });
+            s.directories
+                .insert_unique(h, i as u32, |&j| s.hasher.hash_one(dirs[j as usize].name.as_str()));
         }
         for (i, r) in snap.repositories.iter().enumerate() {
             let h = s.hash((r.prefix.as_str(), r.arch.as_str()));
@@ -139,28 +130,21 @@ impl Selector {
             }
             let hasher = &s.hasher;
             s.repositories.insert_unique(h, i as u32, |&j| {
-                hasher.hash_one((
-                    repos[j as usize].prefix.as_str(),
-                    repos[j as usize].arch.as_str(),
-                ))
+                hasher.hash_one((repos[j as usize].prefix.as_str(), repos[j as usize].arch.as_str()))
             });
         }
         for (i, r) in snap.repository_redirects.iter().enumerate() {
             let h = s.hash(r.from.as_str());
             let all = &snap.repository_redirects;
-            if s.redirects
-                .find(h, |&j| all[j as usize].from == r.from)
-                .is_some()
-            {
+            if s.redirects.find(h, |&j| all[j as usize].from == r.from).is_some() {
                 return Err(inconsistent(format!(
                     "repository redirect from {:?} appears twice",
                     r.from
                 )));
             }
             let hasher = &s.hasher;
-            s.redirects.insert_unique(h, i as u32, |&j| {
-                hasher.hash_one(all[j as usize].from.as_str())
-            });
+            s.redirects
+                .insert_unique(h, i as u32, |&j| hasher.hash_one(all[j as usize].from.as_str()));
         }
         for (i, p) in snap.disabled_prefixes.iter().enumerate() {
             let h = s.hash(p.as_str());
@@ -209,9 +193,9 @@ impl Selector {
             if !dir.ends_with("/repodata") {
                 name.push_str("/repodata");
             }
-            let found = s.directories.find(s.hash(name.as_str()), |&j| {
-                snap.directories[j as usize].name == name
-            });
+            let found = s
+                .directories
+                .find(s.hash(name.as_str()), |&j| snap.directories[j as usize].name == name);
             s.repodata.push(found.map(|&j| DirectoryId(j)));
         }
 
@@ -242,8 +226,7 @@ impl Selector {
         }
         for nc in &snap.netblock_countries {
             // First entry for a network wins, as in MirrorManager's linear scan.
-            s.netblock_countries
-                .entry(nc.network.trunc(), || nc.country);
+            s.netblock_countries.entry(nc.network.trunc(), || nc.country);
         }
         for (i, host) in snap.hosts.iter().enumerate() {
             for asn in &host.asns {
@@ -307,10 +290,7 @@ impl Selector {
 
     /// The continent of a country: the snapshot's overrides, else the built-in table.
     pub fn continent_of(&self, country: CountryCode) -> Option<ContinentCode> {
-        match self
-            .continent_overrides
-            .binary_search_by_key(&country, |o| o.0)
-        {
+        match self.continent_overrides.binary_search_by_key(&country, |o| o.0) {
             Ok(i) => Some(self.continent_overrides[i].1),
             Err(_) => codes::builtin_continent(country),
         }
@@ -427,11 +407,7 @@ fn url_facts(url: &str, country: Option<CountryCode>) -> UrlFacts {
 
 fn details_v3(out: &mut String, d: &FileDetail, indent: &str) {
     if d.timestamp != 0 {
-        let _ = writeln!(
-            out,
-            "{indent} <mm0:timestamp>{}</mm0:timestamp>",
-            d.timestamp
-        );
+        let _ = writeln!(out, "{indent} <mm0:timestamp>{}</mm0:timestamp>", d.timestamp);
     }
     if d.size != 0 {
         let _ = writeln!(out, "{indent} <size>{}</size>", d.size);
@@ -503,22 +479,14 @@ fn file_block_v4(name: &str, details: &[FileDetail]) -> String {
         }
         hashes_v4(&mut out, first, "    ");
         if first.timestamp != 0 {
-            let _ = writeln!(
-                out,
-                "    <mm0:timestamp>{}</mm0:timestamp>",
-                first.timestamp
-            );
+            let _ = writeln!(out, "    <mm0:timestamp>{}</mm0:timestamp>", first.timestamp);
         }
         if !rest.is_empty() {
             out.push_str("    <mm0:alternates>\n");
             for d in rest {
                 out.push_str("      <mm0:alternate>\n");
                 if d.timestamp != 0 {
-                    let _ = writeln!(
-                        out,
-                        "        <mm0:timestamp>{}</mm0:timestamp>",
-                        d.timestamp
-                    );
+                    let _ = writeln!(out, "        <mm0:timestamp>{}</mm0:timestamp>", d.timestamp);
                 }
                 if d.size != 0 {
                     let _ = writeln!(out, "        <mm0:size>{}</mm0:size>", d.size);
@@ -653,10 +621,6 @@ fn check_code(c: Code, what: impl FnOnce() -> String) -> Result<(), SnapshotErro
     if c.is_valid() {
         Ok(())
     } else {
-        Err(inconsistent(format!(
-            "{}: {:?} is not a two-letter code",
-            what(),
-            c.0
-        )))
+        Err(inconsistent(format!("{}: {:?} is not a two-letter code", what(), c.0)))
     }
 }

@@ -138,27 +138,19 @@ mod tests {
         *m.entry(net("10.1.2.3/32"), || 0) = 32;
         *m.entry(net("0.0.0.0/0"), || 0) = 0;
         *m.entry(net("2001:db8::/32"), || 0) = 132;
-        let got: Vec<_> = m
-            .matches("10.1.2.3".parse().unwrap())
-            .map(|(l, v)| (l, *v))
-            .collect();
+        let got: Vec<_> = m.matches("10.1.2.3".parse().unwrap()).map(|(l, v)| (l, *v)).collect();
         assert_eq!(got, [(32, 32), (16, 16), (8, 8), (0, 0)]);
-        let got: Vec<_> = m
-            .matches("10.2.0.1".parse().unwrap())
-            .map(|(l, v)| (l, *v))
-            .collect();
+        let got: Vec<_> = m.matches("10.2.0.1".parse().unwrap()).map(|(l, v)| (l, *v)).collect();
         assert_eq!(got, [(8, 8), (0, 0)]);
         assert_eq!(
-            m.longest("2001:db8::5".parse().unwrap())
-                .map(|(l, v)| (l, *v)),
+            m.longest("2001:db8::5".parse().unwrap()).map(|(l, v)| (l, *v)),
             Some((32, 132))
         );
         assert_eq!(m.longest("2001:db9::5".parse().unwrap()), None);
         // Host bits of the key are ignored.
         *m.entry(net("192.168.1.77/24"), || 0) = 24;
         assert_eq!(
-            m.longest("192.168.1.1".parse().unwrap())
-                .map(|(l, v)| (l, *v)),
+            m.longest("192.168.1.1".parse().unwrap()).map(|(l, v)| (l, *v)),
             Some((24, 24))
         );
         assert_eq!(m.len(), 6);

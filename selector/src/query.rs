@@ -60,8 +60,7 @@ mod tests {
 
     #[test]
     fn mirrormanager_splitting_rules() {
-        let q =
-            Query::parse("repo=fedora-41&arch=x86_64&countme=3&repo=epel-9&time&ip=1.2.3.4=5&&=x");
+        let q = Query::parse("repo=fedora-41&arch=x86_64&countme=3&repo=epel-9&time&ip=1.2.3.4=5&&=x");
         assert_eq!(q.repo, Some("epel-9"));
         assert_eq!(q.arch, Some("x86_64"));
         assert_eq!(q.time, Some(""));

@@ -45,13 +45,7 @@ pub fn write_rfc1123(out: &mut impl Write, unix: u64) {
 pub fn write_rfc3339(out: &mut impl Write, unix: u64) {
     write_date(out, unix);
     let secs = unix % 86_400;
-    let _ = write!(
-        out,
-        "T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    let _ = write!(out, "T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60);
 }
 
 #[cfg(test)]

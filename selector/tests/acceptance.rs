@@ -10,44 +10,26 @@ const NOW: u64 = 1_795_700_403; // Thu, 26 Nov 2026 13:40:03 GMT
 
 /// Fixture F of the upstream `do_mirrorlist_test`.
 fn f() -> Fixture {
-    let urls = |h: u32| -> Vec<String> {
-        (1..=3)
-            .map(|i| format!("http://hcurl{h}{i}/test-{h}{i}"))
-            .collect()
-    };
+    let urls = |h: u32| -> Vec<String> { (1..=3).map(|i| format!("http://hcurl{h}{i}/test-{h}{i}")).collect() };
     let mut fx = Fixture {
         created: 1_700_000_000,
         ..Default::default()
     };
     for (id, cc, bw) in [(1, None, 100), (42, Some("SE"), 83), (100, None, 1000)] {
         let u = urls(id);
-        fx = fx.host(
-            id,
-            cc,
-            bw,
-            &u.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        fx = fx.host(id, cc, bw, &u.iter().map(String::as_str).collect::<Vec<_>>());
     }
-    fx.dir(
-        "directory/level/three",
-        "directory/level/three",
-        &[1, 42, 100],
-    )
+    fx.dir("directory/level/three", "directory/level/three", &[1, 42, 100])
 }
 
 fn f_repo() -> Fixture {
     let mut fx = f();
-    fx.repos
-        .push(("repo-name", "arch-name", "directory/level/three"));
+    fx.repos.push(("repo-name", "arch-name", "directory/level/three"));
     fx
 }
 
 fn f_repodata() -> Fixture {
-    f_repo().dir(
-        "directory/level/three/repodata",
-        "directory/level/three",
-        &[1, 42, 100],
-    )
+    f_repo().dir("directory/level/three/repodata", "directory/level/three", &[1, 42, 100])
 }
 
 fn f_file() -> Fixture {
@@ -118,10 +100,7 @@ fn fedora() -> Fixture {
     fx.files.push((
         REPODATA,
         "repomd.xml",
-        vec![
-            detail(1_790_000_100, 4321, "0123abcd"),
-            detail(1_789_000_000, 4000, ""),
-        ],
+        vec![detail(1_790_000_100, 4321, "0123abcd"), detail(1_789_000_000, 4000, "")],
     ));
     fx.netblocks.push(("192.0.2.0/24", vec![5]));
     fx
@@ -161,13 +140,7 @@ struct Case {
     location: Option<&'static str>,
 }
 
-const fn case(
-    name: &'static str,
-    fixture: fn() -> Fixture,
-    request: &'static str,
-    status: u16,
-    body: Body,
-) -> Case {
+const fn case(name: &'static str, fixture: fn() -> Fixture, request: &'static str, status: u16, body: Body) -> Case {
     Case {
         name,
         fixture,
@@ -210,9 +183,7 @@ fn cases() -> Vec<Case> {
                 f,
                 "/metalink",
                 200,
-                Contains(&[
-                    "<!-- # either path=, or repo= and arch= must be specified\n-->\n</metalink>\n",
-                ]),
+                Contains(&["<!-- # either path=, or repo= and arch= must be specified\n-->\n</metalink>\n"]),
             )
         },
         case(
@@ -288,9 +259,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             content_type: ML,
-            log: Some(
-                "IP: 89.160.20.113; DATE: 2026-11-26; COUNTRY: SE; REPO: repo-name; ARCH: arch-name\n",
-            ),
+            log: Some("IP: 89.160.20.113; DATE: 2026-11-26; COUNTRY: SE; REPO: repo-name; ARCH: arch-name\n"),
             ..case(
                 "12 metalink",
                 f_file,
@@ -311,9 +280,7 @@ fn cases() -> Vec<Case> {
                 netblock,
                 "/mirrorlist?path=test/netblock/path&ip=10.0.0.1",
                 200,
-                Exact(
-                    "# path = test/netblock/path Using preferred netblock \nhttp://mirror42.example.com/pub/\n",
-                ),
+                Exact("# path = test/netblock/path Using preferred netblock \nhttp://mirror42.example.com/pub/\n"),
             )
         },
         Case {
@@ -344,9 +311,7 @@ fn cases() -> Vec<Case> {
             )
         },
         Case {
-            log: Some(
-                "IP: 198.51.100.7; DATE: 2026-11-26; COUNTRY: DE; REPO: fedora-source-40; ARCH: source\n",
-            ),
+            log: Some("IP: 198.51.100.7; DATE: 2026-11-26; COUNTRY: DE; REPO: fedora-source-40; ARCH: source\n"),
             ..case(
                 "D2 source forces arch",
                 fedora,
@@ -358,9 +323,7 @@ fn cases() -> Vec<Case> {
             )
         },
         Case {
-            log: Some(
-                "IP: 198.51.100.7; DATE: 2026-11-26; COUNTRY: DE; REPO: fedora-rawhide; ARCH: x86_64\n",
-            ),
+            log: Some("IP: 198.51.100.7; DATE: 2026-11-26; COUNTRY: DE; REPO: fedora-rawhide; ARCH: x86_64\n"),
             ..case(
                 "D3 repository redirect",
                 fedora,
@@ -506,9 +469,7 @@ fn cases() -> Vec<Case> {
         ),
         Case {
             xff: Some("198.51.100.7, 203.0.113.9"),
-            log: Some(
-                "IP: 203.0.113.9; DATE: 2026-11-26; COUNTRY: US; REPO: fedora-40; ARCH: x86_64\n",
-            ),
+            log: Some("IP: 203.0.113.9; DATE: 2026-11-26; COUNTRY: US; REPO: fedora-40; ARCH: x86_64\n"),
             minimum: 1,
             ..case(
                 "D12/D14 X-Forwarded-For, log line",
@@ -522,9 +483,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             xff: Some("198.51.100.7, 203.0.113.9"),
-            log: Some(
-                "IP: 198.51.100.7; DATE: 2026-11-26; COUNTRY: DE; REPO: fedora-40; ARCH: x86_64\n",
-            ),
+            log: Some("IP: 198.51.100.7; DATE: 2026-11-26; COUNTRY: DE; REPO: fedora-40; ARCH: x86_64\n"),
             minimum: 1,
             ..case(
                 "D12b ip= overrides X-Forwarded-For",
@@ -699,15 +658,10 @@ fn acceptance_table() {
             problems.push(format!("status {} != {}", r.status, c.status));
         }
         if r.content_type != c.content_type {
-            problems.push(format!(
-                "content type {} != {}",
-                r.content_type, c.content_type
-            ));
+            problems.push(format!("content type {} != {}", r.content_type, c.content_type));
         }
         match &c.body {
-            Body::Exact(e) if r.body != *e => {
-                problems.push(format!("body differs, expected\n{e:?}"))
-            }
+            Body::Exact(e) if r.body != *e => problems.push(format!("body differs, expected\n{e:?}")),
             Body::Contains(parts) => {
                 for p in *parts {
                     if !r.body.contains(p) {
@@ -720,10 +674,7 @@ fn acceptance_table() {
                     problems.push(format!("body does not start with {p:?}"));
                 }
                 if r.body.lines().count() != *lines {
-                    problems.push(format!(
-                        "{} lines, expected {lines}",
-                        r.body.lines().count()
-                    ));
+                    problems.push(format!("{} lines, expected {lines}", r.body.lines().count()));
                 }
             }
             Body::Lacks(parts) => {

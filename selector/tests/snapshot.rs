@@ -12,12 +12,7 @@ fn sample() -> mirrorvane_selector::Snapshot {
         created: 1_790_000_000,
         ..Default::default()
     }
-    .host(
-        1,
-        Some("DE"),
-        1000,
-        &["http://a.example/pub", "rsync://a.example/pub"],
-    )
+    .host(1, Some("DE"), 1000, &["http://a.example/pub", "rsync://a.example/pub"])
     .host(2, Some("US"), 10, &["https://b.example/pub"])
     .with(2, |h| {
         h.asns = vec![553, 64500];
@@ -44,10 +39,7 @@ fn round_trip() {
     let s = sample();
     let bytes = snapshot::encode(&s);
     assert_eq!(snapshot::decode(&bytes).unwrap(), s);
-    assert_eq!(
-        snapshot::read_header(&bytes).unwrap().created,
-        1_790_000_000
-    );
+    assert_eq!(snapshot::read_header(&bytes).unwrap().created, 1_790_000_000);
     Selector::decode(&bytes).unwrap();
 }
 
@@ -55,10 +47,7 @@ fn round_trip() {
 fn rejections() {
     let bytes = snapshot::encode(&sample());
     let err = |b: &[u8]| snapshot::decode(b).unwrap_err();
-    assert!(matches!(
-        err(&bytes[..10]),
-        SnapshotError::TooShort { len: 10 }
-    ));
+    assert!(matches!(err(&bytes[..10]), SnapshotError::TooShort { len: 10 }));
     let mut bad = bytes.clone();
     bad[0] = b'X';
     assert_eq!(err(&bad), SnapshotError::BadMagic);
@@ -96,13 +85,7 @@ fn rejections() {
     ));
     let mut s = sample();
     s.directories[1].name = "pub/x".into();
-    assert!(
-        Selector::new(s)
-            .err()
-            .unwrap()
-            .to_string()
-            .contains("appears twice")
-    );
+    assert!(Selector::new(s).err().unwrap().to_string().contains("appears twice"));
 }
 
 fn fix_header(b: &mut [u8]) {

@@ -73,11 +73,7 @@ pub(crate) fn explain_error(a: &mut Answer, status: u16, message: &str) {
         error: &'a str,
     }
     a.content_type = ContentType::Json;
-    a.body = serde_json::to_string_pretty(&Error {
-        status,
-        error: message,
-    })
-    .unwrap_or_default();
+    a.body = serde_json::to_string_pretty(&Error { status, error: message }).unwrap_or_default();
 }
 
 pub(crate) fn explain(
@@ -138,9 +134,7 @@ pub(crate) fn explain(
     // Every host category of the directory's category that is not listed, with the first reason that applies.
     let dir = &snap.directories[t.dir.index()];
     let set = &snap.host_sets[dir.hosts.index()];
-    let first = snap
-        .host_categories
-        .partition_point(|hc| hc.category < dir.category);
+    let first = snap.host_categories.partition_point(|hc| hc.category < dir.category);
     let mut excluded = Vec::new();
     for (i, hc) in snap.host_categories[first..]
         .iter()

@@ -41,17 +41,8 @@ pub(crate) fn metalink_failure(a: &mut Answer, flavour: Flavour, now: u64, messa
 }
 
 /// The metalink for the decided hosts, or a 404 failure document when the file has no details.
-pub(crate) fn metalink(
-    sel: &Selector,
-    t: &Target<'_>,
-    flavour: Flavour,
-    now: u64,
-    ws: &mut Workspace,
-) {
-    let Some(file) = (!t.file.is_empty())
-        .then(|| sel.file(t.dir, t.file))
-        .flatten()
-    else {
+pub(crate) fn metalink(sel: &Selector, t: &Target<'_>, flavour: Flavour, now: u64, ws: &mut Workspace) {
+    let Some(file) = (!t.file.is_empty()).then(|| sel.file(t.dir, t.file)).flatten() else {
         let mut msg = alloc::string::String::new();
         let _ = write!(
             msg,
@@ -89,11 +80,7 @@ pub(crate) fn metalink(
                     }
                     out.push_str(&url.v3_open);
                     out.push_str(pref);
-                    out.push_str(if private {
-                        "\" mm0:private=\"True\">"
-                    } else {
-                        "\">"
-                    });
+                    out.push_str(if private { "\" mm0:private=\"True\">" } else { "\">" });
                     out.push_str(&url.xml);
                     out.push_str(&ws.suffix[2 + usize::from(url.ends_with_slash)]);
                     out.push_str("</url>\n");
@@ -119,11 +106,7 @@ pub(crate) fn metalink(
                     }
                     out.push_str(&url.v4_open);
                     out.push_str(prio);
-                    out.push_str(if private {
-                        "\" mm0:private=\"True\">"
-                    } else {
-                        "\">"
-                    });
+                    out.push_str(if private { "\" mm0:private=\"True\">" } else { "\">" });
                     out.push_str(&url.xml);
                     out.push_str(&ws.suffix[2 + usize::from(url.ends_with_slash)]);
                     out.push_str("</url>\n");

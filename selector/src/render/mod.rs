@@ -61,8 +61,7 @@ pub(crate) fn mirrorlist(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
         for (i, url) in sel.urls_of(e.hc).iter().enumerate() {
             if e.urls & (1 << i) != 0 {
                 a.body.push_str(&url.text);
-                a.body
-                    .push_str(&ws.suffix[usize::from(url.ends_with_slash)]);
+                a.body.push_str(&ws.suffix[usize::from(url.ends_with_slash)]);
                 a.body.push('\n');
             }
         }
@@ -85,8 +84,7 @@ pub(crate) fn redirect(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
         Some(url) => {
             a.status = 302;
             a.location.push_str(&url.text);
-            a.location
-                .push_str(&ws.suffix[usize::from(url.ends_with_slash)]);
+            a.location.push_str(&ws.suffix[usize::from(url.ends_with_slash)]);
         }
         None => a.status = 404,
     }

@@ -43,9 +43,7 @@ pub enum SnapshotError {
         found: u32,
     },
     /// Payload shorter or longer than the header says.
-    #[error(
-        "snapshot payload is {actual} bytes, the header says {declared} (truncated or padded file)"
-    )]
+    #[error("snapshot payload is {actual} bytes, the header says {declared} (truncated or padded file)")]
     LengthMismatch {
         /// From the header.
         declared: u64,
@@ -97,8 +95,7 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, SnapshotError> {
     if bytes[..8] != MAGIC {
         return Err(SnapshotError::BadMagic);
     }
-    let u32_at =
-        |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+    let u32_at = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
     let u64_at = |o: usize| u64::from(u32_at(o)) | (u64::from(u32_at(o + 4)) << 32);
     let header = Header {
         version: u32_at(8),
@@ -107,9 +104,7 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, SnapshotError> {
         checksum: u32_at(28),
     };
     if header.version != FORMAT_VERSION {
-        return Err(SnapshotError::UnsupportedVersion {
-            found: header.version,
-        });
+        return Err(SnapshotError::UnsupportedVersion { found: header.version });
     }
     Ok(header)
 }
@@ -149,12 +144,9 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
             actual,
         });
     }
-    let (snapshot, rest): (Snapshot, &[u8]) =
-        postcard::take_from_bytes(payload).map_err(SnapshotError::Malformed)?;
+    let (snapshot, rest): (Snapshot, &[u8]) = postcard::take_from_bytes(payload).map_err(SnapshotError::Malformed)?;
     if !rest.is_empty() {
-        return Err(SnapshotError::Malformed(
-            postcard::Error::DeserializeBadEncoding,
-        ));
+        return Err(SnapshotError::Malformed(postcard::Error::DeserializeBadEncoding));
     }
     if snapshot.created != header.created {
         return Err(SnapshotError::TimeMismatch {

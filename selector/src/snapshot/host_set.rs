@@ -77,9 +77,7 @@ impl HostSet {
                 while !rest.is_empty() {
                     let gap = take_varint(&mut rest)?;
                     let id = next + u64::from(gap);
-                    members.push(HostCategoryId(
-                        u32::try_from(id).map_err(|_| "host set id overflows")?,
-                    ));
+                    members.push(HostCategoryId(u32::try_from(id).map_err(|_| "host set id overflows")?));
                     next = id + 1;
                 }
             }
@@ -89,9 +87,7 @@ impl HostSet {
                     for bit in 0..8 {
                         if byte & (1 << bit) != 0 {
                             let id = first + (byte_index * 8 + bit) as u64;
-                            members.push(HostCategoryId(
-                                u32::try_from(id).map_err(|_| "host set id overflows")?,
-                            ));
+                            members.push(HostCategoryId(u32::try_from(id).map_err(|_| "host set id overflows")?));
                         }
                     }
                 }
@@ -128,9 +124,7 @@ fn take_varint(input: &mut &[u8]) -> Result<u32, &'static str> {
 
 impl fmt::Debug for HostSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(self.0.iter().map(|id| id.0))
-            .finish()
+        f.debug_list().entries(self.0.iter().map(|id| id.0)).finish()
     }
 }
 

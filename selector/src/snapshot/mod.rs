@@ -223,17 +223,9 @@ impl Digest {
         let lower_hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
         if !b.is_empty() && b.len() % 2 == 0 && b.iter().all(|&c| lower_hex(c)) {
             let nibble = |c: u8| {
-                if c.is_ascii_digit() {
-                    c - b'0'
-                } else {
-                    c - b'a' + 10
-                }
+                if c.is_ascii_digit() { c - b'0' } else { c - b'a' + 10 }
             };
-            Digest::Bytes(
-                b.chunks(2)
-                    .map(|p| nibble(p[0]) << 4 | nibble(p[1]))
-                    .collect(),
-            )
+            Digest::Bytes(b.chunks(2).map(|p| nibble(p[0]) << 4 | nibble(p[1])).collect())
         } else {
             Digest::Text(String::from(s))
         }

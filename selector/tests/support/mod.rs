@@ -36,13 +36,7 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    pub fn host(
-        mut self,
-        id: u32,
-        country: Option<&'static str>,
-        bandwidth: u32,
-        urls: &[&str],
-    ) -> Self {
+    pub fn host(mut self, id: u32, country: Option<&'static str>, bandwidth: u32, urls: &[&str]) -> Self {
         self.hosts.insert(
             id,
             HostSpec {
@@ -124,14 +118,7 @@ impl Fixture {
                 hosts: HostSetId(s.host_sets.len() as u32 - 1),
             });
         }
-        let dir = |n: &str| {
-            DirectoryId(
-                s.directories
-                    .iter()
-                    .position(|d| d.name == n)
-                    .expect("directory") as u32,
-            )
-        };
+        let dir = |n: &str| DirectoryId(s.directories.iter().position(|d| d.name == n).expect("directory") as u32);
         let repos: Vec<Repository> = self
             .repos
             .iter()
@@ -245,10 +232,7 @@ pub struct Reply {
 }
 
 pub fn call(sel: &Selector, geo: &Geo, c: &Call<'_>) -> Reply {
-    let (path, query) = c
-        .path_and_query
-        .split_once('?')
-        .unwrap_or((c.path_and_query, ""));
+    let (path, query) = c.path_and_query.split_once('?').unwrap_or((c.path_and_query, ""));
     let req = Request {
         path,
         query,
