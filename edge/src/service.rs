@@ -54,12 +54,13 @@ pub async fn serve(
     locate: Arc<dyn Locate + Send + Sync>,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
+    let stamp = source::stamp(&config.source);
     let (selector, etag) = source::fetch(&config.source, None)
         .await?
         .context("the snapshot source answered 304 to an unconditional request")?;
     let access_log = config.access_log.as_deref().map(AccessLog::open).transpose()?;
     let state = Arc::new(State::new(selector, locate, config.minimum, access_log));
-    source::spawn_reloader(state.clone(), config.source.clone(), config.intervals, etag);
+    source::spawn_reloader(state.clone(), config.source.clone(), config.intervals, etag, stamp);
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

@@ -94,17 +94,34 @@ pub async fn fetch(source: &Source, etag: Option<&str>) -> anyhow::Result<Option
             (body, tag)
         }
     };
-    let selector = tokio::task::spawn_blocking(move || Selector::decode(&bytes)).await??;
+    let selector = tokio::task::spawn_blocking(move || Selector::decode(&bytes))
+        .await?
+        .with_context(|| match source {
+            Source::File(p) => format!("loading snapshot {}", p.display()),
+            Source::Url(u) => format!("loading snapshot {u}"),
+        })?;
     Ok(Some((selector, new_etag)))
 }
 
-fn file_stamp(path: &PathBuf) -> Option<(u64, i64, i64, u64)> {
+/// What identifies a version of a snapshot file: size, modification time, inode.
+pub type Stamp = Option<(u64, i64, i64, u64)>;
+
+/// The file's current stamp (`None` for URLs and unreadable files). Taken *before* a load, so a file replaced
+/// during the load is noticed by the next check.
+pub fn stamp(source: &Source) -> Stamp {
+    let Source::File(path) = source else { return None };
     let m = std::fs::metadata(path).ok()?;
     Some((m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
 }
 
 /// Watches `source` until the process ends, installing every snapshot that validates.
-pub fn spawn_reloader(state: Arc<State>, source: Source, intervals: Intervals, mut etag: Option<String>) {
+pub fn spawn_reloader(
+    state: Arc<State>,
+    source: Source,
+    intervals: Intervals,
+    mut etag: Option<String>,
+    mut stamp: Stamp,
+) {
     tokio::spawn(async move {
         let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
             Ok(s) => Some(s),
@@ -120,17 +137,13 @@ pub fn spawn_reloader(state: Arc<State>, source: Source, intervals: Intervals, m
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.tick().await;
-        let mut stamp = match &source {
-            Source::File(p) => file_stamp(p),
-            Source::Url(_) => None,
-        };
         loop {
             let forced = tokio::select! {
                 _ = tick.tick() => false,
                 Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
             };
-            if let Source::File(p) = &source {
-                let now = file_stamp(p);
+            if let Source::File(_) = &source {
+                let now = self::stamp(&source);
                 if !forced && now == stamp {
                     continue;
                 }
