@@ -143,3 +143,26 @@ impl Drop for Progress {
         self.0.finish_and_clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_warning_lists_are_cut() {
+        let few: Vec<Warning> = (0..3)
+            .map(|host| Warning::MissingBandwidth { host })
+            .collect();
+        assert_eq!(warning_lines(&few).len(), 3);
+        let many: Vec<Warning> = (0..25)
+            .map(|host| Warning::MissingBandwidth { host })
+            .collect();
+        let lines = warning_lines(&many);
+        assert_eq!(lines.len(), SHOWN_WARNINGS + 1);
+        assert_eq!(
+            lines[0],
+            "warning: host 0: no bandwidth in HostBandwidthCache; weight 1 assumed"
+        );
+        assert_eq!(lines[SHOWN_WARNINGS], "warning: … and 5 more");
+    }
+}

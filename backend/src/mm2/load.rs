@@ -17,7 +17,7 @@ pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// Could not read the file.
-    #[error("cannot read MirrorManager cache {path}: {source}")]
+    #[error("cannot read MirrorManager cache {path}")]
     Read {
         /// The file.
         path: PathBuf,
@@ -25,7 +25,7 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// Starts like gzip but does not decompress.
-    #[error("MirrorManager cache {path} looks gzip-compressed but does not decompress: {source}")]
+    #[error("MirrorManager cache {path} looks gzip-compressed but does not decompress")]
     Gzip {
         /// The file.
         path: PathBuf,
@@ -33,7 +33,7 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// Not a `mirrormanager.MirrorList` protobuf.
-    #[error("MirrorManager cache {path} is not a mirrormanager.MirrorList protobuf: {source}")]
+    #[error("MirrorManager cache {path} is not a mirrormanager.MirrorList protobuf")]
     Decode {
         /// The file.
         path: PathBuf,
