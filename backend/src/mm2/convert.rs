@@ -617,20 +617,13 @@ fn by_country_matches(d: &MirrorListCacheType, hosts: &HostTable, w: &mut Vec<Wa
 }
 
 /// Host categories sorted by (category, host) with resolved URLs, and their ids.
-#[allow(clippy::type_complexity)]
 fn host_categories(
     carried: &Carriage,
     hosts: &[Host],
     categories: &[Category],
     urls: &HashMap<i64, &str>,
     w: &mut Vec<Warning>,
-) -> Result<
-    (
-        Vec<HostCategory>,
-        HashMap<(HostId, CategoryId), HostCategoryId>,
-    ),
-    ConvertError,
-> {
+) -> Result<(Vec<HostCategory>, HcIds), ConvertError> {
     let mut keys: Vec<(HostId, CategoryId)> = carried.hcurls.keys().copied().collect();
     keys.sort_unstable_by_key(|&(h, c)| (c, h));
     fits_u32("host categories", keys.len())?;
@@ -663,11 +656,14 @@ fn host_categories(
     Ok((list, ids))
 }
 
+/// (host, category) → its host category.
+type HcIds = HashMap<(HostId, CategoryId), HostCategoryId>;
+
 /// Directories in cache order, each pointing at a shared host set.
 fn host_sets_and_directories(
     dirs: &[Dir],
     carried: &Carriage,
-    hc_ids: &HashMap<(HostId, CategoryId), HostCategoryId>,
+    hc_ids: &HcIds,
 ) -> Result<(Vec<HostSet>, Vec<Directory>), ConvertError> {
     let mut sets: Vec<HostSet> = Vec::new();
     let mut set_ids: HashMap<HostSet, HostSetId> = HashMap::new();
