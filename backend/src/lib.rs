@@ -1,1 +1,9 @@
+//! Mirrorvane's backend: builds the snapshots that edges serve.
+//!
+//! Today it converts MirrorManager's protobuf mirrorlist cache ([`mm2`]) so Mirrorvane can run next to (or in
+//! place of) MirrorManager's mirrorlist server on the data Fedora already produces, and writes snapshot files
+//! safely ([`write`]). What it is not: a request handler (that is `mirrorvane-selector`, wrapped by the edge).
 
+pub mod commands;
+pub mod mm2;
+pub mod write;

@@ -1,0 +1,6 @@
+//! The `mirrorvane` subcommands, as library code so tests and other shells can call them.
+//!
+//! Each subcommand is one module with an `Args` struct (clap derive) and a `run` function; `main.rs` only
+//! parses, sets up logging and dispatches.
+
+pub mod snapshot;

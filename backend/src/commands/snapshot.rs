@@ -1,0 +1,157 @@
+//! `mirrorvane snapshot --from-mm2-cache PATH -o OUT`: convert a MirrorManager cache into a snapshot file.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use mirrorvane_selector::snapshot;
+use tracing::info;
+
+use crate::mm2::{self, Stats, Warning};
+use crate::write::write_atomically;
+
+/// How many warnings are printed before the rest is only counted.
+pub const SHOWN_WARNINGS: usize = 20;
+
+/// Arguments of `mirrorvane snapshot`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// MirrorManager mirrorlist cache to convert (`mirrorlist_cache.proto`; gzip is detected and unpacked).
+    #[arg(long = "from-mm2-cache", value_name = "PATH")]
+    pub from_mm2_cache: PathBuf,
+    /// Snapshot file to write. Written atomically; an existing file is kept as `OUT.prev`.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: PathBuf,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Counts of the snapshot.
+    pub stats: Stats,
+    /// Everything the conversion tolerated.
+    pub warnings: Vec<Warning>,
+    /// Size of the snapshot file.
+    pub bytes: usize,
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// The one-line summary printed at the end.
+    pub fn summary(&self) -> String {
+        let s = &self.stats;
+        format!(
+            "snapshot: {} hosts ({} private), {} categories, {} host categories, {} host sets, {} directories, \
+             {} repositories, {} files ({} details), {} netblocks, {} warnings, {} bytes, {} ms",
+            s.hosts,
+            s.private_hosts,
+            s.categories,
+            s.host_categories,
+            s.host_sets,
+            s.directories,
+            s.repositories,
+            s.files,
+            s.file_details,
+            s.host_netblocks,
+            self.warnings.len(),
+            self.bytes,
+            self.elapsed.as_millis(),
+        )
+    }
+}
+
+/// Reads, converts, encodes and writes; progress goes to stderr.
+pub fn run(args: &Args) -> anyhow::Result<Outcome> {
+    let start = Instant::now();
+    let progress = Progress::new();
+    let path = &args.from_mm2_cache;
+    let bytes = progress.stage("reading cache", || mm2::load::read_bytes(path))?;
+    info!(path = %path.display(), bytes = bytes.len(), "read MirrorManager cache");
+    let cache = progress.stage("decoding protobuf", || mm2::load::decode(&bytes, path))?;
+    drop(bytes);
+    let conversion = progress
+        .stage("converting", || mm2::convert(&cache))
+        .with_context(|| format!("cannot convert MirrorManager cache {}", path.display()))?;
+    // Freeing the decoded cache (millions of small vectors) takes a noticeable fraction of a second; let it
+    // overlap encoding and writing.
+    let freeing = std::thread::spawn(move || drop(cache));
+    let encoded = progress.stage("encoding snapshot", || snapshot::encode(&conversion.snapshot));
+    progress
+        .stage("writing snapshot", || write_atomically(&args.output, &encoded))
+        .with_context(|| format!("cannot write snapshot {}", args.output.display()))?;
+    let _ = freeing.join();
+    progress.finish();
+    Ok(Outcome {
+        stats: conversion.stats,
+        warnings: conversion.warnings,
+        bytes: encoded.len(),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// The first [`SHOWN_WARNINGS`] warnings, one per line, then how many were left out.
+pub fn warning_lines(warnings: &[Warning]) -> Vec<String> {
+    let mut lines: Vec<String> = warnings
+        .iter()
+        .take(SHOWN_WARNINGS)
+        .map(|w| format!("warning: {w}"))
+        .collect();
+    if warnings.len() > SHOWN_WARNINGS {
+        lines.push(format!("warning: … and {} more", warnings.len() - SHOWN_WARNINGS));
+    }
+    lines
+}
+
+/// A spinner naming the current stage (hidden when stderr is not a terminal), plus one log line per stage.
+struct Progress(ProgressBar);
+
+impl Progress {
+    fn new() -> Progress {
+        let bar = ProgressBar::new_spinner();
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Progress(bar)
+    }
+
+    fn stage<T>(&self, name: &'static str, f: impl FnOnce() -> T) -> T {
+        self.0.set_message(name);
+        let t = Instant::now();
+        let out = f();
+        let ms = t.elapsed().as_millis() as u64;
+        self.0.suspend(|| info!(stage = name, ms, "done"));
+        out
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_warning_lists_are_cut() {
+        let few: Vec<Warning> = (0..3).map(|host| Warning::MissingBandwidth { host }).collect();
+        assert_eq!(warning_lines(&few).len(), 3);
+        let many: Vec<Warning> = (0..25).map(|host| Warning::MissingBandwidth { host }).collect();
+        let lines = warning_lines(&many);
+        assert_eq!(lines.len(), SHOWN_WARNINGS + 1);
+        assert_eq!(
+            lines[0],
+            "warning: host 0: no bandwidth in HostBandwidthCache; weight 1 assumed"
+        );
+        assert_eq!(lines[SHOWN_WARNINGS], "warning: … and 5 more");
+    }
+}
