@@ -6,4 +6,5 @@
 
 pub mod commands;
 pub mod mm2;
+pub mod synthetic;
 pub mod write;

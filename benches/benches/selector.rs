@@ -1,0 +1,150 @@
+//! Selector benchmarks on the Fedora-scale synthetic world (400 hosts, 25,000 directories, 4,000 repositories).
+//!
+//! Targets (median, in-process, release): decision ≤ 3 µs, rendering ≥ 1 GB/s of output, decode + index of the
+//! snapshot ≤ 100 ms. The world is generated once, outside every timed closure; each benchmark reuses one
+//! `Workspace` and one random generator across iterations, as an edge worker thread does.
+
+use std::hint::black_box;
+use std::sync::OnceLock;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use mirrorvane_backend::synthetic::{Scale, World, generate};
+use mirrorvane_benches::{NOW, mixed, tier_scenarios, tiers};
+use mirrorvane_selector::snapshot::encode;
+use mirrorvane_selector::{Context, SeededRandom, Selector, Workspace};
+
+const SEED: u64 = 20260101;
+
+fn world() -> &'static (World, Selector, Vec<u8>) {
+    static W: OnceLock<(World, Selector, Vec<u8>)> = OnceLock::new();
+    W.get_or_init(|| {
+        let world = generate(&Scale::fedora(), SEED);
+        let bytes = encode(&world.snapshot);
+        let sel = Selector::new(world.snapshot.clone()).expect("the synthetic world is valid");
+        eprintln!("Fedora-scale snapshot: {} bytes", bytes.len());
+        (world, sel, bytes)
+    })
+}
+
+fn decision(c: &mut Criterion) {
+    let (world, sel, _) = world();
+    let mut group = c.benchmark_group("decision");
+    for s in tier_scenarios(world, sel) {
+        eprintln!(
+            "{}: {} {:?}",
+            s.name,
+            s.ip,
+            tiers(sel, &world.geo, "/metalink", &s.query, s.ip)
+        );
+        let req = s.request("/metalink");
+        let mut ws = Workspace::new();
+        let mut rng = SeededRandom::new(1);
+        group.bench_function(s.name, |b| {
+            b.iter(|| {
+                let mut ctx = Context {
+                    now: NOW,
+                    minimum: 5,
+                    locate: &world.geo,
+                    random: &mut rng,
+                };
+                black_box(sel.decide(black_box(&req), &mut ctx, &mut ws).is_ok())
+            })
+        });
+    }
+    group.finish();
+}
+
+fn render(c: &mut Criterion) {
+    let (world, sel, _) = world();
+    for path in ["/metalink", "/mirrorlist"] {
+        let mut group = c.benchmark_group(format!("render{path}"));
+        for s in tier_scenarios(world, sel) {
+            let req = s.request(path);
+            let mut ws = Workspace::new();
+            let mut rng = SeededRandom::new(1);
+            let len = {
+                let mut ctx = Context {
+                    now: NOW,
+                    minimum: 5,
+                    locate: &world.geo,
+                    random: &mut rng,
+                };
+                sel.handle(&req, &mut ctx, &mut ws).body.len()
+            };
+            eprintln!("{path} {}: {len} bytes", s.name);
+            group.throughput(Throughput::Bytes(len as u64));
+            group.bench_function(s.name, |b| {
+                b.iter(|| {
+                    let mut ctx = Context {
+                        now: NOW,
+                        minimum: 5,
+                        locate: &world.geo,
+                        random: &mut rng,
+                    };
+                    black_box(sel.handle(black_box(&req), &mut ctx, &mut ws).body.len())
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+fn mixed_load(c: &mut Criterion) {
+    let (world, sel, _) = world();
+    let load = mixed(world, 1024);
+    let mut ws = Workspace::new();
+    let mut rng = SeededRandom::new(1);
+    let bytes: usize = load
+        .iter()
+        .map(|(path, s)| {
+            let mut ctx = Context {
+                now: NOW,
+                minimum: 5,
+                locate: &world.geo,
+                random: &mut rng,
+            };
+            sel.handle(&s.request(path), &mut ctx, &mut ws).body.len()
+        })
+        .sum();
+    let mut group = c.benchmark_group("mixed");
+    group.throughput(Throughput::Bytes((bytes / load.len()) as u64));
+    let mut i = 0;
+    group.bench_function("handle", |b| {
+        b.iter(|| {
+            let (path, s) = &load[i % load.len()];
+            i += 1;
+            let mut ctx = Context {
+                now: NOW,
+                minimum: 5,
+                locate: &world.geo,
+                random: &mut rng,
+            };
+            black_box(sel.handle(&s.request(path), &mut ctx, &mut ws).body.len())
+        })
+    });
+    group.finish();
+}
+
+fn snapshot(c: &mut Criterion) {
+    let (world, _, bytes) = world();
+    let mut group = c.benchmark_group("snapshot");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("decode_index", |b| {
+        b.iter(|| Selector::decode(black_box(bytes)).map(|s| s.created()))
+    });
+    group.bench_function("encode", |b| {
+        b.iter(|| encode(black_box(&world.snapshot)).len())
+    });
+    group.bench_function("index_only", |b| {
+        b.iter_batched(
+            || world.snapshot.clone(),
+            |snap| Selector::new(snap).map(|s| s.created()),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decision, render, mixed_load, snapshot);
+criterion_main!(benches);
