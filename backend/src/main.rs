@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use clap::{Parser, Subcommand};
-use mirrorvane_backend::commands::snapshot;
+use mirrorvane_backend::commands::{demo, snapshot};
 use tracing_subscriber::EnvFilter;
 
 /// Mirrorvane: a mirrorlist/metalink server for MirrorManager data.
@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Build a snapshot file (today: by converting a MirrorManager mirrorlist cache).
     Snapshot(snapshot::Args),
+    /// Serve a realistic synthetic mirror network on 127.0.0.1 with a bundled GeoIP test database.
+    Demo(demo::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,6 +38,7 @@ fn main() -> anyhow::Result<()> {
             }
             println!("{}", outcome.summary());
         }
+        Command::Demo(args) => demo::run(&args)?,
     }
     Ok(())
 }

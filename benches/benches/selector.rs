@@ -133,9 +133,7 @@ fn snapshot(c: &mut Criterion) {
     group.bench_function("decode_index", |b| {
         b.iter(|| Selector::decode(black_box(bytes)).map(|s| s.created()))
     });
-    group.bench_function("encode", |b| {
-        b.iter(|| encode(black_box(&world.snapshot)).len())
-    });
+    group.bench_function("encode", |b| b.iter(|| encode(black_box(&world.snapshot)).len()));
     group.bench_function("index_only", |b| {
         b.iter_batched(
             || world.snapshot.clone(),

@@ -67,13 +67,8 @@ pub fn tiers(sel: &Selector, geo: &SyntheticGeo, path: &str, query: &str, ip: Ip
 pub fn tier_scenarios(world: &World, sel: &Selector) -> Vec<Scenario> {
     let geo = &world.geo;
     let c = &world.clients;
-    let first_tier =
-        |ip: &IpAddr, tier: Tier| tiers(sel, geo, "/metalink", POPULAR, *ip).first() == Some(&tier);
-    let netblock = c
-        .netblock
-        .iter()
-        .find(|ip| first_tier(ip, Tier::Netblock))
-        .copied();
+    let first_tier = |ip: &IpAddr, tier: Tier| tiers(sel, geo, "/metalink", POPULAR, *ip).first() == Some(&tier);
+    let netblock = c.netblock.iter().find(|ip| first_tier(ip, Tier::Netblock)).copied();
     let asn = c.asn.iter().find(|ip| first_tier(ip, Tier::Asn)).copied();
     let us = c.in_country("US");
     let de = c.in_country("DE");
@@ -115,11 +110,7 @@ pub fn mixed(world: &World, n: usize) -> Vec<(&'static str, Scenario)> {
     use mirrorvane_selector::Random;
     (0..n)
         .map(|i| {
-            let path = if i % 2 == 0 {
-                "/metalink"
-            } else {
-                "/mirrorlist"
-            };
+            let path = if i % 2 == 0 { "/metalink" } else { "/mirrorlist" };
             let query = repos[rng.below(repos.len() as u64) as usize].clone();
             let ip = clients[rng.below(clients.len() as u64) as usize];
             (

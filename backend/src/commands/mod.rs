@@ -3,4 +3,5 @@
 //! Each subcommand is one module with an `Args` struct (clap derive) and a `run` function; `main.rs` only
 //! parses, sets up logging and dispatches.
 
+pub mod demo;
 pub mod snapshot;

@@ -1,8 +1,6 @@
 //! Hosts, content categories and which host carries which category under which URLs.
 
-use mirrorvane_selector::snapshot::{
-    Category, CategoryId, Host, HostCategory, HostId, Reachability,
-};
+use mirrorvane_selector::snapshot::{Category, CategoryId, Host, HostCategory, HostId, Reachability};
 
 use super::Scale;
 use super::places::{MIRROR_COUNTRIES, code};

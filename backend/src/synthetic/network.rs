@@ -10,9 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use mirrorvane_selector::codes::builtin_continent;
-use mirrorvane_selector::snapshot::{
-    ContinentOverride, Host, HostId, HostNetblock, NetblockCountry,
-};
+use mirrorvane_selector::snapshot::{ContinentOverride, Host, HostId, HostNetblock, NetblockCountry};
 use mirrorvane_selector::{Code, CountryCode};
 
 use super::geo::SyntheticGeo;
@@ -88,22 +86,14 @@ fn v4_net(top16: u32, low: u32, len: u8) -> IpNet {
 
 fn v6_net(top32: u32, low: u128, len: u8) -> IpNet {
     let addr = Ipv6Addr::from(u128::from(top32) << 96 | (low & ((1u128 << 96) - 1)));
-    IpNet::V6(
-        Ipv6Net::new(addr, len)
-            .expect("prefix length ≤ 128")
-            .trunc(),
-    )
+    IpNet::V6(Ipv6Net::new(addr, len).expect("prefix length ≤ 128").trunc())
 }
 
 /// An address inside `net`: its second address, or the network itself for a host route.
 fn inside(net: IpNet) -> IpAddr {
     match net {
-        IpNet::V4(n) if n.prefix_len() < 32 => {
-            IpAddr::V4(Ipv4Addr::from(u32::from(n.network()) + 1))
-        }
-        IpNet::V6(n) if n.prefix_len() < 128 => {
-            IpAddr::V6(Ipv6Addr::from(u128::from(n.network()) + 1))
-        }
+        IpNet::V4(n) if n.prefix_len() < 32 => IpAddr::V4(Ipv4Addr::from(u32::from(n.network()) + 1)),
+        IpNet::V6(n) if n.prefix_len() < 128 => IpAddr::V6(Ipv6Addr::from(u128::from(n.network()) + 1)),
         n => n.network(),
     }
 }
@@ -194,11 +184,7 @@ pub(crate) fn generate(scale: &Scale, seed: u64, hosts: &[Host]) -> Network {
     let mut asn_prefixes = Vec::with_capacity(scale.asn_prefixes);
     let mut netblock_clients = Vec::new();
     for &h in &owners {
-        let asn = hosts[h]
-            .asns
-            .first()
-            .copied()
-            .unwrap_or_else(|| *rng.pick(&other_asns));
+        let asn = hosts[h].asns.first().copied().unwrap_or_else(|| *rng.pick(&other_asns));
         let v4 = !rng.chance(80);
         let top = if v4 {
             space.fresh_v4(&mut rng, Use::HostNetblock)
@@ -208,11 +194,7 @@ pub(crate) fn generate(scale: &Scale, seed: u64, hosts: &[Host]) -> Network {
         let network = match top {
             Some(top) => {
                 v4_country[top as usize] = host_country(h);
-                let len = if rng.chance(10) {
-                    32
-                } else {
-                    v4_len(&mut rng, 16, 29)
-                };
+                let len = if rng.chance(10) { 32 } else { v4_len(&mut rng, 16, 29) };
                 if rng.chance(600) {
                     asn_prefixes.push((v4_net(top, 0, 16), asn));
                 }
@@ -290,11 +272,7 @@ pub(crate) fn generate(scale: &Scale, seed: u64, hosts: &[Host]) -> Network {
             Some(top) => v4_net(top, rng.next_u64() as u32, v4_len(&mut rng, 16, 24)),
             None => {
                 let len = *rng.pick(&[32, 32, 36, 40, 44, 48]);
-                v6_net(
-                    space.fresh_v6(&mut rng),
-                    u128::from(rng.next_u64()) << 64,
-                    len,
-                )
+                v6_net(space.fresh_v6(&mut rng), u128::from(rng.next_u64()) << 64, len)
             }
         };
         asn_prefixes.push((net, asn));

@@ -77,9 +77,9 @@ pub(crate) const MIRROR_COUNTRIES: &[(&str, u32)] = &[
 
 /// Countries with clients but (in every scale) no mirror; several in Africa, where the nearest hosts are few.
 pub(crate) const CLIENT_ONLY_COUNTRIES: &[&str] = &[
-    "TD", "NE", "ML", "BF", "SN", "CM", "UG", "TZ", "ZM", "MW", "MZ", "AO", "BO", "PY", "UY", "VE",
-    "PE", "MN", "KG", "UZ", "LA", "KH", "MM", "LK", "JO", "SA", "AE", "QA", "CY", "MT", "AL", "MK",
-    "BA", "FJ", "PG", "CU", "DO", "GT", "HN", "NI",
+    "TD", "NE", "ML", "BF", "SN", "CM", "UG", "TZ", "ZM", "MW", "MZ", "AO", "BO", "PY", "UY", "VE", "PE", "MN", "KG",
+    "UZ", "LA", "KH", "MM", "LK", "JO", "SA", "AE", "QA", "CY", "MT", "AL", "MK", "BA", "FJ", "PG", "CU", "DO", "GT",
+    "HN", "NI",
 ];
 
 /// A code from the tables above (all valid).

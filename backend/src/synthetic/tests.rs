@@ -73,9 +73,7 @@ fn selector_accepts_both_scales_and_every_repo_has_repodata() {
         let sel = Selector::new(w.snapshot.clone()).expect("valid snapshot");
         for r in &w.snapshot.repositories {
             let dir = &w.snapshot.directories[r.directory.index()].name;
-            let repodata = sel
-                .directory(&format!("{dir}/repodata"))
-                .expect("repodata directory");
+            let repodata = sel.directory(&format!("{dir}/repodata")).expect("repodata directory");
             assert!(sel.file(repodata, "repomd.xml").is_some(), "{dir}");
         }
         assert!(sel.repository("fedora-43", "x86_64").is_some());
@@ -137,18 +135,10 @@ fn sample_clients_reach_their_tiers() {
         .count();
     assert!(asn > c.asn.len() / 2, "{asn} of {}", c.asn.len());
     for &ip in &c.asn {
-        assert!(
-            tiers(&sel, &w.geo, ip)
-                .0
-                .iter()
-                .all(|&t| t != Tier::Netblock)
-        );
+        assert!(tiers(&sel, &w.geo, ip).0.iter().all(|&t| t != Tier::Netblock));
     }
     let de = c.in_country("DE").unwrap();
-    assert_eq!(
-        w.geo.locate(de).country.map(|c| c.to_string()).as_deref(),
-        Some("DE")
-    );
+    assert_eq!(w.geo.locate(de).country.map(|c| c.to_string()).as_deref(), Some("DE"));
     let (t, global) = tiers(&sel, &w.geo, de);
     assert_eq!(t.first(), Some(&Tier::GeoCountry));
     assert!(t.contains(&Tier::Continent) && !global);

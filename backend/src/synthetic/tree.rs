@@ -9,8 +9,8 @@
 use std::collections::{HashMap, HashSet};
 
 use mirrorvane_selector::snapshot::{
-    CategoryId, Digest, Directory, DirectoryId, FileDetail, FileEntry, HostCategory,
-    HostCategoryId, HostSet, HostSetId, Repository, RepositoryRedirect,
+    CategoryId, Digest, Directory, DirectoryId, FileDetail, FileEntry, HostCategory, HostCategoryId, HostSet,
+    HostSetId, Repository, RepositoryRedirect,
 };
 
 use super::Scale;
@@ -46,11 +46,7 @@ pub(crate) struct Tree {
 fn fedora_trees(out: &mut Vec<RepoDef>, category: usize, base: &str, v: &str, arches: &[&str]) {
     let t = |path: &str, prefix: &str| (path.replace("{v}", v), prefix.replace("{v}", v));
     let trees = if base.starts_with("development") {
-        let prefix = if v == "rawhide" {
-            "rawhide"
-        } else {
-            "fedora-{v}"
-        };
+        let prefix = if v == "rawhide" { "rawhide" } else { "fedora-{v}" };
         vec![t("{v}/Everything/{a}/os", prefix)]
     } else {
         vec![
@@ -90,9 +86,7 @@ fn fedora_trees(out: &mut Vec<RepoDef>, category: usize, base: &str, v: &str, ar
                 arch: a.to_string(),
             });
         }
-        let source_dir = path
-            .replace("{a}/os", "source/tree")
-            .replace("{a}", "source/tree");
+        let source_dir = path.replace("{a}/os", "source/tree").replace("{a}", "source/tree");
         out.push(RepoDef {
             category,
             subdir: format!("{base}{source_dir}"),
@@ -102,20 +96,9 @@ fn fedora_trees(out: &mut Vec<RepoDef>, category: usize, base: &str, v: &str, ar
     }
 }
 
-fn epel_trees(
-    out: &mut Vec<RepoDef>,
-    category: usize,
-    base: &str,
-    v: &str,
-    arches: &[&str],
-    layered: bool,
-) {
+fn epel_trees(out: &mut Vec<RepoDef>, category: usize, base: &str, v: &str, arches: &[&str], layered: bool) {
     let flavours: &[(&str, &str)] = if layered {
-        &[
-            ("", "epel"),
-            ("testing/", "epel-testing"),
-            ("next/", "epel-next"),
-        ]
+        &[("", "epel"), ("testing/", "epel-testing"), ("next/", "epel-next")]
     } else {
         &[("", "epel")]
     };
@@ -157,12 +140,8 @@ fn archive_arches(v: u32) -> &'static [&'static str] {
     match v {
         31.. => &["x86_64", "aarch64", "ppc64le", "s390x", "armhfp"],
         27..=30 => &["x86_64", "aarch64", "ppc64le", "s390x", "armhfp", "i386"],
-        19..=26 => &[
-            "x86_64", "i386", "armhfp", "aarch64", "ppc64", "ppc64le", "s390x",
-        ],
-        7..=18 => &[
-            "x86_64", "i386", "ppc", "ppc64", "arm", "s390", "sparc", "ia64",
-        ],
+        19..=26 => &["x86_64", "i386", "armhfp", "aarch64", "ppc64", "ppc64le", "s390x"],
+        7..=18 => &["x86_64", "i386", "ppc", "ppc64", "arm", "s390", "sparc", "ia64"],
         _ => &["i386", "x86_64", "ppc"],
     }
 }
@@ -185,13 +164,7 @@ fn repo_defs(limit: usize) -> Vec<RepoDef> {
         epel_trees(&mut out, EPEL, "", v, PRIMARY, true);
     }
     fedora_trees(&mut out, LINUX, "development/", "rawhide", PRIMARY);
-    fedora_trees(
-        &mut out,
-        LINUX,
-        "development/",
-        &BRANCHED.to_string(),
-        PRIMARY,
-    );
+    fedora_trees(&mut out, LINUX, "development/", &BRANCHED.to_string(), PRIMARY);
     for v in ACTIVE {
         for a in &PRIMARY[..2] {
             out.push(RepoDef {
@@ -265,10 +238,7 @@ fn repo_defs(limit: usize) -> Vec<RepoDef> {
         if (28..=39).contains(&v) {
             for a in arches {
                 for (dir, prefix) in [
-                    (
-                        format!("releases/{v}/Modular/{a}/os"),
-                        format!("fedora-modular-{v}"),
-                    ),
+                    (format!("releases/{v}/Modular/{a}/os"), format!("fedora-modular-{v}")),
                     (
                         format!("updates/{v}/Modular/{a}"),
                         format!("updates-released-modular-f{v}"),
@@ -292,14 +262,7 @@ fn repo_defs(limit: usize) -> Vec<RepoDef> {
         }
     }
     for v in ["7", "6", "5"] {
-        epel_trees(
-            &mut out,
-            ARCHIVE,
-            "epel/",
-            v,
-            &["x86_64", "i386", "ppc64"],
-            false,
-        );
+        epel_trees(&mut out, ARCHIVE, "epel/", v, &["x86_64", "i386", "ppc64"], false);
     }
     // Padding as in the reference data set: editions of archived releases, until the scale is reached.
     let editions = [
@@ -397,9 +360,8 @@ pub(crate) fn generate(
     // Packages trees: full `Packages/<letter>` trees for the current releases first, then the archive one
     // level at a time. Most directories are thus in the widely carried categories, as in Fedora, where the
     // average directory has ~110 host categories that could carry it.
-    let (current, archive): (Vec<u32>, Vec<u32>) = fill_parents
-        .iter()
-        .partition(|&&d| dirs.names[d as usize].1 != ARCHIVE);
+    let (current, archive): (Vec<u32>, Vec<u32>) =
+        fill_parents.iter().partition(|&&d| dirs.names[d as usize].1 != ARCHIVE);
     let mut order: Vec<(u32, usize)> = Vec::new();
     for &p in &current {
         order.extend((0..=LETTERS.len()).map(|round| (p, round)));
@@ -506,11 +468,7 @@ pub(crate) fn generate(
         directories,
         repositories,
         repository_redirects,
-        disabled_prefixes: vec![
-            "core-1".into(),
-            "extras-1".into(),
-            "fedora-modular-28".into(),
-        ],
+        disabled_prefixes: vec!["core-1".into(), "extras-1".into(), "fedora-modular-28".into()],
         files,
     }
 }
