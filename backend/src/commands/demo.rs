@@ -65,11 +65,11 @@ fn examples(world: &World) -> Vec<(String, String)> {
     let q = format!("repo={}&arch={}", repo.prefix, repo.arch);
     let mut out = vec![
         (
-            format!("metalink for a client in Sweden (MaxMind test address)"),
+            "metalink for a client in Sweden (MaxMind test address)".to_string(),
             format!("metalink?{q}&ip=89.160.20.113"),
         ),
         (
-            format!("plain mirrorlist, the same client"),
+            "plain mirrorlist, the same client".to_string(),
             format!("mirrorlist?{q}&ip=89.160.20.113"),
         ),
     ];
