@@ -60,6 +60,51 @@ impl fmt::Display for Code {
     }
 }
 
+/// A set of codes, iterated in code order: a bitmap over the 37 × 37 possible codes (`-`, digits, letters).
+#[derive(Clone, Default)]
+pub struct CodeSet([u64; 22]);
+
+fn slot(b: u8) -> usize {
+    match b {
+        b'-' => 0,
+        b'0'..=b'9' => 1 + (b - b'0') as usize,
+        _ => 11 + (b.wrapping_sub(b'A') as usize).min(25),
+    }
+}
+
+fn unslot(i: usize) -> u8 {
+    match i {
+        0 => b'-',
+        1..=10 => b'0' + (i - 1) as u8,
+        _ => b'A' + (i - 11) as u8,
+    }
+}
+
+impl CodeSet {
+    /// Empties the set.
+    pub fn clear(&mut self) {
+        self.0 = [0; 22];
+    }
+
+    /// Adds a (valid) code.
+    pub fn insert(&mut self, c: Code) {
+        let i = slot(c.0[0]) * 37 + slot(c.0[1]);
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    /// Calls `f` for every code, in code order.
+    pub fn for_each(&self, mut f: impl FnMut(Code)) {
+        for (w, &word) in self.0.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let i = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                f(Code([unslot(i / 37), unslot(i % 37)]));
+            }
+        }
+    }
+}
+
 /// The continent of `country` in the built-in table (MirrorManager's `country_continent.csv`), if listed.
 pub fn builtin_continent(country: Code) -> Option<ContinentCode> {
     BUILTIN
@@ -352,6 +397,22 @@ mod tests {
         assert_eq!(builtin_continent(Code::parse("ZZ").unwrap()), None);
         assert_eq!(Code::parse("N/A"), None);
         assert_eq!(Code::parse("d"), None);
+    }
+
+    #[test]
+    fn code_set_iterates_in_code_order() {
+        let mut set = CodeSet::default();
+        for c in ["ZW", "A1", "DE", "--", "AT", "DE", "9Z"] {
+            set.insert(Code::parse(c).unwrap());
+        }
+        let mut out = alloc::vec::Vec::new();
+        set.for_each(|c| out.push(c));
+        let mut expected: alloc::vec::Vec<Code> = ["--", "9Z", "A1", "AT", "DE", "ZW"]
+            .iter()
+            .map(|c| Code::parse(c).unwrap())
+            .collect();
+        expected.sort();
+        assert_eq!(out, expected);
     }
 
     #[test]

@@ -15,8 +15,9 @@ use core::fmt::Write;
 use core::net::IpAddr;
 
 use crate::client::ClientGeo;
-use crate::codes::{Code, ContinentCode, CountryCode};
+use crate::codes::{Code, CodeSet, ContinentCode, CountryCode};
 use crate::index::Selector;
+use crate::index::{UrlFacts, facts};
 use crate::random::{self, Random};
 use crate::snapshot::{DirectoryId, HostCategoryId, HostId};
 
@@ -84,13 +85,14 @@ pub struct Decision {
     seen: Vec<u64>,
     levels: Vec<u8>,
     groups: [Vec<HostCategoryId>; 5],
-    countries: Vec<CountryCode>,
+    countries: CodeSet,
     requested: Vec<(u32, u32)>,
     protocols: Vec<(u32, u32)>,
     masks: Vec<u64>,
-    tree: Vec<u64>,
+    tree: Vec<u32>,
     shuffled: Vec<HostCategoryId>,
     spare: Vec<HostCategoryId>,
+    weights: Vec<u32>,
 }
 
 /// What a decision is about.
@@ -136,9 +138,9 @@ impl Decision {
         fresh
     }
 
-    /// Keeps, per entry, the first `max` printed URLs whose scheme is one of `protocols`; when that leaves
-    /// nothing at all, keeps everything (MirrorManager's `trim_to_preferred_protocols`).
-    pub(crate) fn trim(&mut self, sel: &Selector, raw: &str, protocols: &[(u32, u32)], max: usize) {
+    /// Keeps, per entry, the first `max` printed URLs that `keep` accepts; when that leaves nothing at all,
+    /// keeps everything (MirrorManager's `trim_to_preferred_protocols`).
+    fn trim_with(&mut self, sel: &Selector, max: usize, keep: impl Fn(&UrlFacts) -> bool) {
         self.masks.clear();
         let mut any = false;
         for e in &self.entries {
@@ -148,7 +150,7 @@ impl Decision {
                 if count >= max {
                     break;
                 }
-                if e.urls & (1 << i) != 0 && matches_protocol(&url.text, raw, protocols) {
+                if e.urls & (1 << i) != 0 && keep(url) {
                     kept |= 1 << i;
                     count += 1;
                 }
@@ -163,35 +165,26 @@ impl Decision {
         }
     }
 
-    /// [`Decision::trim`] with the request's `protocol=` list (as split by the decision), up to one URL per
-    /// protocol.
+    /// Trims to the request's `protocol=` list (as split by the decision): up to one URL per protocol.
     pub(crate) fn trim_requested(&mut self, sel: &Selector, raw: &str) {
         let ranges = core::mem::take(&mut self.protocols);
-        self.trim(sel, raw, &ranges, ranges.len());
+        self.trim_with(sel, ranges.len(), |u| matches_protocol(&u.text, raw, &ranges));
         self.protocols = ranges;
     }
 
-    /// Like [`Decision::trim`] with a fixed protocol list.
-    pub(crate) fn trim_to(&mut self, sel: &Selector, protocols: &str) {
-        let mut ranges = core::mem::take(&mut self.protocols);
-        ranges.clear();
-        let mut start = 0;
-        for p in protocols.split(',') {
-            ranges.push((start as u32, (start + p.len()) as u32));
-            start += p.len() + 1;
-        }
-        self.trim(sel, protocols, &ranges, 1);
-        self.protocols = ranges;
+    /// Trims to the first URL whose scheme is in `schemes` (a mask of [`facts`] scheme bits).
+    pub(crate) fn trim_to(&mut self, sel: &Selector, schemes: u8) {
+        self.trim_with(sel, 1, |u| u.scheme & schemes != 0);
     }
 }
 
 impl Selector {
     fn public(&self, hc: HostCategoryId) -> bool {
-        !self.snap.hosts[self.snap.host_categories[hc.index()].host.index()].private
+        self.hc_facts[hc.index()].flags & facts::PUBLIC != 0
     }
 
     fn has_urls(&self, hc: HostCategoryId) -> bool {
-        self.hc_urls[hc.index()].1 != 0
+        self.hc_facts[hc.index()].flags & facts::HAS_URLS != 0
     }
 
     /// A host with allowed countries is offered only to clients located in one of them.
@@ -200,12 +193,14 @@ impl Selector {
         allowed.is_empty() || country.is_some_and(|c| allowed.contains(&c))
     }
 
-    fn host_of(&self, hc: HostCategoryId) -> HostId {
-        self.snap.host_categories[hc.index()].host
+    /// [`Selector::allowed`] through the host category's facts (no allow-list: no lookup).
+    fn allowed_hc(&self, hc: HostCategoryId, country: Option<CountryCode>) -> bool {
+        let f = &self.hc_facts[hc.index()];
+        f.flags & facts::RESTRICTED == 0 || self.allowed(f.host, country)
     }
 
-    fn country_of(&self, hc: HostCategoryId) -> Option<CountryCode> {
-        self.snap.hosts[self.host_of(hc).index()].country
+    fn host_of(&self, hc: HostCategoryId) -> HostId {
+        self.hc_facts[hc.index()].host
     }
 
     /// Pushes the public members of `dir` in `country`; true if there are any (with or without URLs, as
@@ -213,7 +208,8 @@ impl Selector {
     fn push_country(&self, members: &[HostCategoryId], country: CountryCode, out: &mut Vec<HostCategoryId>) -> bool {
         let mut any = false;
         for &m in members {
-            if self.public(m) && self.country_of(m) == Some(country) {
+            let f = &self.hc_facts[m.index()];
+            if f.flags & facts::PUBLIC != 0 && f.country == country {
                 out.push(m);
                 any = true;
             }
@@ -228,29 +224,28 @@ impl Selector {
         members: &[HostCategoryId],
         continent: ContinentCode,
         except: Option<CountryCode>,
-        countries: &mut Vec<CountryCode>,
+        countries: &mut CodeSet,
         header: &mut String,
         out: &mut Vec<HostCategoryId>,
     ) {
         countries.clear();
+        let except = except.unwrap_or(facts::NO_CODE);
         for &m in members {
-            if !self.public(m) {
-                continue;
-            }
-            let host = self.host_of(m);
-            let Some(c) = self.snap.hosts[host.index()].country else {
-                continue;
-            };
-            if Some(c) != except && self.host_continent[host.index()] == Some(continent) {
+            let f = &self.hc_facts[m.index()];
+            if f.flags & facts::PUBLIC != 0
+                && f.continent == continent
+                && f.country != except
+                && f.country != facts::NO_CODE
+            {
                 out.push(m);
-                countries.push(c);
+                countries.insert(f.country);
             }
         }
-        countries.sort_unstable();
-        countries.dedup();
-        for c in countries.iter() {
-            let _ = write!(header, "country = {c} ");
-        }
+        countries.for_each(|c| {
+            header.push_str("country = ");
+            header.push_str(c.as_str());
+            header.push(' ');
+        });
     }
 
     /// Runs the decision into `d` (its `header` already holds the request part of the header line).
@@ -315,7 +310,9 @@ impl Selector {
                 }
                 if let Some(code) = Code::parse(c) {
                     if self.push_country(members, code, &mut d.groups[2]) {
-                        let _ = write!(d.header, "country = {c} ");
+                        d.header.push_str("country = ");
+                        d.header.push_str(c);
+                        d.header.push(' ');
                         found = true;
                     }
                 }
@@ -343,16 +340,36 @@ impl Selector {
             d.only_country = found;
         }
 
-        // Tiers 4 and 5: GeoIP country and the rest of its continent.
+        // Tiers 4 and 5: GeoIP country and the rest of its continent, in one pass over the carriers.
         if !d.only_country {
-            if let Some(c) = country {
-                if self.push_country(members, c, &mut d.groups[3]) {
-                    let _ = write!(d.header, "country = {c} ");
+            let cc = country.unwrap_or(facts::NO_CODE);
+            let k = continent.unwrap_or(facts::NO_CODE);
+            d.countries.clear();
+            let (geo, rest) = d.groups.split_at_mut(4);
+            let (geo, cont) = (&mut geo[3], &mut rest[0]);
+            for &m in members {
+                let f = &self.hc_facts[m.index()];
+                if f.flags & facts::PUBLIC == 0 || f.country == facts::NO_CODE {
+                    continue;
+                }
+                if f.country == cc {
+                    geo.push(m);
+                } else if f.continent == k {
+                    cont.push(m);
+                    d.countries.insert(f.country);
                 }
             }
-            if let Some(k) = continent {
-                self.push_continent(members, k, country, &mut d.countries, &mut d.header, &mut d.groups[4]);
+            if !geo.is_empty() {
+                d.header.push_str("country = ");
+                d.header.push_str(cc.as_str());
+                d.header.push(' ');
             }
+            let header = &mut d.header;
+            d.countries.for_each(|c| {
+                header.push_str("country = ");
+                header.push_str(c.as_str());
+                header.push(' ');
+            });
         }
 
         // Assign each host to its first tier, dropping what cannot be printed or is not allowed for the client.
@@ -368,7 +385,7 @@ impl Selector {
             let geo_tier = g >= 2;
             for (i, &hc) in group.iter().enumerate() {
                 let host = self.host_of(hc);
-                if !self.has_urls(hc) || (geo_tier && !self.allowed(host, country)) || !d.mark(host) {
+                if !self.has_urls(hc) || (geo_tier && !self.allowed_hc(hc, country)) || !d.mark(host) {
                     continue;
                 }
                 if g == 0 {
@@ -409,7 +426,7 @@ impl Selector {
             d.header.push_str("country = global ");
             for &hc in members {
                 let host = self.host_of(hc);
-                if self.public(hc) && self.has_urls(hc) && self.allowed(host, country) && d.mark(host) {
+                if self.public(hc) && self.has_urls(hc) && self.allowed_hc(hc, country) && d.mark(host) {
                     d.entries.push(Entry {
                         hc,
                         tier: Tier::Global,
@@ -441,15 +458,10 @@ impl Selector {
                 _ => {
                     d.shuffled.clear();
                     d.shuffled.extend(run.iter().map(|e| e.hc));
-                    let hosts = &self.snap.hosts;
-                    let hcs = &self.snap.host_categories;
-                    random::weighted_shuffle(
-                        &mut d.shuffled,
-                        |hc: HostCategoryId| hosts[hcs[hc.index()].host.index()].bandwidth,
-                        &mut d.tree,
-                        &mut d.spare,
-                        rng,
-                    );
+                    d.weights.clear();
+                    d.weights
+                        .extend(run.iter().map(|e| self.hc_facts[e.hc.index()].bandwidth));
+                    random::weighted_shuffle(&mut d.shuffled, &d.weights, &mut d.tree, &mut d.spare, rng);
                     for (e, hc) in run.iter_mut().zip(&d.shuffled) {
                         *e = Entry {
                             hc: *hc,

@@ -37,8 +37,8 @@ pub struct Selector {
     netblock_countries: PrefixMap<CountryCode>,
     asn_hosts: hashbrown::HashMap<u32, Vec<HostId>, FixedState>,
     continent_overrides: Vec<(CountryCode, ContinentCode)>,
-    /// Per host: its continent (from its country).
-    pub(crate) host_continent: Vec<Option<ContinentCode>>,
+    /// Per host category: what the decision's scans read, packed in 20 bytes.
+    pub(crate) hc_facts: Vec<facts::HcFacts>,
     /// Per host category: range of its URLs in `urls`.
     pub(crate) hc_urls: Vec<(u32, u32)>,
     pub(crate) urls: Vec<UrlFacts>,
@@ -60,12 +60,48 @@ pub(crate) struct UrlFacts {
     pub v4_open: String,
     /// Whether `text` ends with `/` (decides the `/` before a file name when there is no subpath).
     pub ends_with_slash: bool,
+    /// [`facts::HTTPS`], [`facts::HTTP`], [`facts::FTP`] or 0, for the fixed protocol preferences.
+    pub scheme: u8,
+}
+
+/// Compact per-host-category data for the decision's scans, and scheme bits.
+pub(crate) mod facts {
+    use crate::codes::Code;
+    use crate::snapshot::HostId;
+
+    /// The host is public (not private).
+    pub const PUBLIC: u8 = 1;
+    /// The host category has at least one public URL.
+    pub const HAS_URLS: u8 = 2;
+    /// The host has an allowed-countries list.
+    pub const RESTRICTED: u8 = 4;
+    /// `https:` URL.
+    pub const HTTPS: u8 = 1;
+    /// `http:` URL.
+    pub const HTTP: u8 = 2;
+    /// `ftp:` URL.
+    pub const FTP: u8 = 4;
+    /// Stands for "no code" (never a valid [`Code`]).
+    pub const NO_CODE: Code = Code([0, 0]);
+
+    /// What a scan over a directory's carriers needs, without touching [`crate::snapshot::Host`].
+    #[derive(Clone, Copy, Debug)]
+    pub struct HcFacts {
+        pub host: HostId,
+        pub bandwidth: u32,
+        pub country: Code,
+        pub continent: Code,
+        pub flags: u8,
+    }
 }
 
 pub(crate) struct FileBlocks {
     pub v3: String,
     pub v4: String,
 }
+
+/// Most hosts a snapshot may have: keeps every weighted-shuffle total within 32 bits (hosts × 10,000).
+pub const MAX_HOSTS: usize = 400_000;
 
 /// Most URLs one host category may have: the per-request URL filter is a 64-bit mask.
 pub const MAX_URLS_PER_HOST_CATEGORY: usize = 64;
@@ -97,7 +133,7 @@ impl Selector {
             netblock_countries: PrefixMap::new(),
             asn_hosts: hashbrown::HashMap::with_hasher(hasher),
             continent_overrides: Vec::new(),
-            host_continent: Vec::new(),
+            hc_facts: Vec::new(),
             hc_urls: Vec::new(),
             urls: Vec::new(),
             subpath_start: Vec::new(),
@@ -236,11 +272,26 @@ impl Selector {
                 }
             }
         }
-        s.host_continent = snap
-            .hosts
-            .iter()
-            .map(|h| h.country.and_then(|c| s.continent_of(c)))
-            .collect();
+        for hc in &snap.host_categories {
+            let host = &snap.hosts[hc.host.index()];
+            let mut flags = 0;
+            if !host.private {
+                flags |= facts::PUBLIC;
+            }
+            if !hc.urls.is_empty() {
+                flags |= facts::HAS_URLS;
+            }
+            if !host.allowed_countries.is_empty() {
+                flags |= facts::RESTRICTED;
+            }
+            s.hc_facts.push(facts::HcFacts {
+                host: hc.host,
+                bandwidth: host.bandwidth.max(1),
+                country: host.country.unwrap_or(facts::NO_CODE),
+                continent: host.country.and_then(|c| s.continent_of(c)).unwrap_or(facts::NO_CODE),
+                flags,
+            });
+        }
 
         for hc in &snap.host_categories {
             let host = &snap.hosts[hc.host.index()];
@@ -402,6 +453,12 @@ fn url_facts(url: &str, country: Option<CountryCode>) -> UrlFacts {
         v3_open,
         v4_open,
         ends_with_slash: url.ends_with('/'),
+        scheme: match scheme {
+            "https" => facts::HTTPS,
+            "http" => facts::HTTP,
+            "ftp" => facts::FTP,
+            _ => 0,
+        },
     }
 }
 
@@ -503,6 +560,11 @@ fn file_block_v4(name: &str, details: &[FileDetail]) -> String {
 /// Checks every reference and invariant the request path relies on.
 fn validate(s: &Snapshot) -> Result<(), SnapshotError> {
     let hosts = s.hosts.len();
+    if hosts > MAX_HOSTS {
+        return Err(inconsistent(format!(
+            "{hosts} hosts; at most {MAX_HOSTS} are supported"
+        )));
+    }
     for h in &s.hosts {
         if let Some(c) = h.country {
             check_code(c, || format!("host {} ({})", h.id, h.name))?;

@@ -59,62 +59,92 @@ pub fn shuffle<T>(items: &mut [T], rng: &mut dyn Random) {
     }
 }
 
+/// Largest weight: MirrorManager's bandwidth clamp (10 Gbit/s in Mbit/s).
+pub const MAX_WEIGHT: u32 = 10_000;
+
+fn clamp_weight(w: u32) -> u32 {
+    w.clamp(1, MAX_WEIGHT)
+}
+
+/// Uniform in `0..bound` from 32 random bits, using each 64-bit draw twice (Lemire's method).
+fn below32(rng: &mut dyn Random, spare: &mut Option<u32>, bound: u32) -> u32 {
+    let mut next = || match spare.take() {
+        Some(x) => x,
+        None => {
+            let v = rng.next_u64();
+            *spare = Some(v as u32);
+            (v >> 32) as u32
+        }
+    };
+    let mut m = u64::from(next()) * u64::from(bound);
+    if (m as u32) < bound {
+        let threshold = bound.wrapping_neg() % bound;
+        while (m as u32) < threshold {
+            m = u64::from(next()) * u64::from(bound);
+        }
+    }
+    (m >> 32) as u32
+}
+
 /// Weighted random permutation without replacement: repeatedly draws one of the remaining items with probability
-/// proportional to its weight — MirrorManager's bandwidth shuffle. A Fenwick tree makes each draw O(log n)
-/// instead of rebuilding a weighted index per draw. Weights of 0 count as 1.
+/// proportional to its weight — MirrorManager's bandwidth shuffle. A Fenwick tree over the weights makes each draw
+/// O(log n) (MirrorManager rebuilt a weighted index per draw); the descent is branch-free over a tree padded to a
+/// power of two. Weights of 0 count as 1.
 ///
-/// `weights` is scratch space reused between calls; `items` is permuted in place.
+/// `tree` and `out` are scratch space reused between calls; `items` is permuted in place.
 pub fn weighted_shuffle<T: Copy>(
     items: &mut [T],
-    weight: impl Fn(T) -> u32,
-    tree: &mut Vec<u64>,
+    weights: &[u32],
+    tree: &mut Vec<u32>,
     out: &mut Vec<T>,
     rng: &mut dyn Random,
 ) {
-    let n = items.len();
+    let n = items.len().min(weights.len());
     if n < 2 {
         return;
     }
-    // 1-based Fenwick tree over the weights.
+    let size = n.next_power_of_two();
+    // 1-based Fenwick tree over the weights, built in O(size).
     tree.clear();
-    tree.resize(n + 1, 0);
-    let mut total: u64 = 0;
-    for (i, &item) in items.iter().enumerate() {
-        let w = u64::from(weight(item).max(1));
-        total += w;
-        tree[i + 1] += w;
-        let parent = (i + 1) + ((i + 1) & (i + 1).wrapping_neg());
-        if parent <= n {
-            tree[parent] += tree[i + 1];
+    tree.resize(size + 1, 0);
+    // Totals fit in 32 bits: weights are clamped to 1..=MAX_WEIGHT and a shuffle has at most MAX_ITEMS items.
+    let mut total: u32 = 0;
+    for i in 1..=size {
+        if i <= n {
+            let w = clamp_weight(weights[i - 1]);
+            tree[i] += w;
+            total += w;
+        }
+        let parent = i + (i & i.wrapping_neg());
+        if parent <= size {
+            tree[parent] += tree[i];
         }
     }
-    let top = 1usize << (usize::BITS - 1 - n.leading_zeros());
     out.clear();
+    let mut spare: Option<u32> = None;
     for _ in 0..n {
-        // Find the smallest index whose prefix sum exceeds r.
-        let mut r = rng.below(total);
+        // The smallest index whose prefix sum exceeds r. tree[size] = total > r, so the top step is never taken.
+        let mut r = below32(rng, &mut spare, total);
         let mut pos = 0usize;
-        let mut step = top;
+        let mut step = size >> 1;
         while step > 0 {
-            let next = pos + step;
-            if next <= n && tree[next] <= r {
-                pos = next;
-                r -= tree[next];
-            }
+            let t = tree[pos + step];
+            let take = usize::from(t <= r);
+            pos += step * take;
+            r -= t * take as u32;
             step >>= 1;
         }
-        // pos is 0-based index of the chosen item.
         let item = items[pos];
         out.push(item);
-        let w = u64::from(weight(item).max(1));
+        let w = clamp_weight(weights[pos]);
         total -= w;
         let mut i = pos + 1;
-        while i <= n {
+        while i <= size {
             tree[i] -= w;
             i += i & i.wrapping_neg();
         }
     }
-    items.copy_from_slice(out);
+    items[..n].copy_from_slice(out);
 }
 
 #[cfg(test)]
@@ -137,7 +167,8 @@ mod tests {
         let (mut tree, mut out) = (Vec::new(), Vec::new());
         for n in 0..40u32 {
             let mut items: Vec<u32> = (0..n).collect();
-            weighted_shuffle(&mut items, |i| i * 37 % 11, &mut tree, &mut out, &mut r);
+            let weights: Vec<u32> = items.iter().map(|i| i * 37 % 11).collect();
+            weighted_shuffle(&mut items, &weights, &mut tree, &mut out, &mut r);
             let mut sorted = items.clone();
             sorted.sort();
             assert_eq!(sorted, (0..n).collect::<Vec<_>>());
