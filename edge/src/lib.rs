@@ -15,4 +15,4 @@ pub mod service;
 pub mod source;
 pub mod state;
 
-pub use service::{Config, serve};
+pub use service::{Config, serve, serve_loading};

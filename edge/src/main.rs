@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use mirrorvane_edge::source::{Intervals, Source};
-use mirrorvane_edge::{Config, geo, serve};
+use mirrorvane_edge::{Config, geo, serve_loading};
+use mirrorvane_selector::Locate;
 
 /// Answers dnf/yum `…/metalink` and `…/mirrorlist` requests from a Mirrorvane snapshot.
 #[derive(Parser, Debug)]
@@ -63,16 +64,18 @@ fn main() -> anyhow::Result<()> {
         },
         access_log: args.access_log,
     };
-    let country = geo::CountryDb::open(&args.geoip).context("loading the GeoIP country database")?;
-    let asn = args
-        .asn
-        .as_deref()
-        .map(geo::AsnSource::open)
-        .transpose()
-        .context("loading the ASN data")?;
-    let locator = geo::GeoLocator::new(country, asn);
+    let (geoip, asn) = (args.geoip, args.asn);
+    let load_locator = move || -> anyhow::Result<Arc<dyn Locate + Send + Sync>> {
+        let country = geo::CountryDb::open(&geoip).context("loading the GeoIP country database")?;
+        let asn = asn
+            .as_deref()
+            .map(geo::AsnSource::open)
+            .transpose()
+            .context("loading the ASN data")?;
+        Ok(Arc::new(geo::GeoLocator::new(country, asn)))
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(serve(config, Arc::new(locator), |addr| {
+    runtime.block_on(serve_loading(config, load_locator, |addr| {
         println!("Listening on http://{addr}");
     }))
 }

@@ -54,10 +54,22 @@ pub async fn serve(
     locate: Arc<dyn Locate + Send + Sync>,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
+    serve_loading(config, move || Ok(locate), ready).await
+}
+
+/// Like [`serve`], loading the locator (GeoIP and ASN files) on another thread while the snapshot loads — the
+/// two dominate start-up and do not depend on each other.
+pub async fn serve_loading(
+    config: Config,
+    load_locator: impl FnOnce() -> anyhow::Result<Arc<dyn Locate + Send + Sync>> + Send + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let locator = tokio::task::spawn_blocking(load_locator);
     let stamp = source::stamp(&config.source);
     let (selector, etag) = source::fetch(&config.source, None)
         .await?
         .context("the snapshot source answered 304 to an unconditional request")?;
+    let locate = locator.await??;
     let access_log = config.access_log.as_deref().map(AccessLog::open).transpose()?;
     let state = Arc::new(State::new(selector, locate, config.minimum, access_log));
     source::spawn_reloader(state.clone(), config.source.clone(), config.intervals, etag, stamp);
