@@ -363,7 +363,11 @@ mod tests {
             lines.next(),
             Some("https://mirror1.example/fedora/linux/releases/41/Everything/x86_64/os/")
         );
-        assert!(r.log_line.contains("COUNTRY: DE; REPO: fedora-41; ARCH: x86_64"), "{}", r.log_line);
+        assert!(
+            r.log_line.contains("COUNTRY: DE; REPO: fedora-41; ARCH: x86_64"),
+            "{}",
+            r.log_line
+        );
         assert!(r.log_line.starts_with("IP: 192.0.2.1; "));
     }
 
@@ -392,7 +396,9 @@ mod tests {
             ..input("repo=fedora-41&arch=x86_64")
         });
         assert_eq!((r.status, r.content_type), (200, "application/metalink4+xml"));
-        let r = core.handle(&input("path=pub/fedora/linux/releases/41/Everything/x86_64/os&redirect=1"));
+        let r = core.handle(&input(
+            "path=pub/fedora/linux/releases/41/Everything/x86_64/os&redirect=1",
+        ));
         assert_eq!(r.status, 302);
         assert!(r.location.starts_with("https://mirror"), "{}", r.location);
     }
