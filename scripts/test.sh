@@ -7,8 +7,8 @@
 #
 # Installs what is missing (rustup targets, rustfmt/clippy, cargo-fuzz when fuzzing), then, in order: format,
 # clippy, the no_std selector for wasm32v1-none, the wasm crate for wasm32-unknown-unknown (release, size
-# printed), all workspace tests (unit, integration, doc), the criterion benchmarks once each in test mode, and
-# a fuzz smoke run per target. The backend's tests expect PostgreSQL on 127.0.0.1:5432. Stops at the first
+# printed), all workspace tests (unit, integration, the criterion benchmarks once each in test mode, doc tests),
+# and a fuzz smoke run per target. The backend's tests expect PostgreSQL on 127.0.0.1:5432. Stops at the first
 # failure with a non-zero exit. Needs: bash, rustup + stable Rust.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,17 +82,15 @@ wasm="$TARGET_DIR/wasm32-unknown-unknown/release/mirrorvane_wasm.wasm"
 printf 'mirrorvane_wasm.wasm: %s bytes raw (before wasm-bindgen; includes the release profile'"'"'s line tables)\n' \
   "$(wc -c <"$wasm")"
 
-step "cargo test --workspace (unit, integration and doc tests)"
-cargo test --workspace
+# `cargo test --workspace` followed by `cargo test -p mirrorvane-benches --benches` would compile the dependency
+# graph twice: which proc-macro helpers are also runtime dependencies changes with the set of targets, and with it
+# their profile and every hash above them (~80 s on 2 cores). `--all-targets` then `--doc` runs the same tests
+# (plus every criterion benchmark once, in test mode: a quick check that the benchmarks work) on one build.
+step "cargo test --workspace --all-targets (unit and integration tests; benchmarks once each in test mode)"
+cargo test --workspace --all-targets
 
-# Criterion runs each benchmark once in test mode: a quick check that the benchmarks still work. `--workspace
-# --bench '*'` (bench targets only) keeps the workspace's feature set, so no dependency is rebuilt.
-if compgen -G "*/benches/*.rs" >/dev/null || grep -qs '^\[\[bench\]\]' -- */Cargo.toml; then
-  step "cargo test --workspace --bench '*' (benchmarks once each, test mode)"
-  cargo test --workspace --bench '*'
-else
-  step "benchmarks: none in the workspace, skipped"
-fi
+step "cargo test --workspace --doc (doc tests)"
+cargo test --workspace --doc
 
 # ---------------------------------------------------------------------------------------------------------------
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
