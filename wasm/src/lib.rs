@@ -1,1 +1,430 @@
+//! Mirrorvane's selector for WebAssembly hosts: edge workers, Node, Deno.
+//!
+//! A thin shell over [`mirrorvane_selector`]: the host hands over the snapshot bytes once and then calls
+//! [`Selector::handle`] once per request with everything the request needs — path, query, client address, the
+//! geo hints the platform attached to the request, the time and optionally a seed. Nothing is read from the
+//! environment: `SystemTime::now()` panics on `wasm32-unknown-unknown`, so the time is an argument, and the
+//! location is whatever the platform knows (e.g. Cloudflare's `request.cf.country`/`continent`/`asn`).
+//!
+//! Crossing the JS boundary costs about 1–1.5 µs per call, so the API is one call per request, returning one
+//! plain JS object:
+//!
+//! ```js
+//! import { Selector } from "./mirrorvane_wasm.js";
+//! const selector = Selector.fromSnapshot(new Uint8Array(await snapshotResponse.arrayBuffer()));
+//! const a = selector.handle(url.pathname, url.search.slice(1), clientIp,
+//!                           cf.country, cf.continent, cf.asn, Date.now() / 1000);
+//! // a = { status, contentType, body, location, logLine }
+//! return new Response(a.body, { status: a.status, headers: a.location
+//!     ? { "content-type": a.contentType, location: a.location } : { "content-type": a.contentType } });
+//! ```
+//!
+//! The Rust side ([`Core`]) is plain Rust and testable natively; the `#[wasm_bindgen]` wrapper only converts.
 
+use core::net::{IpAddr, Ipv6Addr};
+
+use mirrorvane_selector::client::locating_address;
+use mirrorvane_selector::{
+    ClientGeo, Code, Context, Locate, Random, Request, SeededRandom, Selector as Inner, SnapshotError, Workspace,
+};
+use wasm_bindgen::prelude::*;
+
+/// Fewer content-carrying hosts than this (netblock to continent) adds the global list — MirrorManager's value,
+/// as in the native edge.
+pub const MINIMUM: usize = 5;
+
+/// The inputs of one request, as a host platform has them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Input<'a> {
+    /// URL path (`/metalink`, `/mirrorlist`, …).
+    pub path: &'a str,
+    /// Raw query string without `?`.
+    pub query: &'a str,
+    /// The client address as the platform reports it (`CF-Connecting-IP`, the socket peer, or the last
+    /// `X-Forwarded-For` element). Text that is not an address is answered 500 like MirrorManager.
+    pub client_ip: &'a str,
+    /// Country of the client (ISO 3166 alpha-2, any case); anything that is not two letters/digits is ignored.
+    pub country: Option<&'a str>,
+    /// Continent of the client (`EU`, `NA`, …); same parsing as `country`.
+    pub continent: Option<&'a str>,
+    /// Origin autonomous system of the client.
+    pub asn: Option<u32>,
+    /// `Accept` header (metalink v4 is chosen from it).
+    pub accept: Option<&'a str>,
+    /// Now, Unix seconds.
+    pub now: u64,
+    /// Seed of this request's shuffle; `None` uses the instance's own generator.
+    pub seed: Option<u64>,
+}
+
+/// The answer to one request, borrowed from the instance's workspace until the next call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reply<'a> {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type` header value.
+    pub content_type: &'static str,
+    /// Body.
+    pub body: &'a str,
+    /// `Location` header value; empty when none.
+    pub location: &'a str,
+    /// Access-log line (with its newline); empty when the request is not logged.
+    pub log_line: &'a str,
+}
+
+/// The platform's geo hints, applied to the connecting client only: a request that names another address with
+/// `ip=` gets no location (the hints describe the connection, not that address) rather than a wrong one.
+struct Hints {
+    client: Option<IpAddr>,
+    geo: ClientGeo,
+}
+
+impl Locate for Hints {
+    fn locate(&self, ip: IpAddr) -> ClientGeo {
+        if self.client == Some(ip) {
+            self.geo
+        } else {
+            ClientGeo::default()
+        }
+    }
+}
+
+/// The selector, its reusable buffers and its random generator: everything but the JS conversions.
+pub struct Core {
+    selector: Inner,
+    workspace: Workspace,
+    random: SeededRandom,
+}
+
+impl Core {
+    /// Decodes and validates a snapshot; `seed` starts the generator used by requests without a seed.
+    pub fn from_snapshot(bytes: &[u8], seed: u64) -> Result<Core, SnapshotError> {
+        Ok(Core {
+            selector: Inner::decode(bytes)?,
+            workspace: Workspace::new(),
+            random: SeededRandom::new(seed),
+        })
+    }
+
+    /// Creation time of the snapshot, Unix seconds.
+    pub fn created(&self) -> u64 {
+        self.selector.created()
+    }
+
+    /// Answers one request.
+    pub fn handle(&mut self, input: &Input<'_>) -> Reply<'_> {
+        // An address that does not parse is handed to the selector as a forwarded-for value so that it answers
+        // with MirrorManager's error, exactly like the native edge does for a bad X-Forwarded-For.
+        let (peer, forwarded_for) = match input.client_ip.trim().parse::<IpAddr>() {
+            Ok(ip) => (ip, None),
+            Err(_) => (IpAddr::V6(Ipv6Addr::UNSPECIFIED), Some(input.client_ip.as_bytes())),
+        };
+        let hints = Hints {
+            client: forwarded_for.is_none().then(|| locating_address(peer.to_canonical())),
+            geo: ClientGeo {
+                country: input.country.and_then(Code::parse),
+                continent: input.continent.and_then(Code::parse),
+                asn: input.asn,
+            },
+        };
+        let request = Request {
+            path: input.path,
+            query: input.query,
+            forwarded_for,
+            accept: input.accept.map(str::as_bytes),
+            peer,
+        };
+        let mut seeded;
+        let random: &mut dyn Random = match input.seed {
+            Some(seed) => {
+                seeded = SeededRandom::new(seed);
+                &mut seeded
+            }
+            None => &mut self.random,
+        };
+        let mut ctx = Context {
+            now: input.now,
+            minimum: MINIMUM,
+            locate: &hints,
+            random,
+        };
+        let a = self.selector.handle(&request, &mut ctx, &mut self.workspace);
+        Reply {
+            status: a.status,
+            content_type: a.content_type.as_str(),
+            body: &a.body,
+            location: &a.location,
+            log_line: &a.log_line,
+        }
+    }
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const ANSWER_TS: &'static str = r#"
+/** The answer to one request. */
+export interface Answer {
+  /** HTTP status: 200, 302, 404 or 500. */
+  status: number;
+  /** `Content-Type` header value. */
+  contentType: string;
+  /** Response body. */
+  body: string;
+  /** `Location` header value for redirects; empty otherwise. */
+  location: string;
+  /** Access-log line (with its newline) for `repo=`/`arch=` requests; empty otherwise. */
+  logLine: string;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A plain JS object `{ status, contentType, body, location, logLine }`.
+    #[wasm_bindgen(typescript_type = "Answer")]
+    pub type Answer;
+}
+
+/// A loaded snapshot, ready to answer requests. Keep one per isolate; replace it to reload.
+#[wasm_bindgen]
+pub struct Selector {
+    core: Core,
+}
+
+#[wasm_bindgen]
+impl Selector {
+    /// Decodes and validates snapshot bytes. Throws an `Error` whose message says what is wrong (truncated,
+    /// wrong magic, other format version, checksum mismatch, malformed, inconsistent).
+    #[wasm_bindgen(js_name = fromSnapshot)]
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Selector, JsError> {
+        let core = Core::from_snapshot(bytes, initial_seed()).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Selector { core })
+    }
+
+    /// Creation time of the snapshot, Unix seconds.
+    pub fn created(&self) -> f64 {
+        self.core.created() as f64
+    }
+
+    /// Answers one request — the only call per request.
+    ///
+    /// `url_path` and `query` are the raw path and query string (without `?`, not percent-decoded).
+    /// `client_ip` is the client address. `country`, `continent` and `asn` are the platform's geo hints for that
+    /// address (`undefined` when unknown). `now_seconds` is the time in Unix seconds (`Date.now() / 1000`;
+    /// fractions are dropped, negative or NaN count as 0). `seed` (a BigInt) makes the shuffle reproducible;
+    /// without it the instance's generator is used, seeded once from `Math.random`. `accept` is the `Accept`
+    /// header, which selects metalink 4 when it prefers `application/metalink4+xml`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn handle(
+        &mut self,
+        url_path: &str,
+        query: &str,
+        client_ip: &str,
+        country: Option<String>,
+        continent: Option<String>,
+        asn: Option<u32>,
+        now_seconds: f64,
+        seed: Option<u64>,
+        accept: Option<String>,
+    ) -> Answer {
+        let input = Input {
+            path: url_path,
+            query,
+            client_ip,
+            country: country.as_deref(),
+            continent: continent.as_deref(),
+            asn,
+            accept: accept.as_deref(),
+            // `as` saturates: NaN and negatives become 0.
+            now: now_seconds as u64,
+            seed,
+        };
+        let r = self.core.handle(&input);
+        let o = js_sys::Object::new();
+        let set = |k: &str, v: JsValue| {
+            // Setting a property on a fresh plain object cannot fail.
+            let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
+        };
+        set("status", JsValue::from(r.status));
+        set("contentType", JsValue::from_str(r.content_type));
+        set("body", JsValue::from_str(r.body));
+        set("location", JsValue::from_str(r.location));
+        set("logLine", JsValue::from_str(r.log_line));
+        o.unchecked_into()
+    }
+}
+
+/// Seed of the per-instance generator: `Math.random` in WASM (53 random bits per call, two calls), the std hasher's
+/// per-process random keys natively.
+fn initial_seed() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let bits = |x: f64| (x * (1u64 << 53) as f64) as u64;
+        bits(js_sys::Math::random()) ^ bits(js_sys::Math::random()).rotate_left(32)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use std::hash::BuildHasher;
+        std::collections::hash_map::RandomState::new().hash_one(0x6d69_7272_6f72_7661u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mirrorvane_selector::snapshot::*;
+
+    fn snapshot_bytes() -> Vec<u8> {
+        let code = |s: &str| Code::parse(s).unwrap();
+        let host = |id: u32, country: &str| Host {
+            id,
+            name: format!("mirror{id}.example"),
+            country: Some(code(country)),
+            bandwidth: 100,
+            private: false,
+            asns: vec![],
+            allowed_countries: vec![],
+            reachability: Reachability::default(),
+        };
+        let snap = Snapshot {
+            created: 1_700_000_000,
+            hosts: vec![host(1, "DE"), host(2, "US")],
+            categories: vec![Category {
+                name: "Fedora Linux".into(),
+                topdir: "pub/fedora/linux".into(),
+            }],
+            host_categories: (0..2)
+                .map(|h| HostCategory {
+                    host: HostId(h),
+                    category: CategoryId(0),
+                    urls: vec![format!("https://mirror{}.example/fedora/linux", h + 1)],
+                })
+                .collect(),
+            host_sets: vec![HostSet::new(vec![HostCategoryId(0), HostCategoryId(1)])],
+            directories: vec![
+                Directory {
+                    name: "pub/fedora/linux".into(),
+                    category: CategoryId(0),
+                    hosts: HostSetId(0),
+                },
+                Directory {
+                    name: "pub/fedora/linux/releases/41/Everything/x86_64/os".into(),
+                    category: CategoryId(0),
+                    hosts: HostSetId(0),
+                },
+                Directory {
+                    name: "pub/fedora/linux/releases/41/Everything/x86_64/os/repodata".into(),
+                    category: CategoryId(0),
+                    hosts: HostSetId(0),
+                },
+            ],
+            files: vec![FileEntry {
+                directory: DirectoryId(2),
+                name: "repomd.xml".into(),
+                details: vec![FileDetail {
+                    timestamp: 1_699_999_000,
+                    size: 4321,
+                    md5: None,
+                    sha1: None,
+                    sha256: Some(Digest::from_text("00ff")),
+                    sha512: None,
+                }],
+            }],
+            repositories: vec![Repository {
+                prefix: "fedora-41".into(),
+                arch: "x86_64".into(),
+                directory: DirectoryId(1),
+            }],
+            ..Default::default()
+        };
+        encode(&snap)
+    }
+
+    fn input<'a>(query: &'a str) -> Input<'a> {
+        Input {
+            path: "/mirrorlist",
+            query,
+            client_ip: "192.0.2.1",
+            country: Some("de"),
+            now: 1_700_000_100,
+            seed: Some(1),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn mirrorlist_with_geo_hint() {
+        let mut core = Core::from_snapshot(&snapshot_bytes(), 0).unwrap();
+        assert_eq!(core.created(), 1_700_000_000);
+        let r = core.handle(&input("repo=fedora-41&arch=x86_64"));
+        assert_eq!(r.status, 200);
+        assert_eq!(r.content_type, "text/plain");
+        // The German client gets the German mirror first.
+        let mut lines = r.body.lines().filter(|l| !l.starts_with('#'));
+        assert_eq!(
+            lines.next(),
+            Some("https://mirror1.example/fedora/linux/releases/41/Everything/x86_64/os/")
+        );
+        assert!(
+            r.log_line.contains("COUNTRY: DE; REPO: fedora-41; ARCH: x86_64"),
+            "{}",
+            r.log_line
+        );
+        assert!(r.log_line.starts_with("IP: 192.0.2.1; "));
+    }
+
+    #[test]
+    fn same_seed_same_bytes_and_errors() {
+        let mut core = Core::from_snapshot(&snapshot_bytes(), 0).unwrap();
+        let a = core.handle(&input("repo=fedora-41&arch=x86_64")).body.to_owned();
+        let b = core.handle(&input("repo=fedora-41&arch=x86_64")).body.to_owned();
+        assert_eq!(a, b);
+        assert_eq!(core.handle(&input("repo=nope&arch=x86_64")).status, 404);
+        let bad_ip = Input {
+            client_ip: "not an address",
+            ..input("repo=fedora-41&arch=x86_64")
+        };
+        let r = core.handle(&bad_ip);
+        assert_eq!((r.status, r.body), (500, "Cannot parse client IP address. Aborting."));
+        let r = core.handle(&Input {
+            path: "/metalink",
+            ..input("repo=fedora-41&arch=x86_64&redirect")
+        });
+        assert_eq!((r.status, r.content_type), (200, "application/metalink+xml"));
+        assert!(r.body.contains("<size>4321</size>"), "{}", r.body);
+        let r = core.handle(&Input {
+            path: "/metalink",
+            accept: Some("application/metalink4+xml"),
+            ..input("repo=fedora-41&arch=x86_64")
+        });
+        assert_eq!((r.status, r.content_type), (200, "application/metalink4+xml"));
+        let r = core.handle(&input(
+            "path=pub/fedora/linux/releases/41/Everything/x86_64/os&redirect=1",
+        ));
+        assert_eq!(r.status, 302);
+        assert!(r.location.starts_with("https://mirror"), "{}", r.location);
+    }
+
+    #[test]
+    fn hints_apply_to_the_connecting_client_only() {
+        let hints = Hints {
+            client: Some("192.0.2.1".parse().unwrap()),
+            geo: ClientGeo {
+                country: Code::parse("DE"),
+                ..Default::default()
+            },
+        };
+        assert_eq!(hints.locate("192.0.2.1".parse().unwrap()).country, Code::parse("DE"));
+        assert_eq!(hints.locate("198.51.100.1".parse().unwrap()), ClientGeo::default());
+    }
+
+    #[test]
+    fn snapshot_errors_are_typed() {
+        let mut bytes = snapshot_bytes();
+        bytes[40] ^= 1;
+        let err = Core::from_snapshot(&bytes, 0).err().unwrap();
+        assert!(matches!(err, SnapshotError::ChecksumMismatch { .. }), "{err}");
+        assert!(matches!(
+            Core::from_snapshot(b"short", 0).err().unwrap(),
+            SnapshotError::TooShort { len: 5 }
+        ));
+    }
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Runs every check and test of Mirrorvane: the one command the README points at and CI calls (.ci/run).
+#
+# Usage: scripts/test.sh
+#   MIRRORVANE_FUZZ_SECONDS=N   seconds per fuzz target (default 20; 0 skips fuzzing and the cargo-fuzz install)
+#   CARGO_TARGET_DIR            honoured; every step shares it so nothing is compiled twice for the same target
+#
+# Installs what is missing (rustup targets, rustfmt/clippy, cargo-fuzz when fuzzing), then, in order: format,
+# clippy, the no_std selector for wasm32v1-none, the wasm crate for wasm32-unknown-unknown (release, size
+# printed), all workspace tests (unit, integration, the criterion benchmarks once each in test mode, doc tests),
+# and a fuzz smoke run per target. The backend's tests expect PostgreSQL on 127.0.0.1:5432. Stops at the first
+# failure with a non-zero exit. Needs: bash, rustup + stable Rust.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+START=$SECONDS
+FUZZ_SECONDS="${MIRRORVANE_FUZZ_SECONDS:-20}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+STEP_START=$SECONDS
+STEP_NAME=""
+
+if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
+  # shellcheck disable=SC1091
+  . "$HOME/.cargo/env"
+fi
+
+finish_step() {
+  if [ -n "$STEP_NAME" ]; then
+    printf '    (%s: %ds)\n' "$STEP_NAME" $((SECONDS - STEP_START))
+  fi
+}
+
+step() {
+  finish_step
+  STEP_NAME="$1"
+  STEP_START=$SECONDS
+  printf '\n==== %s ====\n' "$1"
+}
+
+on_exit() {
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    printf '\n==== FAILED in step "%s" (exit %d) after %ds ====\n' "$STEP_NAME" "$rc" $((SECONDS - START))
+  fi
+}
+trap on_exit EXIT
+
+# ---------------------------------------------------------------------------------------------------------------
+step "setup: toolchain components and targets"
+installed_targets="$(rustup target list --installed)"
+for t in wasm32-unknown-unknown wasm32v1-none; do
+  if ! grep -qx "$t" <<<"$installed_targets"; then
+    rustup target add "$t"
+  fi
+done
+cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+if [ "$FUZZ_SECONDS" -gt 0 ] && ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked
+fi
+rustc --version
+cargo --version
+
+# ---------------------------------------------------------------------------------------------------------------
+step "cargo fmt --all -- --check (and fuzz/)"
+cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+# The two WASM builds are the only ones for their targets, so -D warnings here costs no rebuild elsewhere
+# (with --target, RUSTFLAGS do not reach build scripts and proc macros).
+step "selector without std: cargo build -p mirrorvane-selector --no-default-features --target wasm32v1-none"
+RUSTFLAGS="${RUSTFLAGS:-} -D warnings" \
+  cargo build -p mirrorvane-selector --no-default-features --target wasm32v1-none
+
+step "cargo build -p mirrorvane-wasm --target wasm32-unknown-unknown --release"
+RUSTFLAGS="${RUSTFLAGS:-} -D warnings" \
+  cargo build -p mirrorvane-wasm --target wasm32-unknown-unknown --release
+wasm="$TARGET_DIR/wasm32-unknown-unknown/release/mirrorvane_wasm.wasm"
+printf 'mirrorvane_wasm.wasm: %s bytes raw (before wasm-bindgen; includes the release profile'"'"'s line tables)\n' \
+  "$(wc -c <"$wasm")"
+
+# `cargo test --workspace` followed by `cargo test -p mirrorvane-benches --benches` would compile the dependency
+# graph twice: which proc-macro helpers are also runtime dependencies changes with the set of targets, and with it
+# their profile and every hash above them (~80 s on 2 cores). `--all-targets` then `--doc` runs the same tests
+# (plus every criterion benchmark once, in test mode: a quick check that the benchmarks work) on one build.
+step "cargo test --workspace --all-targets (unit and integration tests; benchmarks once each in test mode)"
+cargo test --workspace --all-targets
+
+step "cargo test --workspace --doc (doc tests)"
+cargo test --workspace --doc
+
+# ---------------------------------------------------------------------------------------------------------------
+if [ "$FUZZ_SECONDS" -gt 0 ]; then
+  # Plain libFuzzer instrumentation works on stable; AddressSanitizer would need nightly flags (fuzz/README.md).
+  for target in $(cargo fuzz list); do
+    step "fuzz $target for ${FUZZ_SECONDS}s (cargo fuzz run $target --sanitizer none)"
+    args=(-max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0)
+    if [ -f "fuzz/$target.dict" ]; then
+      args+=(-dict="fuzz/$target.dict")
+    fi
+    log="$TARGET_DIR/fuzz-$target.log"
+    mkdir -p "$TARGET_DIR"
+    if cargo fuzz run "$target" --sanitizer none -- "${args[@]}" >"$log" 2>&1; then
+      grep -E '^#[0-9]+[[:space:]]+DONE|^Done [0-9]+ runs' "$log" || tail -n 3 "$log"
+    else
+      rc=$?
+      echo "fuzz target $target failed (exit $rc); last lines of $log:"
+      grep -vE '^#[0-9]+|^"|^###### ' "$log" | tail -n 80 || true
+      exit "$rc"
+    fi
+  done
+else
+  step "fuzz: skipped (MIRRORVANE_FUZZ_SECONDS=0)"
+fi
+
+finish_step
+printf '\n==== all checks passed in %dm%02ds ====\n' $(((SECONDS - START) / 60)) $(((SECONDS - START) % 60))
