@@ -86,16 +86,23 @@ fn below32(rng: &mut dyn Random, spare: &mut Option<u32>, bound: u32) -> u32 {
     (m >> 32) as u32
 }
 
+/// Items per block of [`weighted_shuffle`]'s two-level prefix sums.
+const BLOCK: usize = 16;
+
 /// Weighted random permutation without replacement: repeatedly draws one of the remaining items with probability
-/// proportional to its weight — MirrorManager's bandwidth shuffle. A Fenwick tree over the weights makes each draw
-/// O(log n) (MirrorManager rebuilt a weighted index per draw); the descent is branch-free over a tree padded to a
-/// power of two. Weights of 0 count as 1.
+/// proportional to its weight — MirrorManager's bandwidth shuffle. Weights of 0 count as 1.
 ///
-/// `tree` and `out` are scratch space reused between calls; `items` is permuted in place.
+/// MirrorManager rebuilt a weighted index for every draw (O(n²)). Here the weights are kept as inclusive prefix
+/// sums in blocks of [`BLOCK`], plus prefix sums over the blocks. A draw counts the block prefixes `<= r` and then
+/// the item prefixes `<= r` inside the block — independent comparisons the compiler vectorises, where a tree
+/// descent would be a chain of dependent loads — and a removal subtracts the weight from the rest of its block
+/// and from the following block prefixes. Exact: the chosen item is the first whose prefix sum exceeds `r`.
+///
+/// `prefix` and `out` are scratch space reused between calls; `items` is permuted in place.
 pub fn weighted_shuffle<T: Copy>(
     items: &mut [T],
     weights: &[u32],
-    tree: &mut Vec<u32>,
+    prefix: &mut Vec<u32>,
     out: &mut Vec<T>,
     rng: &mut dyn Random,
 ) {
@@ -103,45 +110,47 @@ pub fn weighted_shuffle<T: Copy>(
     if n < 2 {
         return;
     }
-    let size = n.next_power_of_two();
-    // 1-based Fenwick tree over the weights, built in O(size).
-    tree.clear();
-    tree.resize(size + 1, 0);
-    // Totals fit in 32 bits: weights are clamped to 1..=MAX_WEIGHT and a shuffle has at most MAX_ITEMS items.
+    let blocks = n.div_ceil(BLOCK);
+    // Layout: `blocks` block prefixes, then blocks × BLOCK item prefixes (padding repeats the block's total, so a
+    // padded slot is never `<= r` when its real neighbours are not).
+    prefix.clear();
+    prefix.resize(blocks + blocks * BLOCK, 0);
+    let (block_prefix, item_prefix) = prefix.split_at_mut(blocks);
+    // Totals fit in 32 bits: weights are clamped to 1..=MAX_WEIGHT and snapshots hold at most MAX_HOSTS hosts.
     let mut total: u32 = 0;
-    for i in 1..=size {
-        if i <= n {
-            let w = clamp_weight(weights[i - 1]);
-            tree[i] += w;
-            total += w;
+    for b in 0..blocks {
+        let mut inside = 0u32;
+        for j in 0..BLOCK {
+            let i = b * BLOCK + j;
+            if i < n {
+                inside += clamp_weight(weights[i]);
+            }
+            item_prefix[i] = inside;
         }
-        let parent = i + (i & i.wrapping_neg());
-        if parent <= size {
-            tree[parent] += tree[i];
-        }
+        total += inside;
+        block_prefix[b] = total;
     }
     out.clear();
     let mut spare: Option<u32> = None;
     for _ in 0..n {
-        // The smallest index whose prefix sum exceeds r. tree[size] = total > r, so the top step is never taken.
-        let mut r = below32(rng, &mut spare, total);
-        let mut pos = 0usize;
-        let mut step = size >> 1;
-        while step > 0 {
-            let t = tree[pos + step];
-            let take = usize::from(t <= r);
-            pos += step * take;
-            r -= t * take as u32;
-            step >>= 1;
-        }
-        let item = items[pos];
-        out.push(item);
+        let r = below32(rng, &mut spare, total);
+        // Branch-free counts and masked updates over whole (fixed-size) blocks, so they vectorise.
+        let b = block_prefix.iter().map(|&p| usize::from(p <= r)).sum::<usize>();
+        let base = if b == 0 { 0 } else { block_prefix[b - 1] };
+        let rest = r - base;
+        let block: &mut [u32; BLOCK] = (&mut item_prefix[b * BLOCK..(b + 1) * BLOCK])
+            .try_into()
+            .unwrap_or_else(|_| unreachable!());
+        let j = block.iter().map(|&p| usize::from(p <= rest)).sum::<usize>();
+        let pos = b * BLOCK + j;
+        out.push(items[pos]);
         let w = clamp_weight(weights[pos]);
         total -= w;
-        let mut i = pos + 1;
-        while i <= size {
-            tree[i] -= w;
-            i += i & i.wrapping_neg();
+        for (k, p) in block.iter_mut().enumerate() {
+            *p -= w * u32::from(k >= j);
+        }
+        for (k, p) in block_prefix.iter_mut().enumerate() {
+            *p -= w * u32::from(k >= b);
         }
     }
     items[..n].copy_from_slice(out);
