@@ -118,17 +118,20 @@ pub fn weighted_shuffle<T: Copy>(
     let (block_prefix, item_prefix) = prefix.split_at_mut(blocks);
     // Totals fit in 32 bits: weights are clamped to 1..=MAX_WEIGHT and snapshots hold at most MAX_HOSTS hosts.
     let mut total: u32 = 0;
-    for b in 0..blocks {
+    for (b, (block_total, block)) in block_prefix
+        .iter_mut()
+        .zip(item_prefix.chunks_exact_mut(BLOCK))
+        .enumerate()
+    {
         let mut inside = 0u32;
-        for j in 0..BLOCK {
-            let i = b * BLOCK + j;
-            if i < n {
-                inside += clamp_weight(weights[i]);
+        for (j, p) in block.iter_mut().enumerate() {
+            if let Some(&w) = weights[..n].get(b * BLOCK + j) {
+                inside += clamp_weight(w);
             }
-            item_prefix[i] = inside;
+            *p = inside;
         }
         total += inside;
-        block_prefix[b] = total;
+        *block_total = total;
     }
     out.clear();
     let mut spare: Option<u32> = None;
