@@ -5,7 +5,7 @@ use core::fmt::Write;
 
 use super::suffixes;
 use crate::handle::{Answer, ContentType, Flavour, Target, Workspace};
-use crate::index::Selector;
+use crate::index::{Selector, UrlFacts};
 use crate::time;
 
 fn header(out: &mut alloc::string::String, flavour: Flavour, now: u64) {
@@ -60,60 +60,65 @@ pub(crate) fn metalink(sel: &Selector, t: &Target<'_>, flavour: Flavour, now: u6
     let out = &mut a.body;
     out.reserve(1024 + blocks.v3.len() + d.entries.len() * 256);
     header(out, flavour, now);
-    let mut itoa = itoa::Buffer::new();
     match flavour {
         Flavour::V3 => {
             a.content_type = ContentType::Metalink;
             out.push_str(" <files>\n");
             out.push_str(&blocks.v3);
-            let mut preference: u32 = 100;
-            for e in &d.entries {
-                if e.urls == 0 {
-                    continue;
-                }
-                let host = sel.snapshot().host_categories[e.hc.index()].host;
-                let private = sel.snapshot().hosts[host.index()].private;
-                let pref = itoa.format(preference);
-                for (i, url) in sel.urls_of(e.hc).iter().enumerate() {
-                    if e.urls & (1 << i) == 0 {
-                        continue;
-                    }
-                    out.push_str(&url.v3_open);
-                    out.push_str(pref);
-                    out.push_str(if private { "\" mm0:private=\"True\">" } else { "\">" });
-                    out.push_str(&url.xml);
-                    out.push_str(&ws.suffix[2 + usize::from(url.ends_with_slash)]);
-                    out.push_str("</url>\n");
-                }
-                preference = preference.saturating_sub(1).max(1);
-            }
+            // MirrorManager: preference 100 for the first host, one less per host, at least 1.
+            write_urls(
+                sel,
+                d,
+                &ws.suffix,
+                out,
+                |url| &url.v3_open,
+                |rank| 100u32.saturating_sub(rank).max(1),
+            );
             out.push_str("   </resources>\n  </file>\n </files>\n</metalink>\n");
         }
         Flavour::V4 => {
             a.content_type = ContentType::Metalink4;
             out.push_str(&blocks.v4);
-            let mut priority: u32 = 1;
-            for e in &d.entries {
-                if e.urls == 0 {
-                    continue;
-                }
-                let host = sel.snapshot().host_categories[e.hc.index()].host;
-                let private = sel.snapshot().hosts[host.index()].private;
-                let prio = itoa.format(priority);
-                for (i, url) in sel.urls_of(e.hc).iter().enumerate() {
-                    if e.urls & (1 << i) == 0 {
-                        continue;
-                    }
-                    out.push_str(&url.v4_open);
-                    out.push_str(prio);
-                    out.push_str(if private { "\" mm0:private=\"True\">" } else { "\">" });
-                    out.push_str(&url.xml);
-                    out.push_str(&ws.suffix[2 + usize::from(url.ends_with_slash)]);
-                    out.push_str("</url>\n");
-                }
-                priority = (priority + 1).min(999_999);
-            }
+            // RFC 5854: priority 1 is the most preferred, up to 999999.
+            write_urls(
+                sel,
+                d,
+                &ws.suffix,
+                out,
+                |url| &url.v4_open,
+                |rank| (rank + 1).min(999_999),
+            );
             out.push_str("  </file>\n</metalink>\n");
         }
+    }
+}
+
+/// One `<url>` per printed URL; every URL of a host shares the value `rank_value(host rank)`.
+fn write_urls(
+    sel: &Selector,
+    d: &crate::Decision,
+    suffix: &[alloc::string::String; 4],
+    out: &mut alloc::string::String,
+    open: impl Fn(&UrlFacts) -> &str,
+    rank_value: impl Fn(u32) -> u32,
+) {
+    let mut itoa = itoa::Buffer::new();
+    let mut rank = 0;
+    for e in d.entries.iter().filter(|e| e.urls != 0) {
+        let host = sel.snapshot().host_categories[e.hc.index()].host;
+        let private = sel.snapshot().hosts[host.index()].private;
+        let value = itoa.format(rank_value(rank));
+        for (i, url) in sel.urls_of(e.hc).iter().enumerate() {
+            if e.urls & (1 << i) == 0 {
+                continue;
+            }
+            out.push_str(open(url));
+            out.push_str(value);
+            out.push_str(if private { "\" mm0:private=\"True\">" } else { "\">" });
+            out.push_str(&url.xml);
+            out.push_str(&suffix[2 + usize::from(url.ends_with_slash)]);
+            out.push_str("</url>\n");
+        }
+        rank += 1;
     }
 }
