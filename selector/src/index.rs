@@ -141,76 +141,42 @@ impl Selector {
             snap: Snapshot::default(),
         };
 
-        for (i, d) in snap.directories.iter().enumerate() {
-            let h = s.hash(d.name.as_str());
-            let dirs = &snap.directories;
-            if s.directories.find(h, |&j| dirs[j as usize].name == d.name).is_some() {
-                return Err(inconsistent(format!("directory {:?} appears twice", d.name)));
-            }
-            s.directories
-                .insert_unique(h, i as u32, |&j| s.hasher.hash_one(dirs[j as usize].name.as_str()));
+        let h = &s.hasher;
+        let (table, first_dup) = index_by(h, &snap.directories, |d| d.name.as_str());
+        if let Some(i) = first_dup {
+            return Err(inconsistent(format!(
+                "directory {:?} appears twice",
+                snap.directories[i].name
+            )));
         }
-        for (i, r) in snap.repositories.iter().enumerate() {
-            let h = s.hash((r.prefix.as_str(), r.arch.as_str()));
-            let repos = &snap.repositories;
-            if s.repositories
-                .find(h, |&j| {
-                    repos[j as usize].prefix == r.prefix && repos[j as usize].arch == r.arch
-                })
-                .is_some()
-            {
-                return Err(inconsistent(format!(
-                    "repository {} for {} appears twice",
-                    r.prefix, r.arch
-                )));
-            }
-            let hasher = &s.hasher;
-            s.repositories.insert_unique(h, i as u32, |&j| {
-                hasher.hash_one((repos[j as usize].prefix.as_str(), repos[j as usize].arch.as_str()))
-            });
+        s.directories = table;
+        let (table, first_dup) = index_by(h, &snap.repositories, |r| (r.prefix.as_str(), r.arch.as_str()));
+        if let Some(i) = first_dup {
+            let r = &snap.repositories[i];
+            return Err(inconsistent(format!(
+                "repository {} for {} appears twice",
+                r.prefix, r.arch
+            )));
         }
-        for (i, r) in snap.repository_redirects.iter().enumerate() {
-            let h = s.hash(r.from.as_str());
-            let all = &snap.repository_redirects;
-            if s.redirects.find(h, |&j| all[j as usize].from == r.from).is_some() {
-                return Err(inconsistent(format!(
-                    "repository redirect from {:?} appears twice",
-                    r.from
-                )));
-            }
-            let hasher = &s.hasher;
-            s.redirects
-                .insert_unique(h, i as u32, |&j| hasher.hash_one(all[j as usize].from.as_str()));
+        s.repositories = table;
+        let (table, first_dup) = index_by(h, &snap.repository_redirects, |r| r.from.as_str());
+        if let Some(i) = first_dup {
+            let from = &snap.repository_redirects[i].from;
+            return Err(inconsistent(format!("repository redirect from {from:?} appears twice")));
         }
-        for (i, p) in snap.disabled_prefixes.iter().enumerate() {
-            let h = s.hash(p.as_str());
-            let all = &snap.disabled_prefixes;
-            if s.disabled.find(h, |&j| all[j as usize] == *p).is_none() {
-                let hasher = &s.hasher;
-                s.disabled
-                    .insert_unique(h, i as u32, |&j| hasher.hash_one(all[j as usize].as_str()));
-            }
+        s.redirects = table;
+        // A prefix disabled twice is still disabled once.
+        s.disabled = index_by(h, &snap.disabled_prefixes, |p| p.as_str()).0;
+        let (table, first_dup) = index_by(h, &snap.files, |f| (f.directory.0, f.name.as_str()));
+        if let Some(i) = first_dup {
+            let f = &snap.files[i];
+            return Err(inconsistent(format!(
+                "file {:?} of directory {:?} appears twice",
+                f.name,
+                snap.directories[f.directory.index()].name
+            )));
         }
-        for (i, f) in snap.files.iter().enumerate() {
-            let h = s.hash((f.directory.0, f.name.as_str()));
-            let all = &snap.files;
-            if s.files
-                .find(h, |&j| {
-                    all[j as usize].directory == f.directory && all[j as usize].name == f.name
-                })
-                .is_some()
-            {
-                return Err(inconsistent(format!(
-                    "file {:?} of directory {:?} appears twice",
-                    f.name,
-                    snap.directories[f.directory.index()].name
-                )));
-            }
-            let hasher = &s.hasher;
-            s.files.insert_unique(h, i as u32, |&j| {
-                hasher.hash_one((all[j as usize].directory.0, all[j as usize].name.as_str()))
-            });
-        }
+        s.files = table;
 
         s.continent_overrides = snap
             .continent_overrides
@@ -229,10 +195,14 @@ impl Selector {
             if !dir.ends_with("/repodata") {
                 name.push_str("/repodata");
             }
-            let found = s
-                .directories
-                .find(s.hash(name.as_str()), |&j| snap.directories[j as usize].name == name);
-            s.repodata.push(found.map(|&j| DirectoryId(j)));
+            let found = find_by(
+                &s.hasher,
+                &s.directories,
+                &snap.directories,
+                |d| d.name.as_str(),
+                name.as_str(),
+            );
+            s.repodata.push(found.map(|j| DirectoryId(j as u32)));
         }
 
         let mut keys: Vec<(&str, &str)> = snap
@@ -325,10 +295,6 @@ impl Selector {
         Ok(s)
     }
 
-    fn hash(&self, key: impl Hash) -> u64 {
-        self.hasher.hash_one(key)
-    }
-
     /// The snapshot this selector answers from.
     pub fn snapshot(&self) -> &Snapshot {
         &self.snap
@@ -349,46 +315,55 @@ impl Selector {
 
     /// Looks a directory up by its full name.
     pub fn directory(&self, name: &str) -> Option<DirectoryId> {
-        let dirs = &self.snap.directories;
-        self.directories
-            .find(self.hash(name), |&j| dirs[j as usize].name == name)
-            .map(|&j| DirectoryId(j))
+        find_by(
+            &self.hasher,
+            &self.directories,
+            &self.snap.directories,
+            |d| d.name.as_str(),
+            name,
+        )
+        .map(|j| DirectoryId(j as u32))
     }
 
     /// The repository `repo=prefix&arch=arch`, as an index into [`Snapshot::repositories`].
     pub fn repository(&self, prefix: &str, arch: &str) -> Option<usize> {
         let all = &self.snap.repositories;
-        self.repositories
-            .find(self.hash((prefix, arch)), |&j| {
-                all[j as usize].prefix == prefix && all[j as usize].arch == arch
-            })
-            .map(|&j| j as usize)
+        find_by(
+            &self.hasher,
+            &self.repositories,
+            all,
+            |r| (r.prefix.as_str(), r.arch.as_str()),
+            (prefix, arch),
+        )
     }
 
     /// Where a `repo=` alias points.
     pub fn redirect(&self, from: &str) -> Option<&str> {
         let all = &self.snap.repository_redirects;
-        self.redirects
-            .find(self.hash(from), |&j| all[j as usize].from == from)
-            .map(|&j| all[j as usize].to.as_str())
+        find_by(&self.hasher, &self.redirects, all, |r| r.from.as_str(), from).map(|j| all[j].to.as_str())
     }
 
     /// Whether `repo=prefix` is answered with `repo disabled`.
     pub fn is_disabled(&self, prefix: &str) -> bool {
-        let all = &self.snap.disabled_prefixes;
-        self.disabled
-            .find(self.hash(prefix), |&j| all[j as usize] == prefix)
-            .is_some()
+        find_by(
+            &self.hasher,
+            &self.disabled,
+            &self.snap.disabled_prefixes,
+            |p| p.as_str(),
+            prefix,
+        )
+        .is_some()
     }
 
     /// The metalink data of `name` in `dir`, as an index into [`Snapshot::files`].
     pub fn file(&self, dir: DirectoryId, name: &str) -> Option<usize> {
-        let all = &self.snap.files;
-        self.files
-            .find(self.hash((dir.0, name)), |&j| {
-                all[j as usize].directory == dir && all[j as usize].name == name
-            })
-            .map(|&j| j as usize)
+        find_by(
+            &self.hasher,
+            &self.files,
+            &self.snap.files,
+            |f| (f.directory.0, f.name.as_str()),
+            (dir.0, name),
+        )
     }
 
     /// The part of a directory's name below its category's top directory (MirrorManager's `Subpath`).
@@ -422,6 +397,40 @@ impl Selector {
         let (start, len) = self.hc_urls[hc.index()];
         &self.urls[start as usize..(start + len) as usize]
     }
+}
+
+/// A hash table of positions in `items`, keyed by `key`; the first of equal keys wins. Also returns the position
+/// of the first item whose key repeats an earlier one.
+fn index_by<'a, T, K: Hash + Eq>(
+    hasher: &FixedState,
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K,
+) -> (HashTable<u32>, Option<usize>) {
+    let mut table = HashTable::with_capacity(items.len());
+    let mut first_dup = None;
+    for (i, item) in items.iter().enumerate() {
+        let k = key(item);
+        let h = hasher.hash_one(&k);
+        if table.find(h, |&j: &u32| key(&items[j as usize]) == k).is_some() {
+            first_dup.get_or_insert(i);
+            continue;
+        }
+        table.insert_unique(h, i as u32, |&j| hasher.hash_one(key(&items[j as usize])));
+    }
+    (table, first_dup)
+}
+
+/// The position of the item with key `k` in a table built by [`index_by`] with the same `key`.
+fn find_by<'a, T, K: Hash + Eq>(
+    hasher: &FixedState,
+    table: &HashTable<u32>,
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K,
+    k: K,
+) -> Option<usize> {
+    table
+        .find(hasher.hash_one(&k), |&j| key(&items[j as usize]) == k)
+        .map(|&j| j as usize)
 }
 
 fn url_facts(url: &str, country: Option<CountryCode>) -> UrlFacts {
