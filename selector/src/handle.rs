@@ -115,7 +115,7 @@ pub struct Workspace {
     /// The last decision.
     pub decision: Decision,
     path: String,
-    pub(crate) suffix: [String; 4],
+    pub(crate) suffix: [String; 2],
 }
 
 impl Workspace {

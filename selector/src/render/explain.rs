@@ -85,7 +85,7 @@ pub(crate) fn explain(
     kind: Kind,
     redirect: bool,
 ) {
-    suffixes(sel, t, ws);
+    suffixes(sel, t, ws, false);
     let snap = sel.snapshot();
     let d = &ws.decision;
     let mut status = 200;

@@ -54,7 +54,7 @@ pub(crate) fn metalink(sel: &Selector, t: &Target<'_>, flavour: Flavour, now: u6
         metalink_failure(&mut ws.answer, flavour, now, &msg);
         return;
     };
-    suffixes(sel, t, ws);
+    suffixes(sel, t, ws, true);
     let (a, d) = (&mut ws.answer, &ws.decision);
     let blocks = &sel.file_blocks[file];
     let out = &mut a.body;
@@ -97,7 +97,7 @@ pub(crate) fn metalink(sel: &Selector, t: &Target<'_>, flavour: Flavour, now: u6
 fn write_urls(
     sel: &Selector,
     d: &crate::Decision,
-    suffix: &[alloc::string::String; 4],
+    suffix: &[alloc::string::String; 2],
     out: &mut alloc::string::String,
     open: impl Fn(&UrlFacts) -> &str,
     rank_value: impl Fn(u32) -> u32,
@@ -116,7 +116,7 @@ fn write_urls(
             out.push_str(value);
             out.push_str(if private { "\" mm0:private=\"True\">" } else { "\">" });
             out.push_str(&url.xml);
-            out.push_str(&suffix[2 + usize::from(url.ends_with_slash)]);
+            out.push_str(&suffix[usize::from(url.ends_with_slash)]);
             out.push_str("</url>\n");
         }
         rank += 1;

@@ -12,14 +12,15 @@ pub(crate) use metalink::{metalink, metalink_failure};
 use crate::handle::{ContentType, Target, Workspace};
 use crate::index::Selector;
 
-/// Fills `ws.suffix` with what follows each URL: `[plain, plain after '/', xml, xml after '/']`.
+/// Fills `ws.suffix` with what follows each URL: `[after a URL not ending in '/', after one that does]`, escaped
+/// for XML when `escaped`.
 ///
 /// MirrorManager appends `/<subpath>`, then `/` for a directory, or the file name after a `/` unless the
 /// string so far already ends with one — which, without a subpath, depends on the URL itself.
-pub(crate) fn suffixes(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
+pub(crate) fn suffixes(sel: &Selector, t: &Target<'_>, ws: &mut Workspace, escaped: bool) {
     let subpath = sel.subpath(t.dir);
     for (i, s) in ws.suffix.iter_mut().enumerate() {
-        let (escaped, after_slash) = (i >= 2, i % 2 == 1);
+        let after_slash = i == 1;
         s.clear();
         let push = |s: &mut alloc::string::String, text: &str| {
             if escaped {
@@ -51,7 +52,7 @@ pub(crate) fn suffixes(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
 
 /// The plain-text list: the header line, then one URL per line.
 pub(crate) fn mirrorlist(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
-    suffixes(sel, t, ws);
+    suffixes(sel, t, ws, false);
     let (a, d) = (&mut ws.answer, &ws.decision);
     a.content_type = ContentType::Text;
     a.body.reserve(d.header.len() + 1 + d.entries.len() * 96);
@@ -70,7 +71,7 @@ pub(crate) fn mirrorlist(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
 
 /// `302` to the first `http`/`https` URL, `404` when there is none.
 pub(crate) fn redirect(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
-    suffixes(sel, t, ws);
+    suffixes(sel, t, ws, false);
     let (a, d) = (&mut ws.answer, &ws.decision);
     a.content_type = ContentType::Text;
     let first = d.entries.iter().find_map(|e| {
