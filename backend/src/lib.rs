@@ -4,7 +4,11 @@
 //! place of) MirrorManager's mirrorlist server on the data Fedora already produces, and writes snapshot files
 //! safely ([`write`]). What it is not: a request handler (that is `mirrorvane-selector`, wrapped by the edge).
 
+pub mod builder;
 pub mod commands;
+pub mod compare;
+pub mod import;
+pub mod db;
 pub mod mm2;
 pub mod synthetic;
 pub mod write;

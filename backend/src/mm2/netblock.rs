@@ -26,6 +26,47 @@ pub fn parse_network(text: &str) -> Option<IpNet> {
     Ipv4Net::new(addr, len).ok().map(|n| IpNet::V4(n.trunc()))
 }
 
+/// What a host's netblock text means: a network, or a DNS name standing for the addresses it resolves to
+/// (MirrorManager's `parse_ip` resolves names when it generates the cache).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Netblock {
+    /// A network, host bits dropped.
+    Network(IpNet),
+    /// A host name, lower-cased.
+    Name(String),
+}
+
+impl Netblock {
+    /// A network in any form [`parse_network`] accepts, else a syntactically valid DNS name, else `None`.
+    pub fn parse(text: &str) -> Option<Netblock> {
+        if let Some(net) = parse_network(text) {
+            return Some(Netblock::Network(net));
+        }
+        let name = text.trim().trim_end_matches('.');
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        };
+        // At least one letter somewhere: `10.0.0.0/33`-like typos are not names.
+        let valid = name.len() <= 253
+            && name.split('.').all(label_ok)
+            && name.bytes().any(|b| b.is_ascii_alphabetic());
+        valid.then(|| Netblock::Name(name.to_ascii_lowercase()))
+    }
+}
+
+/// Every address `name` resolves to, each as a host route (/32 or /128), as MirrorManager does.
+pub fn resolve_name(name: &str) -> std::io::Result<Vec<IpNet>> {
+    use std::net::ToSocketAddrs;
+    let mut nets: Vec<IpNet> = (name, 0u16).to_socket_addrs()?.map(|a| IpNet::from(a.ip())).collect();
+    nets.sort_unstable();
+    nets.dedup();
+    Ok(nets)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,6 +84,17 @@ mod tests {
         assert_eq!(net("2001:db8:1:2::/32").as_deref(), Some("2001:db8::/32"));
         assert_eq!(net("192.168.7.9/255.255.255.0").as_deref(), Some("192.168.7.0/24"));
         assert_eq!(net("0.0.0.0/0.0.0.0").as_deref(), Some("0.0.0.0/0"));
+    }
+
+    #[test]
+    fn names_and_networks() {
+        assert_eq!(Netblock::parse("10.1.0.0/16"), Some(Netblock::Network("10.1.0.0/16".parse().unwrap())));
+        assert_eq!(Netblock::parse("Mirror.Example.ORG."), Some(Netblock::Name("mirror.example.org".into())));
+        for bad in ["", "10.0.0.0/33", "a b.example", "-x.example", "1.2.3", "x..example"] {
+            assert_eq!(Netblock::parse(bad), None, "{bad:?}");
+        }
+        let local = resolve_name("localhost").unwrap();
+        assert!(local.iter().all(|n| n.addr().is_loopback() && n.prefix_len() == n.max_prefix_len()), "{local:?}");
     }
 
     #[test]
