@@ -6,5 +6,6 @@
 
 pub mod commands;
 pub mod mm2;
+pub mod scan;
 pub mod synthetic;
 pub mod write;
