@@ -48,7 +48,7 @@ pub fn expired_file_details<'a>(
             continue;
         }
         let mut rows = group.to_vec();
-        rows.sort_by(|a, b| (b.1, b.0).cmp(&(a.1, a.0)));
+        rows.sort_by_key(|&(id, ts)| std::cmp::Reverse((ts, id)));
         let start = if rows[0].1 < propagation { 1 } else { 2 };
         out.extend(rows.iter().skip(start).filter(|r| r.1 < stale).map(|r| r.0));
     }

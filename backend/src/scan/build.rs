@@ -4,9 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::exclude::Excludes;
-use super::listing::{
-    DirFiles, ListedDir, ListedFile, Listing, SkipReason, Skipped, base_name, parent_of,
-};
+use super::listing::{DirFiles, ListedDir, ListedFile, Listing, SkipReason, Skipped, base_name, parent_of};
 
 struct Dir {
     ctime: i64,
@@ -149,9 +147,7 @@ impl<'a> Builder<'a> {
         let mut readable: HashMap<&str, bool> = HashMap::new();
         let mut dirs = Vec::with_capacity(self.dirs.len());
         for (path, d) in &self.dirs {
-            let parent_ok = parent_of(path)
-                .and_then(|p| readable.get(p).copied())
-                .unwrap_or(true);
+            let parent_ok = parent_of(path).and_then(|p| readable.get(p).copied()).unwrap_or(true);
             let r = d.own_readable && parent_ok;
             readable.insert(path, r);
             dirs.push(ListedDir {
@@ -206,17 +202,38 @@ mod tests {
     fn builder_applies_shared_rules() {
         let ex = Excludes::standard();
         let mut b = Builder::new(&ex);
-        b.file("a", ListedFile { name: "x".into(), size: 1, ctime: 5 });
+        b.file(
+            "a",
+            ListedFile {
+                name: "x".into(),
+                size: 1,
+                ctime: 5,
+            },
+        );
         b.dir("a", 10, true, true);
         b.dir("a/repodata", 11, true, true);
         b.dir("b", 12, false, true);
         b.dir("b/c", 13, true, true);
         b.dir("o", 14, true, true);
         b.dir("o/objects", 15, true, true);
-        b.file("o", ListedFile { name: "summary".into(), size: 1, ctime: 5 });
+        b.file(
+            "o",
+            ListedFile {
+                name: "summary".into(),
+                size: 1,
+                ctime: 5,
+            },
+        );
         b.dir("s/.snapshot", 1, true, true);
         b.dir("s/.snapshot/deeper", 1, true, true);
-        b.file("missing", ListedFile { name: "y".into(), size: 1, ctime: 5 });
+        b.file(
+            "missing",
+            ListedFile {
+                name: "y".into(),
+                size: 1,
+                ctime: 5,
+            },
+        );
         let l = b.finish();
         let paths: Vec<_> = l.dirs.iter().map(|d| d.path.as_str()).collect();
         assert_eq!(paths, ["", "a", "a/repodata", "b", "b/c", "o", "o/objects"]);
@@ -224,6 +241,12 @@ mod tests {
         assert!(!l.get("b/c").unwrap().readable, "inherits the parent's");
         assert!(l.get("o").unwrap().is_ostree);
         assert_eq!(l.get("a").unwrap().files().unwrap()[0].name, "x");
-        assert_eq!(l.skipped, [Skipped { what: "missing/y".into(), reason: SkipReason::DirectoryNotListed }]);
+        assert_eq!(
+            l.skipped,
+            [Skipped {
+                what: "missing/y".into(),
+                reason: SkipReason::DirectoryNotListed
+            }]
+        );
     }
 }

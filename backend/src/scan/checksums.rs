@@ -102,9 +102,7 @@ fn parse_line(algo: Algo, line: &str) -> Option<(&str, String)> {
     let fields: Vec<&str> = line.split_whitespace().collect();
     let (file, hash) = match fields[..] {
         [hash, file] => (file.trim_start_matches('*'), hash),
-        [name, file, "=", hash] if name == algo.bsd_name() => {
-            (file.strip_prefix('(')?.strip_suffix(')')?, hash)
-        }
+        [name, file, "=", hash] if name == algo.bsd_name() => (file.strip_prefix('(')?.strip_suffix(')')?, hash),
         _ => return None,
     };
     let valid = hash.len() == algo.hex_len() && hash.bytes().all(|c| c.is_ascii_hexdigit());
@@ -150,8 +148,7 @@ pub fn load_dir(dir: &Path) -> io::Result<DirChecksums> {
         let Some(algo) = checksum_file_algo(name) else {
             continue;
         };
-        let parsed = fs::File::open(dir.join(name))
-            .and_then(|f| parse_checksums(algo, BufReader::new(f)));
+        let parsed = fs::File::open(dir.join(name)).and_then(|f| parse_checksums(algo, BufReader::new(f)));
         match parsed {
             Ok(p) => {
                 out.skipped_lines += p.skipped_lines;
@@ -193,8 +190,7 @@ pub struct FileHashes {
 
 /// Hashes a stream in one pass feeding all four digests.
 pub fn hash_reader(mut reader: impl Read) -> io::Result<FileHashes> {
-    let (mut md5, mut sha1, mut sha256, mut sha512) =
-        (Md5::new(), Sha1::new(), Sha256::new(), Sha512::new());
+    let (mut md5, mut sha1, mut sha256, mut sha512) = (Md5::new(), Sha1::new(), Sha256::new(), Sha512::new());
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;
     loop {
@@ -289,7 +285,11 @@ mod tests {
         let p = parse_checksums(Algo::Sha256, text.as_bytes()).unwrap();
         assert_eq!(
             p.hashes.keys().map(String::as_str).collect::<Vec<_>>(),
-            ["Fedora-Cloud-Base-40.qcow2", "Fedora-Workstation-Live-x86_64-40-1.14.iso", "plain.img"]
+            [
+                "Fedora-Cloud-Base-40.qcow2",
+                "Fedora-Workstation-Live-x86_64-40-1.14.iso",
+                "plain.img"
+            ]
         );
         assert!(p.hashes.values().all(|h| h == ABC_SHA256), "lowercased");
         assert_eq!(p.skipped_lines, 7);
@@ -302,7 +302,11 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let d = t.path();
         fs::write(d.join("boot.iso"), b"abc").unwrap();
-        fs::write(d.join("Fedora-40-x86_64-CHECKSUM"), format!("SHA256 (boot.iso) = {ABC_SHA256}\nSHA256 (gone.iso) = {ABC_SHA256}\n")).unwrap();
+        fs::write(
+            d.join("Fedora-40-x86_64-CHECKSUM"),
+            format!("SHA256 (boot.iso) = {ABC_SHA256}\nSHA256 (gone.iso) = {ABC_SHA256}\n"),
+        )
+        .unwrap();
         fs::write(d.join("SHA1SUM"), format!("{ABC_SHA1}  boot.iso\njunk\n")).unwrap();
         fs::write(d.join("boot.iso.md5sum"), format!("{ABC_MD5} *boot.iso\n")).unwrap();
         fs::create_dir(d.join("sha512sum.txt")).unwrap();
@@ -325,7 +329,16 @@ mod tests {
         let p = t.path().join("abc");
         fs::write(&p, b"abc").unwrap();
         let h = hash_file(&p).unwrap();
-        assert_eq!(h, FileHashes { size: 3, md5: ABC_MD5.into(), sha1: ABC_SHA1.into(), sha256: ABC_SHA256.into(), sha512: ABC_SHA512.into() });
+        assert_eq!(
+            h,
+            FileHashes {
+                size: 3,
+                md5: ABC_MD5.into(),
+                sha1: ABC_SHA1.into(),
+                sha256: ABC_SHA256.into(),
+                sha512: ABC_SHA512.into()
+            }
+        );
         // Larger than one buffer.
         let big = vec![7u8; 200_000];
         let h = hash_reader(&big[..]).unwrap();

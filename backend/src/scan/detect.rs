@@ -142,10 +142,7 @@ pub fn guess_arch(rel: &str, arches: &[&str]) -> Option<String> {
     }
     let mut sorted = arches.to_vec();
     sorted.sort_unstable();
-    sorted
-        .into_iter()
-        .find(|a| is_component(rel, a))
-        .map(str::to_owned)
+    sorted.into_iter().find(|a| is_component(rel, a)).map(str::to_owned)
 }
 
 /// The first existing version that is a whole path component, else one derived from the path.
@@ -205,30 +202,76 @@ mod tests {
     const ARCHES: &[&str] = &["x86_64", "aarch64", "ppc64le", "s390x", "i386", "source", "armhfp"];
 
     fn yum(rel: &str, versions: &[&str]) -> Result<RepoGuess, NoRepo> {
-        guess_repo(&DetectConfig::default(), RepoKind::Yum, "pub/fedora/linux", rel, ARCHES, versions)
+        guess_repo(
+            &DetectConfig::default(),
+            RepoKind::Yum,
+            "pub/fedora/linux",
+            rel,
+            ARCHES,
+            versions,
+        )
     }
 
     fn existing(arch: &str, v: &str) -> Result<RepoGuess, NoRepo> {
-        Ok(RepoGuess { arch: arch.into(), version: VersionGuess::Existing(v.into()) })
+        Ok(RepoGuess {
+            arch: arch.into(),
+            version: VersionGuess::Existing(v.into()),
+        })
     }
 
     fn new(arch: &str, v: &str, is_test: bool) -> Result<RepoGuess, NoRepo> {
-        Ok(RepoGuess { arch: arch.into(), version: VersionGuess::New { name: v.into(), is_test } })
+        Ok(RepoGuess {
+            arch: arch.into(),
+            version: VersionGuess::New {
+                name: v.into(),
+                is_test,
+            },
+        })
     }
 
     #[test]
     fn yum_repositories() {
         let versions = &["40", "39", "development"];
-        assert_eq!(yum("releases/40/Everything/x86_64/os", versions), existing("x86_64", "40"));
-        assert_eq!(yum("updates/39/Everything/aarch64", versions), existing("aarch64", "39"));
-        assert_eq!(yum("releases/40/Everything/source/tree", versions), existing("source", "40"));
-        assert_eq!(yum("releases/40/Everything/source/SRPMS", versions), existing("source", "40"));
-        assert_eq!(yum("updates/41/Everything/x86_64", versions), new("x86_64", "41", false));
-        assert_eq!(yum("releases/test/41_Beta/Everything/x86_64/os", versions), new("x86_64", "41_Beta", true));
-        assert_eq!(yum("development/rawhide/Everything/x86_64/os", &[]), new("x86_64", "development", false));
-        assert_eq!(yum("development/rawhide/Everything/x86_64/os", versions), existing("x86_64", "development"));
-        assert_eq!(yum("debian/dists/bookworm/main/binary-x86_64", &[]), Err(NoRepo::NoArch));
-        assert_eq!(yum("debian/dists/bookworm/main/x86_64", &[]), new("x86_64", "bookworm", false));
+        assert_eq!(
+            yum("releases/40/Everything/x86_64/os", versions),
+            existing("x86_64", "40")
+        );
+        assert_eq!(
+            yum("updates/39/Everything/aarch64", versions),
+            existing("aarch64", "39")
+        );
+        assert_eq!(
+            yum("releases/40/Everything/source/tree", versions),
+            existing("source", "40")
+        );
+        assert_eq!(
+            yum("releases/40/Everything/source/SRPMS", versions),
+            existing("source", "40")
+        );
+        assert_eq!(
+            yum("updates/41/Everything/x86_64", versions),
+            new("x86_64", "41", false)
+        );
+        assert_eq!(
+            yum("releases/test/41_Beta/Everything/x86_64/os", versions),
+            new("x86_64", "41_Beta", true)
+        );
+        assert_eq!(
+            yum("development/rawhide/Everything/x86_64/os", &[]),
+            new("x86_64", "development", false)
+        );
+        assert_eq!(
+            yum("development/rawhide/Everything/x86_64/os", versions),
+            existing("x86_64", "development")
+        );
+        assert_eq!(
+            yum("debian/dists/bookworm/main/binary-x86_64", &[]),
+            Err(NoRepo::NoArch)
+        );
+        assert_eq!(
+            yum("debian/dists/bookworm/main/x86_64", &[]),
+            new("x86_64", "bookworm", false)
+        );
         assert_eq!(yum("releases/40/Everything/mips/os", versions), Err(NoRepo::NoArch));
         assert_eq!(yum("extras/Everything/x86_64/os", &[]), Err(NoRepo::NoVersion));
         // Arches are tried by name, and only whole components count (x86_64 in "x86_64-extra" does not).
@@ -239,21 +282,58 @@ mod tests {
     fn version_names_are_literal_and_epel_top_level_versions_are_found() {
         // MirrorManager's unescaped regex let "9.newkey" match "9xnewkey".
         assert_eq!(guess_version("9xnewkey/x86_64", &["9.newkey"]), None);
-        assert_eq!(guess_version("9.newkey/x86_64", &["9.newkey"]), Some(VersionGuess::Existing("9.newkey".into())));
-        let epel = guess_repo(&DetectConfig::default(), RepoKind::Yum, "pub/epel", "10/Everything/x86_64", ARCHES, &["9", "8"]);
+        assert_eq!(
+            guess_version("9.newkey/x86_64", &["9.newkey"]),
+            Some(VersionGuess::Existing("9.newkey".into()))
+        );
+        let epel = guess_repo(
+            &DetectConfig::default(),
+            RepoKind::Yum,
+            "pub/epel",
+            "10/Everything/x86_64",
+            ARCHES,
+            &["9", "8"],
+        );
         assert_eq!(epel, new("x86_64", "10", false));
-        let epel = guess_repo(&DetectConfig::default(), RepoKind::Yum, "pub/epel", "9/Everything/x86_64", ARCHES, &["8", "9"]);
+        let epel = guess_repo(
+            &DetectConfig::default(),
+            RepoKind::Yum,
+            "pub/epel",
+            "9/Everything/x86_64",
+            ARCHES,
+            &["8", "9"],
+        );
         assert_eq!(epel, existing("x86_64", "9"));
     }
 
     #[test]
     fn skipped_directories() {
-        assert_eq!(yum("releases/40/Server/x86_64/os", &["40"]), Err(NoRepo::SkipRepoDir("Server".into())));
-        assert_eq!(yum("releases/40/Workstation/x86_64/os", &["40"]), Err(NoRepo::SkipRepoDir("Workstation".into())));
-        let alt = guess_repo(&DetectConfig::default(), RepoKind::Yum, "pub/alt", "releases/40/x86_64", ARCHES, &["40"]);
+        assert_eq!(
+            yum("releases/40/Server/x86_64/os", &["40"]),
+            Err(NoRepo::SkipRepoDir("Server".into()))
+        );
+        assert_eq!(
+            yum("releases/40/Workstation/x86_64/os", &["40"]),
+            Err(NoRepo::SkipRepoDir("Workstation".into()))
+        );
+        let alt = guess_repo(
+            &DetectConfig::default(),
+            RepoKind::Yum,
+            "pub/alt",
+            "releases/40/x86_64",
+            ARCHES,
+            &["40"],
+        );
         assert_eq!(alt, Err(NoRepo::SkipPathForVersion("pub/alt".into())));
         // Ostree repos are not subject to SKIP_PATHS_FOR_VERSION, only to SKIP_REPO_DIRS.
-        let ostree = guess_repo(&DetectConfig::default(), RepoKind::Ostree, "pub/alt", "atomic/40", ARCHES, &[]);
+        let ostree = guess_repo(
+            &DetectConfig::default(),
+            RepoKind::Ostree,
+            "pub/alt",
+            "atomic/40",
+            ARCHES,
+            &[],
+        );
         assert_eq!(ostree, new("x86_64", "40", false));
     }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::build::Builder;
 use super::exclude::Excludes;
-use super::listing::{Listing, ListedFile, SkipReason, join, parent_of};
+use super::listing::{ListedFile, Listing, SkipReason, join, parent_of};
 
 /// The tree root cannot be read: nothing can be said about the category.
 #[derive(Debug, thiserror::Error)]
@@ -80,9 +80,7 @@ pub fn scan_disk(
                     Ok(m) if m.is_dir() => b.mark_subdir(&rel, &name),
                     Ok(m) if m.is_file() => add_file(&mut b, &rel, name, unchanged, &m),
                     Ok(_) => b.skip(child, SkipReason::SpecialFile),
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                        b.skip(child, SkipReason::DanglingSymlink)
-                    }
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => b.skip(child, SkipReason::DanglingSymlink),
                     Err(e) => b.skip(child, io_reason(&e)),
                 }
             } else if ftype.is_file() {
@@ -168,11 +166,13 @@ pub fn fill_readable(root: &Path, listing: &mut Listing, only: &dyn Fn(&super::L
             own.push(d.readable);
         }
     }
-    for i in 0..listing.dirs.len() {
-        let parent_ok = parent_of(&listing.dirs[i].path)
-            .and_then(|p| listing.dirs[..i].binary_search_by(|d| d.path.as_str().cmp(p)).ok())
-            .is_none_or(|j| listing.dirs[j].readable);
-        listing.dirs[i].readable = own[i] && parent_ok;
+    for (i, own) in own.into_iter().enumerate() {
+        let (before, rest) = listing.dirs.split_at_mut(i);
+        let d = &mut rest[0];
+        let parent_ok = parent_of(&d.path)
+            .and_then(|p| before.binary_search_by(|x| x.path.as_str().cmp(p)).ok())
+            .is_none_or(|j| before[j].readable);
+        d.readable = own && parent_ok;
     }
 }
 
@@ -210,7 +210,11 @@ mod tests {
         symlink("releases", r.join("linked-dir")).unwrap();
         symlink("nowhere", r.join("dangling")).unwrap();
         fs::create_dir_all(r.join("symrepo")).unwrap();
-        symlink("../releases/40/Everything/x86_64/os/repodata", r.join("symrepo/repodata")).unwrap();
+        symlink(
+            "../releases/40/Everything/x86_64/os/repodata",
+            r.join("symrepo/repodata"),
+        )
+        .unwrap();
         t
     }
 
@@ -243,18 +247,34 @@ mod tests {
         let os = l.get("releases/40/Everything/x86_64/os").unwrap();
         assert!(os.is_repository && !os.is_ostree && os.readable);
         assert_eq!(os.files().unwrap()[0].name, ".treeinfo");
-        let rpm = &l.get("releases/40/Everything/x86_64/os/Packages/b").unwrap().files().unwrap()[0];
+        let rpm = &l
+            .get("releases/40/Everything/x86_64/os/Packages/b")
+            .unwrap()
+            .files()
+            .unwrap()[0];
         assert_eq!((rpm.name.as_str(), rpm.size), ("bash-5.2.26-3.fc40.x86_64.rpm", 1234));
         assert!(rpm.ctime > 1_700_000_000);
         assert!(l.get("atomic/40").unwrap().is_ostree);
         assert!(!l.get("private").unwrap().readable);
-        assert!(!l.get("private/secret").unwrap().readable, "children of unreadable dirs");
-        assert!(l.get("symrepo").unwrap().is_repository, "symlinked repodata counts, not followed");
+        assert!(
+            !l.get("private/secret").unwrap().readable,
+            "children of unreadable dirs"
+        );
+        assert!(
+            l.get("symrepo").unwrap().is_repository,
+            "symlinked repodata counts, not followed"
+        );
         // The symlinked file carries its target's size; the dangling one is reported.
         let top = l.get("").unwrap().files().unwrap();
         assert_eq!(top.len(), 1);
         assert_eq!((top[0].name.as_str(), top[0].size), ("treeinfo-link", 10));
-        assert_eq!(l.skipped, [crate::scan::Skipped { what: "dangling".into(), reason: SkipReason::DanglingSymlink }]);
+        assert_eq!(
+            l.skipped,
+            [crate::scan::Skipped {
+                what: "dangling".into(),
+                reason: SkipReason::DanglingSymlink
+            }]
+        );
     }
 
     #[test]
@@ -268,7 +288,13 @@ mod tests {
         assert!(again.get("atomic/40").unwrap().is_ostree, "flags still known");
         assert!(again.get("releases/40/Everything/x86_64/os").unwrap().is_repository);
         // A directory whose ctime differs from the known one is re-read.
-        let stale = |rel: &str| if rel.is_empty() { Some(1) } else { first.get(rel).map(|d| d.ctime) };
+        let stale = |rel: &str| {
+            if rel.is_empty() {
+                Some(1)
+            } else {
+                first.get(rel).map(|d| d.ctime)
+            }
+        };
         let third = scan_disk(t.path(), &Excludes::standard(), &stale).unwrap();
         assert!(matches!(third.dirs[0].files, DirFiles::Listed(_)));
         assert_eq!(third.dirs[1].files, DirFiles::Unchanged);

@@ -16,9 +16,7 @@ const HEAVY: usize = 10;
 /// then checks only these files. The result is sorted by name.
 pub fn short_filelist(files: &[ListedFile]) -> Vec<ListedFile> {
     let count = |suffix: &str| files.iter().filter(|f| f.name.ends_with(suffix)).count();
-    let heavy = [".html", ".rpm", ".hdr", ".drpm"]
-        .iter()
-        .any(|s| count(s) > HEAVY);
+    let heavy = [".html", ".rpm", ".hdr", ".drpm"].iter().any(|s| count(s) > HEAVY);
     let mut kept: Vec<ListedFile> = if heavy {
         let mut by_age: Vec<&ListedFile> = files.iter().collect();
         by_age.sort_by(|a, b| (a.ctime, &a.name, a.size).cmp(&(b.ctime, &b.name, b.size)));
@@ -35,7 +33,11 @@ mod tests {
     use super::*;
 
     fn f(name: &str, ctime: i64) -> ListedFile {
-        ListedFile { name: name.into(), size: 1, ctime }
+        ListedFile {
+            name: name.into(),
+            size: 1,
+            ctime,
+        }
     }
 
     fn names(files: &[ListedFile]) -> Vec<&str> {
@@ -44,7 +46,10 @@ mod tests {
 
     #[test]
     fn small_directories_keep_everything() {
-        let files: Vec<_> = (0..10).map(|i| f(&format!("p{i:02}.rpm"), i)).chain([f("a.html", 0)]).collect();
+        let files: Vec<_> = (0..10)
+            .map(|i| f(&format!("p{i:02}.rpm"), i))
+            .chain([f("a.html", 0)])
+            .collect();
         assert_eq!(short_filelist(&files).len(), 11, "exactly 10 rpms is not more than 10");
     }
 

@@ -111,8 +111,7 @@ pub fn parse(mut reader: impl BufRead, strip_prefix: &str, excludes: &Excludes) 
             b.skip(format!("line {line_no}: {shown}"), SkipReason::MalformedLine);
         };
         let mut cols = line.splitn(4, '\t');
-        let (Some(ctime), Some(kind), Some(size), Some(name)) =
-            (cols.next(), cols.next(), cols.next(), cols.next())
+        let (Some(ctime), Some(kind), Some(size), Some(name)) = (cols.next(), cols.next(), cols.next(), cols.next())
         else {
             malformed(&mut b);
             continue;
@@ -235,7 +234,13 @@ da39a3ee5e6b4b0d3255bfef95601890afd80709\tlinux/releases/40/Everything/x86_64/os
         ));
         let junk = b"[Files]\n\xff\xfe\tf\t1\tx\n";
         let l = parse(&junk[..], "", &Excludes::standard()).unwrap();
-        assert_eq!(l.skipped, [Skipped { what: "line 2".into(), reason: SkipReason::NotUtf8 }]);
+        assert_eq!(
+            l.skipped,
+            [Skipped {
+                what: "line 2".into(),
+                reason: SkipReason::NotUtf8
+            }]
+        );
     }
 
     #[test]

@@ -139,7 +139,7 @@ mod tests {
 
     #[test]
     fn byte_order_puts_parents_first() {
-        let mut paths = vec!["a/b", "a-b", "a", "", "a.b/c", "a.b", "a/b/c"];
+        let mut paths = ["a/b", "a-b", "a", "", "a.b/c", "a.b", "a/b/c"];
         paths.sort();
         for (i, p) in paths.iter().enumerate() {
             if let Some(parent) = parent_of(p) {

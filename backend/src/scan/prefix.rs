@@ -85,10 +85,7 @@ struct FileDef {
 #[serde(untagged)]
 enum FlagDef {
     Matches(String),
-    Full {
-        matches: String,
-        unless: Option<String>,
-    },
+    Full { matches: String, unless: Option<String> },
 }
 
 #[derive(Deserialize, Default)]
@@ -139,16 +136,11 @@ impl PrefixRules {
             let at = format!("flag {name:?}");
             let (matches, unless) = match f {
                 FlagDef::Matches(m) => (regex(&at, &m)?, None),
-                FlagDef::Full { matches, unless } => (
-                    regex(&at, &matches)?,
-                    unless.map(|u| regex(&at, &u)).transpose()?,
-                ),
+                FlagDef::Full { matches, unless } => {
+                    (regex(&at, &matches)?, unless.map(|u| regex(&at, &u)).transpose()?)
+                }
             };
-            flags.push(Flag {
-                name,
-                matches,
-                unless,
-            });
+            flags.push(Flag { name, matches, unless });
         }
         let index = |at: &str, name: &str| {
             flags
@@ -172,20 +164,13 @@ impl PrefixRules {
         let mut rules = Vec::new();
         for (i, r) in def.rules.into_iter().enumerate() {
             let at = format!("rule {}", i + 1);
-            let names = |list: &[String]| {
-                list.iter()
-                    .map(|n| index(&at, n))
-                    .collect::<Result<Vec<_>, _>>()
-            };
+            let names = |list: &[String]| list.iter().map(|n| index(&at, n)).collect::<Result<Vec<_>, _>>();
             rules.push(Rule {
                 categories: r.categories,
                 when: names(&r.when)?,
                 when_any: names(&r.when_any)?,
                 unless: names(&r.unless)?,
-                prefix: r
-                    .prefix
-                    .map(|t| parse_template(&t, &at, &index))
-                    .transpose()?,
+                prefix: r.prefix.map(|t| parse_template(&t, &at, &index)).transpose()?,
             });
         }
         Ok(PrefixRules {
@@ -215,9 +200,7 @@ impl PrefixRules {
             version = m.as_str();
         }
         let rule = self.rules.iter().find(|r| {
-            r.categories
-                .as_ref()
-                .is_none_or(|c| c.iter().any(|c| c == category))
+            r.categories.as_ref().is_none_or(|c| c.iter().any(|c| c == category))
                 && r.when.iter().all(|&i| set[i])
                 && (r.when_any.is_empty() || r.when_any.iter().any(|&i| set[i]))
                 && !r.unless.iter().any(|&i| set[i])
@@ -293,74 +276,299 @@ mod tests {
     /// (category, path relative to the topdir, Version name, expected prefix).
     const CASES: &[(&str, &str, Option<&str>, Option<&str>)] = &[
         // §5.2's examples.
-        ("Fedora Linux", "releases/40/Everything/x86_64/os", Some("40"), Some("fedora-40")),
-        ("Fedora Linux", "updates/40/Everything/x86_64", Some("40"), Some("updates-released-f40")),
-        ("Fedora Linux", "updates/testing/40/Everything/aarch64/debug/tree", Some("40"), Some("updates-testing-debug-f40")),
-        ("Fedora Linux", "development/rawhide/Everything/x86_64/os", Some("development"), Some("rawhide")),
-        ("Fedora Linux", "releases/20/Fedora/x86_64/os", Some("20"), Some("fedora-install-20")),
+        (
+            "Fedora Linux",
+            "releases/40/Everything/x86_64/os",
+            Some("40"),
+            Some("fedora-40"),
+        ),
+        (
+            "Fedora Linux",
+            "updates/40/Everything/x86_64",
+            Some("40"),
+            Some("updates-released-f40"),
+        ),
+        (
+            "Fedora Linux",
+            "updates/testing/40/Everything/aarch64/debug/tree",
+            Some("40"),
+            Some("updates-testing-debug-f40"),
+        ),
+        (
+            "Fedora Linux",
+            "development/rawhide/Everything/x86_64/os",
+            Some("development"),
+            Some("rawhide"),
+        ),
+        (
+            "Fedora Linux",
+            "releases/20/Fedora/x86_64/os",
+            Some("20"),
+            Some("fedora-install-20"),
+        ),
         ("Fedora Linux", "development/22/x86_64/os", Some("22"), None),
         ("Fedora EPEL", "9/Everything/x86_64", Some("9"), Some("epel-9")),
         // Fedora Linux: debug, source, modular, development/<n>, rawhide variants, atomic.
-        ("Fedora Linux", "releases/40/Everything/x86_64/debug/tree", Some("40"), Some("fedora-debug-40")),
-        ("Fedora Linux", "releases/40/Everything/source/tree", Some("40"), Some("fedora-source-40")),
-        ("Fedora Linux", "releases/40/Everything/source/SRPMS", Some("40"), Some("fedora-source-40")),
-        ("Fedora Linux", "updates/40/Everything/source/tree", Some("40"), Some("updates-released-source-f40")),
-        ("Fedora Linux", "updates/testing/40/Everything/x86_64", Some("40"), Some("updates-testing-f40")),
-        ("Fedora Linux", "releases/30/Modular/x86_64/os", Some("30"), Some("fedora-modular-30")),
-        ("Fedora Linux", "releases/30/Modular/x86_64/debug/tree", Some("30"), Some("fedora-modular-debug-30")),
-        ("Fedora Linux", "updates/30/Modular/x86_64", Some("30"), Some("updates-released-modular-f30")),
-        ("Fedora Linux", "updates/testing/30/Modular/source/tree", Some("30"), Some("updates-testing-modular-source-f30")),
-        ("Fedora Linux", "development/rawhide/Modular/x86_64/os", Some("development"), Some("rawhide-modular")),
-        ("Fedora Linux", "development/41/Everything/x86_64/os", Some("development"), Some("fedora-41")),
-        ("Fedora Linux", "development/rawhide/Everything/x86_64/debug/tree", None, Some("rawhide-debug")),
-        ("Fedora Linux", "development/rawhide/Everything/source/tree", None, Some("rawhide-source")),
+        (
+            "Fedora Linux",
+            "releases/40/Everything/x86_64/debug/tree",
+            Some("40"),
+            Some("fedora-debug-40"),
+        ),
+        (
+            "Fedora Linux",
+            "releases/40/Everything/source/tree",
+            Some("40"),
+            Some("fedora-source-40"),
+        ),
+        (
+            "Fedora Linux",
+            "releases/40/Everything/source/SRPMS",
+            Some("40"),
+            Some("fedora-source-40"),
+        ),
+        (
+            "Fedora Linux",
+            "updates/40/Everything/source/tree",
+            Some("40"),
+            Some("updates-released-source-f40"),
+        ),
+        (
+            "Fedora Linux",
+            "updates/testing/40/Everything/x86_64",
+            Some("40"),
+            Some("updates-testing-f40"),
+        ),
+        (
+            "Fedora Linux",
+            "releases/30/Modular/x86_64/os",
+            Some("30"),
+            Some("fedora-modular-30"),
+        ),
+        (
+            "Fedora Linux",
+            "releases/30/Modular/x86_64/debug/tree",
+            Some("30"),
+            Some("fedora-modular-debug-30"),
+        ),
+        (
+            "Fedora Linux",
+            "updates/30/Modular/x86_64",
+            Some("30"),
+            Some("updates-released-modular-f30"),
+        ),
+        (
+            "Fedora Linux",
+            "updates/testing/30/Modular/source/tree",
+            Some("30"),
+            Some("updates-testing-modular-source-f30"),
+        ),
+        (
+            "Fedora Linux",
+            "development/rawhide/Modular/x86_64/os",
+            Some("development"),
+            Some("rawhide-modular"),
+        ),
+        (
+            "Fedora Linux",
+            "development/41/Everything/x86_64/os",
+            Some("development"),
+            Some("fedora-41"),
+        ),
+        (
+            "Fedora Linux",
+            "development/rawhide/Everything/x86_64/debug/tree",
+            None,
+            Some("rawhide-debug"),
+        ),
+        (
+            "Fedora Linux",
+            "development/rawhide/Everything/source/tree",
+            None,
+            Some("rawhide-source"),
+        ),
         ("Fedora Linux", "releases/20/Fedora/x86_64/debug", Some("20"), None),
         ("Fedora Linux", "releases/20/Fedora/source/SRPMS", Some("20"), None),
         ("Fedora Linux", "releases/40/Server/x86_64/os", Some("40"), None),
         ("Fedora Linux", "atomic/21", Some("21"), Some("atomic-21")),
         ("Fedora Linux", "updates/40/Workstation/x86_64", Some("40"), None),
-        ("Fedora Linux", "releases/test/41_Beta/Everything/x86_64/os", Some("41_Beta"), None),
-        ("Fedora Linux", "releases/40/Everything/x86_64/os", None, Some("fedora-unknown")),
-        ("Fedora Secondary Arches", "releases/40/Everything/s390x/os", Some("40"), Some("fedora-40")),
-        ("Fedora Archive", "updates/30/Everything/x86_64", Some("30"), Some("updates-released-f30")),
+        (
+            "Fedora Linux",
+            "releases/test/41_Beta/Everything/x86_64/os",
+            Some("41_Beta"),
+            None,
+        ),
+        (
+            "Fedora Linux",
+            "releases/40/Everything/x86_64/os",
+            None,
+            Some("fedora-unknown"),
+        ),
+        (
+            "Fedora Secondary Arches",
+            "releases/40/Everything/s390x/os",
+            Some("40"),
+            Some("fedora-40"),
+        ),
+        (
+            "Fedora Archive",
+            "updates/30/Everything/x86_64",
+            Some("30"),
+            Some("updates-released-f30"),
+        ),
         // Fedora EPEL: modular, debug, source, testing, playground.
-        ("Fedora EPEL", "9/Everything/x86_64/debug", Some("9"), Some("epel-debug-9")),
-        ("Fedora EPEL", "9/Everything/source/tree", Some("9"), Some("epel-source-9")),
+        (
+            "Fedora EPEL",
+            "9/Everything/x86_64/debug",
+            Some("9"),
+            Some("epel-debug-9"),
+        ),
+        (
+            "Fedora EPEL",
+            "9/Everything/source/tree",
+            Some("9"),
+            Some("epel-source-9"),
+        ),
         ("Fedora EPEL", "8/Modular/x86_64", Some("8"), Some("epel-modular-8")),
-        ("Fedora EPEL", "8/Modular/x86_64/debug", Some("8"), Some("epel-modular-debug-8")),
-        ("Fedora EPEL", "testing/9/Everything/x86_64", Some("9"), Some("testing-epel9")),
-        ("Fedora EPEL", "testing/9/Everything/x86_64/debug", Some("9"), Some("testing-debug-epel9")),
-        ("Fedora EPEL", "testing/8/Modular/source/tree", Some("8"), Some("testing-modular-source-epel8")),
-        ("Fedora EPEL", "playground/8/Everything/x86_64/os", Some("8"), Some("playground-epel8")),
-        ("Fedora EPEL", "playground/8/Everything/source/tree", Some("8"), Some("playground-source-epel8")),
+        (
+            "Fedora EPEL",
+            "8/Modular/x86_64/debug",
+            Some("8"),
+            Some("epel-modular-debug-8"),
+        ),
+        (
+            "Fedora EPEL",
+            "testing/9/Everything/x86_64",
+            Some("9"),
+            Some("testing-epel9"),
+        ),
+        (
+            "Fedora EPEL",
+            "testing/9/Everything/x86_64/debug",
+            Some("9"),
+            Some("testing-debug-epel9"),
+        ),
+        (
+            "Fedora EPEL",
+            "testing/8/Modular/source/tree",
+            Some("8"),
+            Some("testing-modular-source-epel8"),
+        ),
+        (
+            "Fedora EPEL",
+            "playground/8/Everything/x86_64/os",
+            Some("8"),
+            Some("playground-epel8"),
+        ),
+        (
+            "Fedora EPEL",
+            "playground/8/Everything/source/tree",
+            Some("8"),
+            Some("playground-source-epel8"),
+        ),
         ("Fedora EPEL", "test/9/Everything/x86_64", Some("9"), None),
         // RPM Fusion.
-        ("RPMFUSION free EL", "el/releases/9/Everything/x86_64/os", Some("9"), Some("free-el-9")),
-        ("RPMFUSION free EL", "el/releases/9/Everything/x86_64/debug", Some("9"), Some("free-el-debug-9")),
+        (
+            "RPMFUSION free EL",
+            "el/releases/9/Everything/x86_64/os",
+            Some("9"),
+            Some("free-el-9"),
+        ),
+        (
+            "RPMFUSION free EL",
+            "el/releases/9/Everything/x86_64/debug",
+            Some("9"),
+            Some("free-el-debug-9"),
+        ),
         ("RPMFUSION free EL", "el/releases/9/Other/x86_64/os", Some("9"), None),
-        ("RPMFUSION free EL", "el/updates/9/x86_64", Some("9"), Some("free-el-updates-released-9")),
-        ("RPMFUSION free EL", "el/updates/testing/9/x86_64", Some("9"), Some("free-el-updates-testing-9")),
-        ("RPMFUSION nonfree EL", "el/updates/9/SRPMS", Some("9"), Some("nonfree-el-updates-released-source-9")),
-        ("RPMFUSION free Fedora", "fedora/releases/40/Everything/x86_64/os", Some("40"), Some("free-fedora-40")),
-        ("RPMFUSION free Fedora", "fedora/development/rawhide/Everything/x86_64/os", None, Some("free-fedora-rawhide")),
-        ("RPMFUSION nonfree Fedora", "fedora/updates/testing/40/x86_64/debug", Some("40"), Some("nonfree-fedora-updates-testing-debug-40")),
-        ("RPMFUSION nonfree Fedora", "fedora/development/rawhide/Everything/source/SRPMS", None, Some("nonfree-fedora-rawhide-source")),
+        (
+            "RPMFUSION free EL",
+            "el/updates/9/x86_64",
+            Some("9"),
+            Some("free-el-updates-released-9"),
+        ),
+        (
+            "RPMFUSION free EL",
+            "el/updates/testing/9/x86_64",
+            Some("9"),
+            Some("free-el-updates-testing-9"),
+        ),
+        (
+            "RPMFUSION nonfree EL",
+            "el/updates/9/SRPMS",
+            Some("9"),
+            Some("nonfree-el-updates-released-source-9"),
+        ),
+        (
+            "RPMFUSION free Fedora",
+            "fedora/releases/40/Everything/x86_64/os",
+            Some("40"),
+            Some("free-fedora-40"),
+        ),
+        (
+            "RPMFUSION free Fedora",
+            "fedora/development/rawhide/Everything/x86_64/os",
+            None,
+            Some("free-fedora-rawhide"),
+        ),
+        (
+            "RPMFUSION nonfree Fedora",
+            "fedora/updates/testing/40/x86_64/debug",
+            Some("40"),
+            Some("nonfree-fedora-updates-testing-debug-40"),
+        ),
+        (
+            "RPMFUSION nonfree Fedora",
+            "fedora/development/rawhide/Everything/source/SRPMS",
+            None,
+            Some("nonfree-fedora-rawhide-source"),
+        ),
         // RHEL.
         ("RHEL", "rhel/9/x86_64/os", Some("9"), Some("rhel-9")),
         ("RHEL", "rhel/9/x86_64/debug", Some("9"), Some("rhel-debug-9")),
         ("RHEL", "rhel/beta/9/x86_64/os", Some("9"), Some("rhel-9-beta")),
-        ("RHEL", "rhel/9/x86_64/optional/source", Some("9"), Some("rhel-optional-source-9")),
-        ("RHEL", "rhel/9/x86_64/optional/debug", Some("9"), Some("rhel-optional-debug-9")),
-        ("RHEL", "rhel/beta/9/x86_64/HighAvailability", Some("9"), Some("rhel-9-highavailability-beta")),
-        ("RHEL", "rhel/9/x86_64/ClusteredStorage", Some("9"), Some("rhel-9-clusteredstorage")),
+        (
+            "RHEL",
+            "rhel/9/x86_64/optional/source",
+            Some("9"),
+            Some("rhel-optional-source-9"),
+        ),
+        (
+            "RHEL",
+            "rhel/9/x86_64/optional/debug",
+            Some("9"),
+            Some("rhel-optional-debug-9"),
+        ),
+        (
+            "RHEL",
+            "rhel/beta/9/x86_64/HighAvailability",
+            Some("9"),
+            Some("rhel-9-highavailability-beta"),
+        ),
+        (
+            "RHEL",
+            "rhel/9/x86_64/ClusteredStorage",
+            Some("9"),
+            Some("rhel-9-clusteredstorage"),
+        ),
         // CentOS: the first of the fixed list found as a component.
         ("CentOS", "7/os/x86_64", Some("7"), Some("os")),
         ("CentOS", "7/updates/x86_64", Some("7"), Some("updates")),
         ("CentOS", "7/extras/x86_64/os/", Some("7"), Some("os")),
         ("CentOS", "7/cloud/x86_64", Some("7"), None),
         // Fedora Codecs.
-        ("Fedora Codecs", "openh264/40/x86_64", Some("40"), Some("fedora-cisco-openh264-40")),
-        ("Fedora Codecs", "openh264/40/x86_64/debug", Some("40"), Some("fedora-cisco-openh264-debug-40")),
+        (
+            "Fedora Codecs",
+            "openh264/40/x86_64",
+            Some("40"),
+            Some("fedora-cisco-openh264-40"),
+        ),
+        (
+            "Fedora Codecs",
+            "openh264/40/x86_64/debug",
+            Some("40"),
+            Some("fedora-cisco-openh264-debug-40"),
+        ),
         // Categories without rules.
         ("Fedora Other", "releases/40/Everything/x86_64/os", Some("40"), None),
     ];
@@ -369,7 +577,11 @@ mod tests {
     fn builtin_rules_reproduce_repomap() {
         let rules = PrefixRules::builtin();
         for &(category, rel, version, want) in CASES {
-            assert_eq!(rules.prefix(category, rel, version).as_deref(), want, "{category}: {rel}");
+            assert_eq!(
+                rules.prefix(category, rel, version).as_deref(),
+                want,
+                "{category}: {rel}"
+            );
         }
     }
 
@@ -393,10 +605,24 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert_eq!(rules.prefix("Alma", "x/9-stream/BaseOS/x86_64/debug", Some("9")).as_deref(), Some("alma-stream-debug-9"));
-        assert_eq!(rules.prefix("Alma", "x/10-stream/BaseOS/x86_64/os", None).as_deref(), Some("alma-stream-10"));
-        assert_eq!(rules.prefix("Alma", "x/stream-legacy/8/x86_64", Some("8")).as_deref(), Some("alma-8"));
-        assert_eq!(rules.prefix("Fedora Linux", "releases/40/Everything/x86_64/os", Some("40")), None);
+        assert_eq!(
+            rules
+                .prefix("Alma", "x/9-stream/BaseOS/x86_64/debug", Some("9"))
+                .as_deref(),
+            Some("alma-stream-debug-9")
+        );
+        assert_eq!(
+            rules.prefix("Alma", "x/10-stream/BaseOS/x86_64/os", None).as_deref(),
+            Some("alma-stream-10")
+        );
+        assert_eq!(
+            rules.prefix("Alma", "x/stream-legacy/8/x86_64", Some("8")).as_deref(),
+            Some("alma-8")
+        );
+        assert_eq!(
+            rules.prefix("Fedora Linux", "releases/40/Everything/x86_64/os", Some("40")),
+            None
+        );
     }
 
     #[test]
@@ -408,7 +634,10 @@ mod tests {
         let err = PrefixRules::from_toml("[flags]\nx = \"(\"\n").unwrap_err();
         assert!(matches!(err, PrefixRulesError::BadRegex { .. }), "{err}");
         let err = PrefixRules::from_toml("[[rule]]\nwhen = [\"nope\"]\n").unwrap_err();
-        assert!(matches!(&err, PrefixRulesError::UnknownFlag { at, flag } if at == "rule 1" && flag == "nope"), "{err}");
+        assert!(
+            matches!(&err, PrefixRulesError::UnknownFlag { at, flag } if at == "rule 1" && flag == "nope"),
+            "{err}"
+        );
         let err = PrefixRules::from_toml("[[rule]]\nprefix = \"a-{-debug}\"\n").unwrap_err();
         assert!(matches!(err, PrefixRulesError::UnknownFlag { .. }), "{err}");
         for t in ["a-{version", "a}", "a-{{version}}", "a-{-|-}"] {

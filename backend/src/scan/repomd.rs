@@ -76,12 +76,10 @@ pub fn parse_repomd(xml: &[u8]) -> Result<Repomd, RepomdError> {
     let mut saw_root = false;
     loop {
         let position = reader.buffer_position();
-        let event = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| RepomdError::Malformed {
-                position,
-                message: e.to_string(),
-            })?;
+        let event = reader.read_event_into(&mut buf).map_err(|e| RepomdError::Malformed {
+            position,
+            message: e.to_string(),
+        })?;
         match event {
             Event::Start(e) => {
                 saw_root = true;
@@ -127,11 +125,7 @@ pub fn parse_repomd(xml: &[u8]) -> Result<Repomd, RepomdError> {
 }
 
 /// Handles an opening (or self-closing) tag at the depth `stack` gives; returns its local name.
-fn open_tag(
-    e: &quick_xml::events::BytesStart<'_>,
-    stack: &[String],
-    out: &mut Repomd,
-) -> Result<String, RepomdError> {
+fn open_tag(e: &quick_xml::events::BytesStart<'_>, stack: &[String], out: &mut Repomd) -> Result<String, RepomdError> {
     let name = e.local_name().as_ref().to_owned();
     if stack.is_empty() && name != "repomd" {
         return Err(RepomdError::NotRepomd(name));
@@ -154,7 +148,9 @@ fn open_tag(
 
 fn attribute(e: &quick_xml::events::BytesStart<'_>, key: &str) -> Option<String> {
     let a = e.try_get_attribute(key).ok()??;
-    a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned())
+    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+        .ok()
+        .map(|v| v.into_owned())
 }
 
 /// Integer seconds; older createrepo wrote fractional ones (`1713268800.25`), which are truncated as
@@ -271,17 +267,26 @@ mod tests {
 
     #[test]
     fn bad_documents_are_typed_errors() {
-        let cases: [(&str, fn(&RepomdError) -> bool); 6] = [
+        type Check = fn(&RepomdError) -> bool;
+        let cases: [(&str, Check); 6] = [
             ("<repomd><data type=\"primary\"><timestamp>1</timestamp></data>", |e| {
                 matches!(e, RepomdError::Malformed { .. })
             }),
-            ("<repomd><data></repomd>", |e| matches!(e, RepomdError::Malformed { .. })),
-            ("", |e| matches!(e, RepomdError::Malformed { .. })),
-            ("<html><body/></html>", |e| matches!(e, RepomdError::NotRepomd(n) if n == "html")),
-            ("<repomd><data type=\"x\"><timestamp>soon</timestamp></data></repomd>", |e| {
-                matches!(e, RepomdError::BadTimestamp(_))
+            ("<repomd><data></repomd>", |e| {
+                matches!(e, RepomdError::Malformed { .. })
             }),
-            ("\u{0}\u{1}garbage<<<", |e| matches!(e, RepomdError::Malformed { .. } | RepomdError::NotRepomd(_))),
+            ("", |e| matches!(e, RepomdError::Malformed { .. })),
+            (
+                "<html><body/></html>",
+                |e| matches!(e, RepomdError::NotRepomd(n) if n == "html"),
+            ),
+            (
+                "<repomd><data type=\"x\"><timestamp>soon</timestamp></data></repomd>",
+                |e| matches!(e, RepomdError::BadTimestamp(_)),
+            ),
+            ("\u{0}\u{1}garbage<<<", |e| {
+                matches!(e, RepomdError::Malformed { .. } | RepomdError::NotRepomd(_))
+            }),
         ];
         for (xml, want) in cases {
             let err = parse_repomd(xml.as_bytes()).unwrap_err();

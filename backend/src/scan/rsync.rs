@@ -38,11 +38,7 @@ const STDERR_TAIL: usize = 2048;
 /// Parses a listing. `strip_prefix` (e.g. `pub/fedora/linux` for a listing of a whole rsync module; `""`
 /// for none) is removed from every name; entries outside it are counted in `outside_prefix`. The entry
 /// `.` is the top directory.
-pub fn parse_listing(
-    reader: impl BufRead,
-    strip_prefix: &str,
-    excludes: &Excludes,
-) -> Result<Listing, io::Error> {
+pub fn parse_listing(reader: impl BufRead, strip_prefix: &str, excludes: &Excludes) -> Result<Listing, io::Error> {
     let mut b = Builder::new(excludes);
     parse_into(reader, strip_prefix.trim_matches('/'), &mut b)?;
     Ok(b.finish())
@@ -66,10 +62,17 @@ fn parse_into(mut reader: impl BufRead, prefix: &str, b: &mut Builder<'_>) -> io
             continue;
         }
         let Some(entry) = parse_line(line) else {
-            b.skip(format!("line {line_no}: {}", truncate(line, 120)), SkipReason::MalformedLine);
+            b.skip(
+                format!("line {line_no}: {}", truncate(line, 120)),
+                SkipReason::MalformedLine,
+            );
             continue;
         };
-        let name = if entry.name == "." { "" } else { entry.name.trim_end_matches('/') };
+        let name = if entry.name == "." {
+            ""
+        } else {
+            entry.name.trim_end_matches('/')
+        };
         let rel = match strip(name, prefix) {
             Some(rel) => rel,
             None => {
@@ -88,7 +91,10 @@ fn parse_into(mut reader: impl BufRead, prefix: &str, b: &mut Builder<'_>) -> io
                     None => ("", rel),
                 };
                 if file.is_empty() {
-                    b.skip(format!("line {line_no}: {}", truncate(line, 120)), SkipReason::MalformedLine);
+                    b.skip(
+                        format!("line {line_no}: {}", truncate(line, 120)),
+                        SkipReason::MalformedLine,
+                    );
                     continue;
                 }
                 b.file(
@@ -196,7 +202,13 @@ pub fn list_remote(
     excludes: &Excludes,
 ) -> Result<Listing, RsyncError> {
     let mut child = Command::new("rsync")
-        .args(["--list-only", "-r", "--no-motd", "--exclude=.snapshot", "--exclude=*.~tmp~"])
+        .args([
+            "--list-only",
+            "-r",
+            "--no-motd",
+            "--exclude=.snapshot",
+            "--exclude=*.~tmp~",
+        ])
         .args(extra_options)
         .arg(url)
         .env("TZ", "UTC")
@@ -231,7 +243,9 @@ pub fn list_remote(
     }
     let text = String::from_utf8_lossy(&stderr);
     let tail_start = text.len().saturating_sub(STDERR_TAIL);
-    let tail_start = (tail_start..text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    let tail_start = (tail_start..text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
     Err(RsyncError::Failed {
         code: status.code(),
         stderr_tail: text[tail_start..].trim().to_owned(),
@@ -287,12 +301,23 @@ this is not a listing line
         );
         assert_eq!(l.outside_prefix, 3);
         assert_eq!(l.dirs[0].ctime, 1_713_268_800);
-        assert_eq!(l.dirs[0].files().unwrap()[0], ListedFile { name: "README".into(), size: 123, ctime: 1_713_268_801 });
+        assert_eq!(
+            l.dirs[0].files().unwrap()[0],
+            ListedFile {
+                name: "README".into(),
+                size: 123,
+                ctime: 1_713_268_801
+            }
+        );
         let os = l.get("releases/40/Everything/x86_64/os").unwrap();
         assert!(os.is_repository);
         assert!(!l.get("private").unwrap().readable);
         assert!(!l.get("private/inner").unwrap().readable);
-        let repomd = &l.get("releases/40/Everything/x86_64/os/repodata").unwrap().files().unwrap()[0];
+        let repomd = &l
+            .get("releases/40/Everything/x86_64/os/repodata")
+            .unwrap()
+            .files()
+            .unwrap()[0];
         assert_eq!((repomd.name.as_str(), repomd.size), ("repomd.xml", 5432));
         let reasons: Vec<_> = l.skipped.iter().map(|s| &s.reason).collect();
         assert_eq!(
@@ -306,7 +331,10 @@ this is not a listing line
             ]
         );
         assert_eq!(l.skipped[0].what, "latest");
-        assert_eq!(l.skipped[4].what, "releases/40/Everything/x86_64/os/images/boot disk.iso");
+        assert_eq!(
+            l.skipped[4].what,
+            "releases/40/Everything/x86_64/os/images/boot disk.iso"
+        );
     }
 
     #[test]
@@ -314,7 +342,13 @@ this is not a listing line
         let mut bytes = b"drwxr-xr-x 4096 2024/04/16 12:00:00 .\n".to_vec();
         bytes.extend_from_slice(b"-rw-r--r-- 1 2024/04/16 12:00:00 caf\xe9\n");
         let l = parse_listing(&bytes[..], "", &Excludes::standard()).unwrap();
-        assert_eq!(l.skipped, [Skipped { what: "line 2".into(), reason: SkipReason::NotUtf8 }]);
+        assert_eq!(
+            l.skipped,
+            [Skipped {
+                what: "line 2".into(),
+                reason: SkipReason::NotUtf8
+            }]
+        );
     }
 
     #[test]
@@ -338,19 +372,37 @@ this is not a listing line
         let paths: Vec<_> = l.dirs.iter().map(|d| d.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["", "40", "40/Everything", "40/Everything/x86_64", "40/Everything/x86_64/repodata", "closed", "closed/sub"]
+            [
+                "",
+                "40",
+                "40/Everything",
+                "40/Everything/x86_64",
+                "40/Everything/x86_64/repodata",
+                "closed",
+                "closed/sub"
+            ]
         );
         let x86 = l.get("40/Everything/x86_64").unwrap();
         assert!(x86.is_repository && x86.readable);
         assert_eq!(
-            x86.files().unwrap().iter().map(|f| (f.name.as_str(), f.size)).collect::<Vec<_>>(),
+            x86.files()
+                .unwrap()
+                .iter()
+                .map(|f| (f.name.as_str(), f.size))
+                .collect::<Vec<_>>(),
             [("Fedora 40 notes.txt", 5)]
         );
         let mtime = fs::metadata(os.join("Fedora 40 notes.txt")).unwrap();
         use std::os::unix::fs::MetadataExt;
         assert_eq!(x86.files().unwrap()[0].ctime, mtime.mtime());
         assert!(!l.get("closed").unwrap().readable && !l.get("closed/sub").unwrap().readable);
-        assert_eq!(l.skipped, [Skipped { what: "latest".into(), reason: SkipReason::Symlink }]);
+        assert_eq!(
+            l.skipped,
+            [Skipped {
+                what: "latest".into(),
+                reason: SkipReason::Symlink
+            }]
+        );
         assert!(matches!(l.dirs[0].files, DirFiles::Listed(_)));
     }
 
@@ -359,7 +411,11 @@ this is not a listing line
         let t = tempfile::tempdir().unwrap();
         let missing = format!("{}/does-not-exist/", t.path().display());
         match list_remote(&missing, &[], "", &Excludes::standard()) {
-            Err(RsyncError::Failed { code, stderr_tail, listing }) => {
+            Err(RsyncError::Failed {
+                code,
+                stderr_tail,
+                listing,
+            }) => {
                 assert_eq!(code, Some(23));
                 assert!(stderr_tail.contains("does-not-exist"), "{stderr_tail}");
                 assert_eq!(listing.dirs.len(), 1, "just the implied top directory");
