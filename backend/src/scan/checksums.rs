@@ -72,7 +72,8 @@ pub struct ParsedChecksums {
 
 /// Parses a checksum file of `algo`. Lines are `<hash> [*]<file>` (GNU, exactly two fields) or
 /// `ALGO (file) = <hash>` (BSD, exactly four fields, ALGO matching `algo`); the digest must have the
-/// algorithm's length and be hex (MirrorManager checked the length of GNU lines only, and no hex).
+/// algorithm's length and be hex (MirrorManager checked the length of GNU lines only, and no hex), and
+/// the file name must stay inside the directory (no `..`, not absolute).
 /// Only an I/O error reading is an error.
 pub fn parse_checksums(algo: Algo, mut reader: impl BufRead) -> io::Result<ParsedChecksums> {
     let mut out = ParsedChecksums::default();
@@ -106,7 +107,9 @@ fn parse_line(algo: Algo, line: &str) -> Option<(&str, String)> {
         _ => return None,
     };
     let valid = hash.len() == algo.hex_len() && hash.bytes().all(|c| c.is_ascii_hexdigit());
-    (valid && !file.is_empty()).then(|| (file, hash.to_ascii_lowercase()))
+    // A name leaving the directory would make us stat (and record) a file elsewhere.
+    let confined = !file.is_empty() && !file.starts_with('/') && !file.split('/').any(|c| c == "..");
+    (valid && confined).then(|| (file, hash.to_ascii_lowercase()))
 }
 
 /// The hashes of a file known from checksum files, with the file's size and ctime on disk.
@@ -271,12 +274,16 @@ mod tests {
              # Fedora-Workstation-Live-x86_64-40-1.14.iso: 2623733760 bytes\n\
              SHA256 (Fedora-Workstation-Live-x86_64-40-1.14.iso) = {}\n\
              {} *Fedora-Cloud-Base-40.qcow2\n\
+             {} ../../etc/passwd\n\
+             {} /etc/shadow\n\
              {}  plain.img\n\
              MD5 (wrong-algo.iso) = {ABC_MD5}\n\
              {} too-short.img\n\
              {}zz not-hex.img\n\
              -----BEGIN PGP SIGNATURE-----\n",
             ABC_SHA256.to_uppercase(),
+            ABC_SHA256,
+            ABC_SHA256,
             ABC_SHA256,
             ABC_SHA256,
             &ABC_SHA256[..60],
@@ -292,7 +299,7 @@ mod tests {
             ]
         );
         assert!(p.hashes.values().all(|h| h == ABC_SHA256), "lowercased");
-        assert_eq!(p.skipped_lines, 7);
+        assert_eq!(p.skipped_lines, 9);
         let garbage = [0xffu8, 0xfe, b'\n', b'\n'];
         assert_eq!(parse_checksums(Algo::Md5, &garbage[..]).unwrap().skipped_lines, 1);
     }

@@ -3,13 +3,14 @@
 //! Symlinked directories are not followed (os.walk's default), so the walk never leaves the tree; they
 //! still count as subdirectories for the `repodata`/`objects` flags, as they did in os.walk's `dirnames`.
 //! Symlinked files are listed with their target's size and ctime; dangling ones are skipped with a reason.
+//! Per-category excludes apply here too (MirrorManager's disk walker applied only the standard ones).
 
 use std::fs;
 use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::build::Builder;
+use super::assemble::Builder;
 use super::exclude::Excludes;
 use super::listing::{ListedFile, Listing, SkipReason, join, parent_of};
 
@@ -58,7 +59,12 @@ pub fn scan_disk(
         }
         let dir_path = root.join(&rel);
         let entries = match read_sorted(&dir_path) {
-            Ok(entries) => entries,
+            Ok((entries, not_utf8)) => {
+                for name in not_utf8 {
+                    b.skip(join(&rel, &name), SkipReason::NotUtf8);
+                }
+                entries
+            }
             Err(e) => {
                 b.skip(rel.as_str(), io_reason(&e));
                 continue;
@@ -120,20 +126,22 @@ fn add_file(b: &mut Builder<'_>, dir: &str, name: String, unchanged: bool, m: &f
     );
 }
 
-/// Entries of a directory sorted by name; names that are not UTF-8 cannot become Directory names and
-/// are dropped (reported by the caller through `skipped` would need a lossy name, so they are lossily
-/// named there).
-fn read_sorted(dir: &Path) -> io::Result<Vec<(String, fs::FileType)>> {
+/// Entries of a directory sorted by name, and the (lossily shown) names that are not UTF-8: those cannot
+/// become Directory names or file list entries.
+type Entries = (Vec<(String, fs::FileType)>, Vec<String>);
+
+fn read_sorted(dir: &Path) -> io::Result<Entries> {
     let mut out = Vec::new();
+    let mut not_utf8 = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
-        out.push((name, entry.file_type()?));
+        match entry.file_name().into_string() {
+            Ok(name) => out.push((name, entry.file_type()?)),
+            Err(raw) => not_utf8.push(raw.to_string_lossy().into_owned()),
+        }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
+    Ok((out, not_utf8))
 }
 
 fn io_reason(e: &io::Error) -> SkipReason {
@@ -306,6 +314,19 @@ mod tests {
         let ex = Excludes::new("pub/fedora/linux", &["pub/fedora/linux/atomic"]).unwrap();
         let l = scan_disk(t.path(), &ex, &|_| None).unwrap();
         assert!(l.dirs.iter().all(|d| !d.path.starts_with("atomic")));
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_are_reported() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let t = tempfile::tempdir().unwrap();
+        fs::write(t.path().join(OsStr::from_bytes(b"caf\xe9.txt")), b"x").unwrap();
+        fs::write(t.path().join("ok.txt"), b"x").unwrap();
+        let l = scan_disk(t.path(), &Excludes::standard(), &|_| None).unwrap();
+        assert_eq!(l.dirs[0].files().unwrap().len(), 1);
+        assert_eq!(l.skipped.len(), 1);
+        assert_eq!(l.skipped[0].reason, SkipReason::NotUtf8);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::fs;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use super::build::Builder;
+use super::assemble::Builder;
 use super::exclude::Excludes;
 use super::listing::{ListedFile, Listing, SkipReason};
 

@@ -33,7 +33,7 @@ pub mod prefix;
 pub mod repomd;
 pub mod rsync;
 
-mod build;
+mod assemble;
 
 pub use exclude::{ExcludeError, Excludes};
 pub use listing::{DirFiles, ListedDir, ListedFile, Listing, SkipReason, Skipped};

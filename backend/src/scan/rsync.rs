@@ -11,7 +11,7 @@
 use std::io::{self, BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
-use super::build::{Builder, epoch_seconds};
+use super::assemble::{Builder, epoch_seconds};
 use super::exclude::Excludes;
 use super::listing::{ListedFile, Listing, SkipReason};
 
