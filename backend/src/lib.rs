@@ -10,5 +10,6 @@ pub mod compare;
 pub mod import;
 pub mod db;
 pub mod mm2;
+pub mod scan;
 pub mod synthetic;
 pub mod write;
