@@ -5,6 +5,7 @@
 //! safely ([`write`]). What it is not: a request handler (that is `mirrorvane-selector`, wrapped by the edge).
 
 pub mod commands;
+pub mod inventory;
 pub mod mm2;
 pub mod synthetic;
 pub mod write;

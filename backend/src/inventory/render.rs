@@ -1,0 +1,4 @@
+use super::model::Inventory;
+pub fn to_toml(_: &Inventory) -> String {
+    String::new()
+}
