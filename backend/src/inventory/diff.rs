@@ -155,7 +155,7 @@ struct Differ<'a> {
 }
 
 /// First element per key: lookups by natural key.
-fn by_key<'a, T>(items: &'a [T], key: impl Fn(&T) -> &str) -> HashMap<&'a str, &'a T> {
+fn by_key<T>(items: &[T], key: impl Fn(&T) -> &str) -> HashMap<&str, &T> {
     let mut map = HashMap::new();
     for item in items {
         map.entry(key(item)).or_insert(item);

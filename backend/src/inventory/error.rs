@@ -83,14 +83,32 @@ pub enum Problem {
 
 /// Byte offset → 1-based (line, column in characters). Offsets past the end point just after the last char.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
+    LineIndex::new(text).locate(text, offset)
+}
+
+/// Start offsets of every line, so locating many spans in a big file is not quadratic.
+pub struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        Self(
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+        )
     }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+
+    /// See [`line_column`]; `text` must be the text the index was built from.
+    pub fn locate(&self, text: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        // Index of the last line start ≤ offset; the first start is 0, so there always is one.
+        let line = self.0.partition_point(|&start| start <= offset).max(1);
+        let start = self.0[line - 1];
+        (line, text[start..offset].chars().count() + 1)
+    }
 }
 
 #[cfg(test)]

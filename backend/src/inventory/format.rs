@@ -41,7 +41,7 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 use toml::Spanned;
 
-use super::error::{InventoryError, InventoryErrors, Problem, line_column};
+use super::error::{InventoryError, InventoryErrors, LineIndex, Problem, line_column};
 use super::model::*;
 use super::validate;
 
@@ -67,6 +67,7 @@ pub fn parse(file: &str, text: &str, known: &KnownNames) -> Result<Inventory, In
     let mut reader = Reader {
         file,
         text,
+        lines: LineIndex::new(text),
         errors: Vec::new(),
         urls: HashMap::new(),
     };
@@ -226,6 +227,7 @@ impl<'de> Deserialize<'de> for RawNetblock {
 struct Reader<'a> {
     file: &'a str,
     text: &'a str,
+    lines: LineIndex,
     errors: Vec<InventoryError>,
     /// Every URL seen → line, for global uniqueness.
     urls: HashMap<String, usize>,
@@ -237,11 +239,11 @@ struct Seen(HashMap<String, usize>);
 
 impl Reader<'_> {
     fn line(&self, span: &Range<usize>) -> usize {
-        line_column(self.text, span.start).0
+        self.lines.locate(self.text, span.start).0
     }
 
     fn error(&mut self, span: Range<usize>, context: &str, problem: Problem) {
-        let (line, column) = line_column(self.text, span.start);
+        let (line, column) = self.lines.locate(self.text, span.start);
         self.errors.push(InventoryError {
             file: self.file.to_owned(),
             line,
@@ -362,23 +364,19 @@ impl Reader<'_> {
             }
         }
 
-        for (country, continent) in raw.country_continent {
+        // In file order, so the second spelling of a country ("ru" after "RU") is the one reported.
+        let mut overrides: Vec<_> = raw.country_continent.into_iter().collect();
+        overrides.sort_by_key(|(country, _)| country.span().start);
+        let mut seen = Seen::default();
+        for (country, continent) in overrides {
             let c = self.check(&country, "country_continent", |c| validate::country(c));
             let context = format!("country_continent {}", country.get_ref());
             let k = self.check(&continent, &context, |c| validate::continent(c));
-            if let (Some(c), Some(k)) = (c, k)
-                && inv.country_continent.insert(c.clone(), k).is_some()
+            if let Some(c) = c
+                && self.first(&mut seen, "country", &c, country.span(), "country_continent")
+                && let Some(k) = k
             {
-                let first_line = self.line(&country.span());
-                self.error(
-                    country.span(),
-                    "country_continent",
-                    Problem::Duplicate {
-                        what: "country",
-                        name: c,
-                        first_line,
-                    },
-                );
+                inv.country_continent.insert(c, k);
             }
         }
 
