@@ -322,12 +322,11 @@ impl Reader<'_> {
                     },
                 );
             }
-            if self.first(&mut seen, "category", &name, c.name.span(), "")
-                && let Some(product) = product
-            {
+            // Kept even with a bad product (the error is recorded), so hosts naming it get no second error.
+            if self.first(&mut seen, "category", &name, c.name.span(), "") {
                 categories.push(Category {
                     name,
-                    product,
+                    product: product.unwrap_or_default(),
                     topdir: c.topdir.trim_matches('/').to_owned(),
                     publiclist: c.publiclist.unwrap_or(true),
                     admin_only: c.admin_only.unwrap_or(false),

@@ -927,3 +927,46 @@ fn generated_inventory_round_trips_and_diffs_empty() {
     apply(&mut db, &changes);
     assert_eq!(db, inv);
 }
+
+#[test]
+fn urls_kept_on_unlisted_hosts_are_conflicts() {
+    // The file gives ftp2's URL to ftp.example.jp but no longer lists ftp2: without prune ftp2 keeps it.
+    let text = FEDORA.replace(
+        "urls = [\"https://ftp.example.jp/pub/Linux/fedora/secondary\"]",
+        "urls = [\"https://ftp.example.jp/pub/Linux/fedora/secondary\", \"http://ftp2.example.jp/archive\"]",
+    );
+    let (head, rest) = text
+        .split_once("[[site.host]]\nname = \"ftp2.example.jp\"")
+        .expect("ftp2");
+    let (_, tail) = rest.split_once("[[site]]").expect("tail");
+    let desired = parse_ok(&format!("{head}[[site]]{tail}"));
+    let changes = diff(&fedora(), &desired, Prune::No);
+    let conflicts = url_conflicts(&fedora(), &changes);
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(
+        conflicts[0].to_string(),
+        "site \"Tokyo Mirror Co.\" / host \"ftp.example.jp\" / category \"Fedora Secondary Arches\" / url \
+         \"http://ftp2.example.jp/archive\": URL already belongs to site \"Tokyo Mirror Co.\" / host \
+         \"ftp2.example.jp\" / category \"Fedora Archive\", which this apply keeps"
+    );
+    // Pruned, ftp2 goes first and the URL is free.
+    assert_eq!(url_conflicts(&fedora(), &diff(&fedora(), &desired, Prune::Yes)), []);
+    // A URL moving between listed hosts is removed before it is added.
+    let mut moved = fedora();
+    let url = moved.sites[0].hosts[1].categories[0].urls.remove(0);
+    moved.sites[0].hosts[0].categories[1].urls.push(url);
+    let changes = diff(&fedora(), &moved, Prune::No);
+    assert_eq!(changes.len(), 2);
+    assert!(matches!(changes[0], Change::Remove { .. }) && matches!(changes[1], Change::Add { .. }));
+    assert_eq!(url_conflicts(&fedora(), &changes), []);
+}
+
+#[test]
+fn a_category_with_a_bad_product_is_still_a_known_category() {
+    let text = "[[category]]\nname = \"C\"\nproduct = \"\"\ntopdir = \"x\"\n[[site]]\nname = \"S\"\n[[site.host]]\n\
+                name = \"h\"\ncountry = \"US\"\n[[site.host.category]]\nname = \"C\"\n";
+    assert_eq!(
+        errors(text),
+        ["inventory.toml:3:11: category \"C\": product must not be empty"]
+    );
+}
