@@ -428,7 +428,7 @@ impl Reader<'_> {
             };
             let is_first = self.first(&mut seen, "host", &host_name, h.name.span(), &context);
             let host = self.host(&context, host_name, h, categories, known);
-            if is_first && let Some(host) = host {
+            if is_first {
                 site.hosts.push(host);
             }
         }
@@ -442,12 +442,12 @@ impl Reader<'_> {
         h: RawHost,
         categories: &BTreeSet<String>,
         known: &KnownNames,
-    ) -> Option<Host> {
+    ) -> Host {
         let context = format!("{site_context} / host {name:?}");
         let ctx = context.as_str();
         let mut host = Host::new(name, "");
-        let country = self.check(&h.country, ctx, |c| validate::country(c));
-        host.country = country.clone().unwrap_or_default();
+        // Values that fail a check are left at a placeholder: with any error recorded, no inventory is returned.
+        host.country = self.check(&h.country, ctx, |c| validate::country(c)).unwrap_or_default();
         if let Some(b) = &h.bandwidth {
             host.bandwidth = self.check(b, ctx, |v| validate::positive("bandwidth", *v)).unwrap_or(0);
         }
@@ -547,6 +547,6 @@ impl Reader<'_> {
                 host.categories.push(out);
             }
         }
-        country.map(|_| host)
+        host
     }
 }

@@ -163,12 +163,19 @@ fn render_omits_defaults_and_labels_equal_to_the_netblock() {
 // Errors: every class, with line:column and message
 
 #[test]
-fn toml_syntax_error_has_a_position() {
-    let e = errors("[[product]]\nname = \"Fedora\n");
-    assert_eq!(e.len(), 1);
-    assert!(e[0].starts_with("inventory.toml:2:"), "{e:?}");
-    let e = errors("[[product]]\nname = \"F\"\n[[product\n");
-    assert!(e[0].starts_with("inventory.toml:3:"), "{e:?}");
+fn toml_syntax_errors_have_positions() {
+    assert_eq!(
+        errors("[[product]]\nname = \"Fedora\n"),
+        ["inventory.toml:2:15: invalid basic string, expected `\"`"]
+    );
+    assert_eq!(
+        errors("[[product]]\nname = \"F\"\n[[product\n"),
+        ["inventory.toml:3:10: unclosed array table, expected `]]`"]
+    );
+    assert_eq!(
+        errors("[[site]]\nname = \"S\"\nname = \"T\"\n"),
+        ["inventory.toml:3:1: duplicate key"]
+    );
 }
 
 #[test]
@@ -185,6 +192,10 @@ fn shape_errors_have_positions() {
     assert!(
         e[0].starts_with("inventory.toml:12:") && e[0].contains("unknown field `block`"),
         "{e:?}"
+    );
+    assert_eq!(
+        host_errors("country = \"US\"\nnetblocks = [7]\n"),
+        ["inventory.toml:12:14: invalid type: integer `7`, expected a netblock string or a table { name, netblock }"]
     );
     let e = host_errors("bandwidth = 10\n");
     assert!(e[0].starts_with("inventory.toml:9:1: missing field `country`"), "{e:?}");
