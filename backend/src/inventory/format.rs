@@ -447,7 +447,9 @@ impl Reader<'_> {
         let ctx = context.as_str();
         let mut host = Host::new(name, "");
         // Values that fail a check are left at a placeholder: with any error recorded, no inventory is returned.
-        host.country = self.check(&h.country, ctx, |c| validate::country(c)).unwrap_or_default();
+        host.country = self
+            .check(&h.country, ctx, |c| validate::country(c))
+            .unwrap_or_default();
         if let Some(b) = &h.bandwidth {
             host.bandwidth = self.check(b, ctx, |v| validate::positive("bandwidth", *v)).unwrap_or(0);
         }
