@@ -52,6 +52,16 @@ pub struct KnownNames {
     pub categories: BTreeSet<String>,
 }
 
+impl KnownNames {
+    /// The products and categories of a stored inventory (what `apply` loads before reading the file).
+    pub fn of(stored: &Inventory) -> Self {
+        Self {
+            products: stored.products.iter().map(|p| p.name.clone()).collect(),
+            categories: stored.categories.iter().map(|c| c.name.clone()).collect(),
+        }
+    }
+}
+
 /// Reads an inventory. `file` is only used in messages. References must resolve within the file or `known`.
 pub fn parse(file: &str, text: &str, known: &KnownNames) -> Result<Inventory, InventoryErrors> {
     let raw: RawInventory = toml::from_str(text).map_err(|e| {

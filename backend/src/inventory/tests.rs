@@ -981,3 +981,80 @@ fn a_category_with_a_bad_product_is_still_a_known_category() {
         ["inventory.toml:3:11: category \"C\": product must not be empty"]
     );
 }
+
+#[test]
+fn rendered_layout() {
+    let mut host = Host::new("mirror.example.edu", "US");
+    host.bandwidth = 1000;
+    host.asn = Some(64500);
+    host.netblocks = vec![
+        Netblock {
+            name: "192.0.2.0/24".into(),
+            netblock: "192.0.2.0/24".into(),
+        },
+        Netblock {
+            name: "v6".into(),
+            netblock: "2001:db8::/32".into(),
+        },
+    ];
+    let mut hc = HostCategory::new("Fedora Linux");
+    hc.urls = vec![
+        Url {
+            url: "rsync://mirror.example.edu/fedora-linux".into(),
+            private: true,
+        },
+        Url {
+            url: "https://mirror.example.edu/fedora/linux".into(),
+            private: false,
+        },
+    ];
+    host.categories.push(hc);
+    let inv = Inventory {
+        products: vec![Product::new("Fedora")],
+        categories: vec![Category::new("Fedora Linux", "Fedora", "pub/fedora/linux")],
+        sites: vec![Site {
+            org_url: Some("https://example.edu".into()),
+            admins: vec!["alice".into()],
+            hosts: vec![host],
+            ..Site::new("Example University")
+        }],
+        country_continent: [("TW".to_owned(), "AS".to_owned())].into(),
+        ..Inventory::default()
+    };
+    let expected = r#"[[product]]
+name = "Fedora"
+
+[[category]]
+name = "Fedora Linux"
+product = "Fedora"
+topdir = "pub/fedora/linux"
+
+[[site]]
+name = "Example University"
+org_url = "https://example.edu"
+admins = ["alice"]
+
+[[site.host]]
+name = "mirror.example.edu"
+country = "US"
+bandwidth = 1000
+asn = 64500
+netblocks = ["192.0.2.0/24", { name = "v6", netblock = "2001:db8::/32" }]
+
+[[site.host.category]]
+name = "Fedora Linux"
+urls = ["https://mirror.example.edu/fedora/linux"]
+private_urls = ["rsync://mirror.example.edu/fedora-linux"]
+
+[country_continent]
+TW = "AS"
+"#;
+    assert_eq!(to_toml(&inv), expected);
+    // Public URLs come before private ones, the only order the format can express; the diff ignores order.
+    let back = parse(FILE, expected, &KnownNames::of(&inv)).expect("parses");
+    assert_eq!(
+        back.sites[0].hosts[0].categories[0].urls[0].url,
+        "https://mirror.example.edu/fedora/linux"
+    );
+    assert_eq!(diff(&inv, &back, Prune::Yes), []);
+}
