@@ -7,8 +7,9 @@
 pub mod builder;
 pub mod commands;
 pub mod compare;
-pub mod import;
 pub mod db;
+pub mod import;
+pub mod inventory;
 pub mod mm2;
 pub mod scan;
 pub mod synthetic;
