@@ -300,16 +300,17 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
             }
         };
         for net in networks {
-            by_network.entry(net).or_default().push(h);
+            let hosts = by_network.entry(net).or_default();
+            // Row order, like MirrorManager's generator: the order of a netblock's hosts is the order their
+            // candidates are considered in.
+            if !hosts.contains(&h) {
+                hosts.push(h);
+            }
         }
     }
     let host_netblocks = by_network
         .into_iter()
-        .map(|(network, mut hosts)| {
-            hosts.sort_unstable();
-            hosts.dedup();
-            HostNetblock { network, hosts }
-        })
+        .map(|(network, hosts)| HostNetblock { network, hosts })
         .collect();
 
     let mut netblock_countries = Vec::with_capacity(rows.netblock_countries.len());

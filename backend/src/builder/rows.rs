@@ -212,7 +212,7 @@ impl Rows {
             },
         )
         .await?;
-        let netblocks = all(db, "SELECT host_id, netblock FROM host_netblock ORDER BY host_id, id", |r| {
+        let netblocks = all(db, "SELECT host_id, netblock FROM host_netblock ORDER BY id", |r| {
             Ok(NetblockRow { host: r.try_get(0)?, netblock: r.try_get(1)? })
         })
         .await?;
