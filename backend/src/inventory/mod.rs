@@ -11,6 +11,7 @@ pub mod error;
 pub mod format;
 pub mod model;
 pub mod render;
+pub mod store;
 pub mod validate;
 
 #[cfg(test)]
