@@ -4,4 +4,6 @@
 //! parses, sets up logging and dispatches.
 
 pub mod demo;
+pub mod inventory;
+pub mod sites;
 pub mod snapshot;
