@@ -90,7 +90,10 @@ pub async fn apply_inventory(
         report.updated,
         report.removed
     )?;
-    Ok(ApplyOutcome { changes, report: Some(report) })
+    Ok(ApplyOutcome {
+        changes,
+        report: Some(report),
+    })
 }
 
 /// The stored inventory as the file format, passwords left out.

@@ -132,7 +132,10 @@ async fn current_and_copy(db: &Database) -> anyhow::Result<(Inventory, Inventory
 }
 
 fn find_site<'a>(inv: &'a mut Inventory, name: &str) -> anyhow::Result<&'a mut Site> {
-    inv.sites.iter_mut().find(|s| s.name == name).ok_or_else(|| anyhow!("unknown site {name:?}"))
+    inv.sites
+        .iter_mut()
+        .find(|s| s.name == name)
+        .ok_or_else(|| anyhow!("unknown site {name:?}"))
 }
 
 fn find_host<'a>(inv: &'a mut Inventory, site: &str, name: &str) -> anyhow::Result<&'a mut Host> {
@@ -148,13 +151,22 @@ pub async fn site(db: &Database, cmd: &SiteCommand, out: &mut dyn Write) -> anyh
     let (current, mut desired) = current_and_copy(db).await?;
     let mut prune = Prune::No;
     match cmd {
-        SiteCommand::Add { name, org_url, private, admins } => {
+        SiteCommand::Add {
+            name,
+            org_url,
+            private,
+            admins,
+        } => {
             let name = validate::name("site name", name)?;
             if current.sites.iter().any(|s| s.name == name) {
                 bail!("site {name:?} already exists");
             }
             let mut site = Site::new(name);
-            site.org_url = org_url.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned);
+            site.org_url = org_url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned);
             site.private = *private;
             for admin in admins {
                 let admin = validate::name("admin", admin)?;
@@ -164,7 +176,12 @@ pub async fn site(db: &Database, cmd: &SiteCommand, out: &mut dyn Write) -> anyh
             }
             desired.sites.push(site);
         }
-        SiteCommand::Edit { name, org_url, private, rename } => {
+        SiteCommand::Edit {
+            name,
+            org_url,
+            private,
+            rename,
+        } => {
             let site = find_site(&mut desired, name)?;
             if let Some(url) = org_url {
                 site.org_url = Some(url.trim().to_owned()).filter(|u| !u.is_empty());
@@ -247,7 +264,10 @@ pub async fn host(db: &Database, cmd: &HostCommand, out: &mut dyn Write) -> anyh
             for nb in netblocks {
                 let netblock = validate::host_netblock(nb)?;
                 if !host.netblocks.iter().any(|n| n.netblock == netblock) {
-                    host.netblocks.push(Netblock { name: netblock.clone(), netblock });
+                    host.netblocks.push(Netblock {
+                        name: netblock.clone(),
+                        netblock,
+                    });
                 }
             }
             if let Some(category) = category {
@@ -255,7 +275,10 @@ pub async fn host(db: &Database, cmd: &HostCommand, out: &mut dyn Write) -> anyh
                     bail!("unknown category {category:?}");
                 }
                 let mut hc = HostCategory::new(category.clone());
-                let tagged = urls.iter().map(|u| (u, false)).chain(private_urls.iter().map(|u| (u, true)));
+                let tagged = urls
+                    .iter()
+                    .map(|u| (u, false))
+                    .chain(private_urls.iter().map(|u| (u, true)));
                 for (url, private) in tagged {
                     let url = validate::mirror_url(url)?;
                     if !hc.urls.iter().any(|u| u.url == url) {
@@ -270,7 +293,17 @@ pub async fn host(db: &Database, cmd: &HostCommand, out: &mut dyn Write) -> anyh
             }
             site_row.hosts.push(host);
         }
-        HostCommand::Edit { site, name, country, bandwidth, max_connections, asn, no_asn, private, comment } => {
+        HostCommand::Edit {
+            site,
+            name,
+            country,
+            bandwidth,
+            max_connections,
+            asn,
+            no_asn,
+            private,
+            comment,
+        } => {
             let host = find_host(&mut desired, site, name)?;
             if let Some(c) = country {
                 host.country = validate::country(c)?;
@@ -298,7 +331,11 @@ pub async fn host(db: &Database, cmd: &HostCommand, out: &mut dyn Write) -> anyh
         HostCommand::Enable { site, name } => find_host(&mut desired, site, name)?.admin_active = true,
         HostCommand::Remove { site, name } => {
             let host = find_host(&mut desired, site, name)?;
-            writeln!(out, "removing host {name:?} of site {site:?}: {}", contents(std::slice::from_ref(host)))?;
+            writeln!(
+                out,
+                "removing host {name:?} of site {site:?}: {}",
+                contents(std::slice::from_ref(host))
+            )?;
             find_site(&mut desired, site)?.hosts.retain(|h| h.name != *name);
             prune = Prune::Yes;
         }

@@ -38,7 +38,11 @@ pub enum StoreError {
 }
 
 fn lines(conflicts: &[UrlConflict]) -> String {
-    conflicts.iter().map(|c| format!("  {c}")).collect::<Vec<_>>().join("\n")
+    conflicts
+        .iter()
+        .map(|c| format!("  {c}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// What [`apply`] did.
@@ -67,7 +71,9 @@ pub fn hash_password(password: &str) -> Result<String, StoreError> {
 /// [`diff_with`](super::diff_with). An unreadable stored value matches nothing, so applying replaces it.
 pub fn password_matches(stored: Option<&str>, given: &str) -> bool {
     let Some(stored) = stored else { return false };
-    let Ok(hash) = PasswordHash::new(stored) else { return false };
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return false;
+    };
     Argon2::default().verify_password(given.as_bytes(), &hash).is_ok()
 }
 
@@ -97,8 +103,14 @@ fn u32_at(row: &AnyRow, i: usize) -> Result<u32, sqlx::Error> {
 
 async fn load_from(conn: &mut AnyConnection) -> Result<Inventory, StoreError> {
     let mut inv = Inventory::default();
-    for r in sqlx::query("SELECT name, publiclist FROM product ORDER BY id").fetch_all(&mut *conn).await? {
-        inv.products.push(Product { name: r.try_get(0)?, publiclist: bool_at(&r, 1)? });
+    for r in sqlx::query("SELECT name, publiclist FROM product ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        inv.products.push(Product {
+            name: r.try_get(0)?,
+            publiclist: bool_at(&r, 1)?,
+        });
     }
     let sql = "SELECT c.name, p.name, c.topdir, c.publiclist, c.admin_only, c.excludes \
                FROM category c JOIN product p ON p.id = c.product_id ORDER BY c.id";
@@ -113,8 +125,15 @@ async fn load_from(conn: &mut AnyConnection) -> Result<Inventory, StoreError> {
             excludes: excludes.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect(),
         });
     }
-    for r in sqlx::query("SELECT name, publiclist, primary_arch FROM arch ORDER BY id").fetch_all(&mut *conn).await? {
-        inv.arches.push(Arch { name: r.try_get(0)?, publiclist: bool_at(&r, 1)?, primary: bool_at(&r, 2)? });
+    for r in sqlx::query("SELECT name, publiclist, primary_arch FROM arch ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        inv.arches.push(Arch {
+            name: r.try_get(0)?,
+            publiclist: bool_at(&r, 1)?,
+            primary: bool_at(&r, 2)?,
+        });
     }
 
     let mut site_index: HashMap<i64, usize> = HashMap::new();
@@ -132,7 +151,10 @@ async fn load_from(conn: &mut AnyConnection) -> Result<Inventory, StoreError> {
             hosts: Vec::new(),
         });
     }
-    for r in sqlx::query("SELECT site_id, username FROM site_admin ORDER BY id").fetch_all(&mut *conn).await? {
+    for r in sqlx::query("SELECT site_id, username FROM site_admin ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+    {
         if let Some(&s) = site_index.get(&r.try_get::<i64, _>(0)?) {
             inv.sites[s].admins.push(r.try_get(1)?);
         }
@@ -143,7 +165,9 @@ async fn load_from(conn: &mut AnyConnection) -> Result<Inventory, StoreError> {
     let sql = "SELECT id, site_id, name, robot_email, comment, admin_active, user_active, country, bandwidth_int, \
                max_connections, private, asn, asn_clients FROM host ORDER BY id";
     for r in sqlx::query(sql).fetch_all(&mut *conn).await? {
-        let Some(&s) = site_index.get(&r.try_get::<i64, _>(1)?) else { continue };
+        let Some(&s) = site_index.get(&r.try_get::<i64, _>(1)?) else {
+            continue;
+        };
         let asn: Option<i64> = r.try_get(11)?;
         let host = Host {
             name: r.try_get(2)?,
@@ -165,7 +189,10 @@ async fn load_from(conn: &mut AnyConnection) -> Result<Inventory, StoreError> {
     let host = |r: &AnyRow| -> Result<Option<(usize, usize)>, sqlx::Error> {
         Ok(host_index.get(&r.try_get::<i64, _>(0)?).copied())
     };
-    for r in sqlx::query("SELECT host_id, netblock, name FROM host_netblock ORDER BY id").fetch_all(&mut *conn).await? {
+    for r in sqlx::query("SELECT host_id, netblock, name FROM host_netblock ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+    {
         if let Some((s, h)) = host(&r)? {
             let netblock: String = r.try_get(1)?;
             let name: String = r.try_get(2)?;
@@ -173,12 +200,18 @@ async fn load_from(conn: &mut AnyConnection) -> Result<Inventory, StoreError> {
             inv.sites[s].hosts[h].netblocks.push(Netblock { name, netblock });
         }
     }
-    for r in sqlx::query("SELECT host_id, asn FROM host_peer_asn ORDER BY id").fetch_all(&mut *conn).await? {
+    for r in sqlx::query("SELECT host_id, asn FROM host_peer_asn ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+    {
         if let Some((s, h)) = host(&r)? {
             inv.sites[s].hosts[h].peer_asns.push(u32_at(&r, 1)?);
         }
     }
-    for r in sqlx::query("SELECT host_id, country FROM host_country_allowed ORDER BY id").fetch_all(&mut *conn).await? {
+    for r in sqlx::query("SELECT host_id, country FROM host_country_allowed ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+    {
         if let Some((s, h)) = host(&r)? {
             inv.sites[s].hosts[h].allowed_countries.push(r.try_get(1)?);
         }
@@ -190,13 +223,20 @@ async fn load_from(conn: &mut AnyConnection) -> Result<Inventory, StoreError> {
         if let Some((s, h)) = host(&r)? {
             let list = &mut inv.sites[s].hosts[h].categories;
             hc_index.insert(r.try_get(1)?, (s, h, list.len()));
-            list.push(HostCategory { category: r.try_get(2)?, always_up_to_date: bool_at(&r, 3)?, urls: Vec::new() });
+            list.push(HostCategory {
+                category: r.try_get(2)?,
+                always_up_to_date: bool_at(&r, 3)?,
+                urls: Vec::new(),
+            });
         }
     }
     let sql = "SELECT host_category_id, url, private FROM host_category_url ORDER BY id";
     for r in sqlx::query(sql).fetch_all(&mut *conn).await? {
         if let Some(&(s, h, c)) = hc_index.get(&r.try_get::<i64, _>(0)?) {
-            inv.sites[s].hosts[h].categories[c].urls.push(Url { url: r.try_get(1)?, private: bool_at(&r, 2)? });
+            inv.sites[s].hosts[h].categories[c].urls.push(Url {
+                url: r.try_get(1)?,
+                private: bool_at(&r, 2)?,
+            });
         }
     }
 
@@ -204,8 +244,14 @@ async fn load_from(conn: &mut AnyConnection) -> Result<Inventory, StoreError> {
     for r in sqlx::query(sql).fetch_all(&mut *conn).await? {
         inv.country_continent.insert(r.try_get(0)?, r.try_get(1)?);
     }
-    for r in sqlx::query("SELECT netblock, country FROM netblock_country ORDER BY netblock").fetch_all(&mut *conn).await? {
-        inv.netblock_country.push(NetblockCountry { netblock: r.try_get(0)?, country: r.try_get(1)? });
+    for r in sqlx::query("SELECT netblock, country FROM netblock_country ORDER BY netblock")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        inv.netblock_country.push(NetblockCountry {
+            netblock: r.try_get(0)?,
+            country: r.try_get(1)?,
+        });
     }
     let sql = "SELECT country_code FROM embargoed_country ORDER BY country_code";
     for r in sqlx::query(sql).fetch_all(&mut *conn).await? {
@@ -266,7 +312,10 @@ fn t(s: &str) -> Bind {
 
 /// Subquery for a host's id from `$n` (site) and `$n+1` (host).
 fn host_id(n: usize) -> String {
-    format!("(SELECT h.id FROM host h JOIN site s ON s.id = h.site_id WHERE s.name = ${n} AND h.name = ${})", n + 1)
+    format!(
+        "(SELECT h.id FROM host h JOIN site s ON s.id = h.site_id WHERE s.name = ${n} AND h.name = ${})",
+        n + 1
+    )
 }
 
 /// Subquery for a host category's id from `$n` (site), `$n+1` (host), `$n+2` (category).
@@ -314,10 +363,19 @@ fn locate(key: &Key, n: usize) -> (&'static str, String, Vec<Bind>) {
         ),
         Key::HostCategory { site, host, category } => (
             "host_category",
-            format!("host_id = {} AND category_id = (SELECT id FROM category WHERE name = ${})", host_id(n), n + 2),
+            format!(
+                "host_id = {} AND category_id = (SELECT id FROM category WHERE name = ${})",
+                host_id(n),
+                n + 2
+            ),
             vec![t(site), t(host), t(category)],
         ),
-        Key::HostCategoryUrl { site, host, category, url } => (
+        Key::HostCategoryUrl {
+            site,
+            host,
+            category,
+            url,
+        } => (
             "host_category_url",
             format!("host_category_id = {} AND url = ${}", host_category_id(n), n + 3),
             vec![t(site), t(host), t(category), t(url)],
@@ -336,7 +394,15 @@ fn now() -> i64 {
 
 /// The `INSERT` of an added row: statement and parameters.
 fn insert(key: &Key, entity: &Entity) -> Result<(String, Vec<Bind>), StoreError> {
-    let unsupported = || StoreError::Unsupported(Change::Add { key: key.clone(), entity: entity.clone() }.to_string());
+    let unsupported = || {
+        StoreError::Unsupported(
+            Change::Add {
+                key: key.clone(),
+                entity: entity.clone(),
+            }
+            .to_string(),
+        )
+    };
     let hid = host_id(1);
     Ok(match (key, entity) {
         (Key::Product(_), Entity::Product(p)) => (
@@ -420,7 +486,12 @@ fn insert(key: &Key, entity: &Entity) -> Result<(String, Vec<Bind>), StoreError>
             ),
             vec![t(site), t(host), t(category), Bind::Bool(hc.always_up_to_date)],
         ),
-        (Key::HostCategoryUrl { site, host, category, .. }, Entity::HostCategoryUrl(u)) => (
+        (
+            Key::HostCategoryUrl {
+                site, host, category, ..
+            },
+            Entity::HostCategoryUrl(u),
+        ) => (
             format!(
                 "INSERT INTO host_category_url (host_category_id, url, private) \
                  SELECT id, $4, $5 FROM host_category WHERE id = {}",
@@ -436,9 +507,10 @@ fn insert(key: &Key, entity: &Entity) -> Result<(String, Vec<Bind>), StoreError>
             "INSERT INTO netblock_country (netblock, country) VALUES ($1, $2)".into(),
             vec![t(nb), t(country)],
         ),
-        (Key::Embargoed(c), Entity::Member) => {
-            ("INSERT INTO embargoed_country (country_code) VALUES ($1)".into(), vec![t(c)])
-        }
+        (Key::Embargoed(c), Entity::Member) => (
+            "INSERT INTO embargoed_country (country_code) VALUES ($1)".into(),
+            vec![t(c)],
+        ),
         _ => return Err(unsupported()),
     })
 }
@@ -489,19 +561,24 @@ fn set(key: &Key, field: &str, to: &Value) -> Option<(String, Bind)> {
 }
 
 async fn apply_one(conn: &mut AnyConnection, change: &Change) -> Result<(), StoreError> {
-    let stale = |reason| StoreError::Stale { change: change.to_string(), reason };
+    let stale = |reason| StoreError::Stale {
+        change: change.to_string(),
+        reason,
+    };
     let affected = match change {
         Change::Add { key, entity } => {
             let (sql, binds) = insert(key, entity)?;
-            let done = bind_all(sqlx::query(&sql), &binds).execute(&mut *conn).await?.rows_affected();
+            let done = bind_all(sqlx::query(&sql), &binds)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
             if done == 0 {
                 return Err(stale("its parent row does not exist"));
             }
             done
         }
         Change::Update { key, field, to, .. } => {
-            let (column, mut value) =
-                set(key, field, to).ok_or_else(|| StoreError::Unsupported(change.to_string()))?;
+            let (column, mut value) = set(key, field, to).ok_or_else(|| StoreError::Unsupported(change.to_string()))?;
             if *field == "password"
                 && let Bind::Text(plain) = &value
             {
@@ -510,12 +587,18 @@ async fn apply_one(conn: &mut AnyConnection, change: &Change) -> Result<(), Stor
             let (table, condition, mut binds) = locate(key, 2);
             binds.insert(0, value);
             let sql = format!("UPDATE {table} SET {column} WHERE {condition}");
-            bind_all(sqlx::query(&sql), &binds).execute(&mut *conn).await?.rows_affected()
+            bind_all(sqlx::query(&sql), &binds)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
         }
         Change::Remove { key } => {
             let (table, condition, binds) = locate(key, 1);
             let sql = format!("DELETE FROM {table} WHERE {condition}");
-            bind_all(sqlx::query(&sql), &binds).execute(&mut *conn).await?.rows_affected()
+            bind_all(sqlx::query(&sql), &binds)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
         }
     };
     if affected == 0 {
