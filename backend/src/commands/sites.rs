@@ -13,7 +13,7 @@ use crate::db::Database;
 use crate::inventory::diff::Value;
 use crate::inventory::store;
 use crate::inventory::validate;
-use crate::inventory::{Change, Host, HostCategory, Inventory, Key, Netblock, Prune, Site, Url};
+use crate::inventory::{Change, Host, HostCategory, Inventory, Key, Netblock, Prune, Site, Url, diff_with};
 
 /// `mirrorvane site …`.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -194,18 +194,25 @@ pub async fn site(db: &Database, cmd: &SiteCommand, out: &mut dyn Write) -> anyh
                 if new != *name && current.sites.iter().any(|s| s.name == new) {
                     bail!("cannot rename site {name:?}: site {new:?} already exists");
                 }
-                // Settings first, under the old name; then the rename on its own.
-                apply_inventory(db, &current, &desired, prune, false, out).await?;
+                // The settings under the old name, then the rename, in one transaction.
+                let mut changes = diff_with(&current, &desired, prune, &store::password_matches);
                 if new != *name {
-                    let change = Change::Update {
+                    changes.push(Change::Update {
                         key: Key::Site(name.clone()),
                         field: "name",
                         from: Value::Text(name.clone()),
                         to: Value::Text(new),
-                    };
-                    writeln!(out, "{change}")?;
-                    store::apply(db, &[change]).await?;
+                    });
                 }
+                if changes.is_empty() {
+                    writeln!(out, "no changes")?;
+                    return Ok(());
+                }
+                for change in &changes {
+                    writeln!(out, "{change}")?;
+                }
+                let report = store::apply(db, &changes).await?;
+                writeln!(out, "applied {} changes: {} updated", report.total(), report.updated)?;
                 return Ok(());
             }
         }
