@@ -662,3 +662,90 @@ fn site_and_host_commands() {
         });
     }
 }
+
+/// Every kind of field update the diff produces (products, categories, arches, sites, hosts, netblock names,
+/// host categories, URLs, country data) is stored, and a pruned embargo is removed.
+#[test]
+fn every_field_update_is_stored() {
+    let edits: &[(&str, &str)] = &[
+        ("name = \"Legacy\"\npubliclist = false\n", "name = \"Legacy\"\n"),
+        (r#"excludes = [".*/\\.snapshot/.*"]"#, r#"excludes = ["^a/", "^b/"]"#),
+        (
+            "name = \"Fedora Archive\"\nproduct = \"Fedora\"",
+            "name = \"Fedora Archive\"\nproduct = \"EPEL\"",
+        ),
+        ("name = \"s390x\"\nprimary = false\n", "name = \"s390x\"\n"),
+        ("TR = \"EU\"", "TR = \"AS\""),
+        (
+            r#"embargoed = ["CU", "IR", "KP", "SY"]"#,
+            r#"embargoed = ["CU", "IR", "KP"]"#,
+        ),
+        ("country = \"TW\"", "country = \"HK\""),
+        ("name = \"campus v6\"", "name = \"campus six\""),
+        ("comment = \"Campus only; \\\"internal\\\" network\"\n", ""),
+        ("always_up_to_date = true\n", ""),
+        (
+            "\"http://mirror.example.edu/fedora/linux\"]\nprivate_urls = [\"rsync://mirror.example.edu/fedora-linux\"]",
+            "\"http://mirror.example.edu/fedora/linux\", \"rsync://mirror.example.edu/fedora-linux\"]",
+        ),
+        ("org_url = \"https://mirror.example.jp\"\n", ""),
+        ("asn = 4200000000\n", ""),
+    ];
+    let mut text = FEDORA.to_owned();
+    for (from, to) in edits {
+        assert!(text.contains(from), "fixture changed: {from:?} not found");
+        text = text.replacen(from, to, 1);
+    }
+    let want = without_passwords(parse("edited.toml", &text, &KnownNames::default()).expect("edited parses"));
+    for engine in ENGINES {
+        run(async {
+            let t = TestDb::new(engine).await;
+            apply_text(&t.db, FEDORA, false, false).await.expect("applies");
+            let (outcome, out) = apply_text(&t.db, &text, true, false).await.expect("applies the edits");
+            let report = outcome.report.expect("applied");
+            assert_eq!((report.added, report.updated, report.removed), (0, 12, 1), "{out}");
+            assert_eq!(without_passwords(store::load(&t.db).await.expect("load")), want);
+            let (again, _) = apply_text(&t.db, &text, true, false).await.expect("again");
+            assert!(again.changes.is_empty(), "{:?}", again.changes);
+            t.finish().await;
+        });
+    }
+}
+
+/// A change that cannot be stored (here: a host that is not there) rolls back the ones before it.
+#[test]
+fn a_failing_change_rolls_back_the_whole_apply() {
+    for engine in ENGINES {
+        run(async {
+            let t = TestDb::new(engine).await;
+            apply_text(&t.db, FEDORA, false, false).await.expect("applies");
+            let (before, rows) = (store::load(&t.db).await.expect("load"), counts(&t.db).await);
+            let mut desired = before.clone();
+            store::strip_passwords(&mut desired);
+            desired
+                .sites
+                .push(mirrorvane_backend::inventory::Site::new("Half Written"));
+            desired.embargoed.push("RU".into());
+            let mut changes = diff(&before, &desired, Prune::No);
+            assert_eq!(changes.len(), 2);
+            changes.push(Change::Update {
+                key: Key::Host {
+                    site: "Half Written".into(),
+                    host: "ghost.example".into(),
+                },
+                field: "bandwidth",
+                from: Value::Int(100),
+                to: Value::Int(200),
+            });
+            let err = store::apply(&t.db, &changes).await.expect_err("stale change");
+            assert!(matches!(err, StoreError::Stale { .. }), "{err}");
+            assert!(err.to_string().contains("ghost.example"), "{err}");
+            // A duplicate insert (the database's own refusal) rolls back too.
+            let dup = [changes[0].clone(), changes[0].clone()];
+            assert!(matches!(store::apply(&t.db, &dup).await, Err(StoreError::Sql(_))));
+            assert_eq!(counts(&t.db).await, rows);
+            assert_eq!(store::load(&t.db).await.expect("load"), before);
+            t.finish().await;
+        });
+    }
+}
