@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use mirrorvane_backend::commands::{demo, import_cache, serve, snapshot};
+use mirrorvane_backend::commands::{demo, import_cache, inventory, serve, sites, snapshot};
 use mirrorvane_backend::db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database};
 use tracing_subscriber::EnvFilter;
 
@@ -28,6 +28,17 @@ enum Command {
     Snapshot(snapshot::Args),
     /// Publish the snapshot over HTTP with ETag/If-None-Match for edges to poll; optionally rebuild it.
     Serve(serve::Args),
+    /// Apply an inventory file (sites, hosts, URLs, netblocks, categories, countries): idempotent, --dry-run
+    /// shows the changes.
+    Apply(inventory::ApplyArgs),
+    /// Write the inventory in the format `apply` reads.
+    Export(inventory::ExportArgs),
+    /// Add, edit, disable, enable or remove one site.
+    #[command(subcommand)]
+    Site(sites::SiteCommand),
+    /// Add, edit, disable, enable or remove one host.
+    #[command(subcommand)]
+    Host(sites::HostCommand),
     /// Seed an empty database from a MirrorManager mirrorlist cache.
     ImportMm2Cache(import_cache::Args),
     /// Serve a realistic synthetic mirror network on 127.0.0.1 with a bundled GeoIP test database.
@@ -69,6 +80,10 @@ fn main() -> anyhow::Result<()> {
                 }
                 println!("{}", built.outcome.summary());
             }
+            Command::Apply(args) => inventory::run_apply(&db, args).await?,
+            Command::Export(args) => inventory::run_export(&db, args).await?,
+            Command::Site(cmd) => sites::run_site(&db, cmd).await?,
+            Command::Host(cmd) => sites::run_host(&db, cmd).await?,
             Command::ImportMm2Cache(args) => drop(import_cache::run(&db, args).await?),
             Command::Serve(args) => serve::run(Some(db.clone()), args).await?,
             // Handled before the runtime starts (it runs its own).

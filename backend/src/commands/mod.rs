@@ -5,5 +5,7 @@
 
 pub mod demo;
 pub mod import_cache;
+pub mod inventory;
 pub mod serve;
+pub mod sites;
 pub mod snapshot;

@@ -2,8 +2,8 @@
 //! netblocks, ASNs, country data) as a human-written TOML file.
 //!
 //! `mirrorvane apply -f inventory.toml` = [`parse`] the file, load the database's [`Inventory`], [`diff`] them
-//! (printed for a dry run, with [`url_conflicts`]) and store the changes; `mirrorvane export` = load and [`to_toml`]. This module has no
-//! database access: it owns the format, the model, validation, the diff and rendering.
+//! (printed for a dry run, with [`url_conflicts`]) and store the changes; `mirrorvane export` = load and [`to_toml`]. Only
+//! [`store`] touches the database; the rest owns the format, the model, validation, the diff and rendering.
 
 pub mod conflicts;
 pub mod diff;
@@ -11,6 +11,7 @@ pub mod error;
 pub mod format;
 pub mod model;
 pub mod render;
+pub mod store;
 pub mod validate;
 
 #[cfg(test)]
