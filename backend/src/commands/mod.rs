@@ -4,4 +4,6 @@
 //! parses, sets up logging and dispatches.
 
 pub mod demo;
+pub mod import_mm2;
+pub mod release;
 pub mod snapshot;
