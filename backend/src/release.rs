@@ -83,7 +83,7 @@ impl Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum ReleaseError {
     /// `--category` names no category.
-    #[error("Category {name:?} not found, exiting.\nAvailable categories:{}", list(available))]
+    #[error("Category '{name}' not found, exiting.\nAvailable categories:{}", list(available))]
     UnknownCategory {
         /// The name given.
         name: String,
