@@ -137,21 +137,12 @@ pub async fn import(db: &Database, source: &str) -> Result<Report, ImportError> 
 struct Source {
     products: Vec<(i64, String, bool)>,
     /// id, name, product, topdir directory id, publiclist, admin_only.
-    categories: Vec<(i64, String, Option<i64>, Option<i64>, bool, bool)>,
+    categories: Vec<CategoryRow>,
     arches: Vec<(i64, String, bool, bool)>,
     /// id, product, name, codename, is_test, display, display_name, sortorder.
-    versions: Vec<(
-        i64,
-        Option<i64>,
-        String,
-        Option<String>,
-        bool,
-        bool,
-        Option<String>,
-        i64,
-    )>,
+    versions: Vec<VersionRow>,
     /// id, name, ctime, readable, files.
-    directories: Vec<(i64, String, i64, bool, Option<Vec<u8>>)>,
+    directories: Vec<DirectoryRow>,
     /// (category, directory), ordered by directory then category.
     category_directories: Vec<(i64, i64)>,
     /// id, directory, filename, timestamp, size, md5, sha1, sha256, sha512.
@@ -169,9 +160,9 @@ struct Source {
     /// id, host category, url, private.
     urls: Vec<(i64, Option<i64>, String, bool)>,
     /// id, host, netblock, name.
-    netblocks: Vec<(i64, Option<i64>, Option<String>, Option<String>)>,
+    netblocks: Vec<NamedHostValue<String>>,
     /// id, host, asn, name.
-    peer_asns: Vec<(i64, Option<i64>, Option<i64>, Option<String>)>,
+    peer_asns: Vec<NamedHostValue<i64>>,
     /// id, host, country.
     allowed: Vec<(i64, Option<i64>, Option<String>)>,
     /// id, host, country code.
@@ -182,6 +173,20 @@ struct Source {
     embargoed: Vec<String>,
 }
 
+type CategoryRow = (i64, String, Option<i64>, Option<i64>, bool, bool);
+type VersionRow = (
+    i64,
+    Option<i64>,
+    String,
+    Option<String>,
+    bool,
+    bool,
+    Option<String>,
+    i64,
+);
+type DirectoryRow = (i64, String, i64, bool, Option<Vec<u8>>);
+/// id, host, value, name.
+type NamedHostValue<T> = (i64, Option<i64>, Option<T>, Option<String>);
 type FileDetailRow = (
     i64,
     Option<i64>,
