@@ -521,6 +521,13 @@ fn files_json(bytes: Option<&[u8]>) -> Option<String> {
 async fn write(db: &Database, s: Source) -> Result<Report, ImportError> {
     let mut report = Report::default();
     let skip = |report: &mut Report, line: String| report.skipped.push(line);
+    // Hashing is deliberately slow; done before the transaction so it is not held open meanwhile.
+    let mut hashes: HashMap<i64, String> = HashMap::new();
+    for site in &s.sites {
+        if let Some(p) = site.password.as_deref().filter(|p| !p.is_empty()) {
+            hashes.insert(site.id, hash_password(site.id, p)?);
+        }
+    }
     let mut tx = db.pool().begin().await?;
     let existing: i64 = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM host) + (SELECT COUNT(*) FROM directory) + (SELECT COUNT(*) FROM category) \
@@ -548,6 +555,7 @@ async fn write(db: &Database, s: Source) -> Result<Report, ImportError> {
     report.imported.insert("product", n);
 
     let directory_name: HashMap<i64, &str> = s.directories.iter().map(|d| (d.0, d.1.as_str())).collect();
+    let mut topdirs: HashMap<i64, &str> = HashMap::new();
     let mut categories: HashSet<i64> = HashSet::new();
     let mut category_rows = Vec::new();
     for (id, name, product, topdir, public, admin_only) in &s.categories {
@@ -560,6 +568,7 @@ async fn write(db: &Database, s: Source) -> Result<Report, ImportError> {
             continue;
         };
         categories.insert(*id);
+        topdirs.insert(*id, *topdir);
         category_rows.push(vec![
             (*id).into(),
             name.clone().into(),
@@ -661,6 +670,16 @@ async fn write(db: &Database, s: Source) -> Result<Report, ImportError> {
             }
             "[]".to_owned()
         });
+        // Imported as is, but the snapshot builder refuses it (MirrorManager's generator made up a Subpath).
+        let topdir = topdirs[&category];
+        let below =
+            topdir.is_empty() || name == topdir || name.strip_prefix(topdir).is_some_and(|rest| rest.starts_with('/'));
+        if !below {
+            report.notes.push(format!(
+                "directory {id} ({name}) is not below the top directory {topdir:?} of category {category}; \
+                 snapshots are refused until it is moved"
+            ));
+        }
         directories.insert(*id);
         directory_rows.push(vec![
             (*id).into(),
@@ -813,7 +832,7 @@ async fn write(db: &Database, s: Source) -> Result<Report, ImportError> {
     // Mirror side.
     let mut site_names: HashSet<String> = HashSet::new();
     let mut site_rows = Vec::new();
-    let mut passwords = 0usize;
+    let passwords = hashes.len();
     for site in &s.sites {
         // Site names are unique for us (MirrorManager only indexes them).
         let mut name = site.name.clone();
@@ -825,13 +844,7 @@ async fn write(db: &Database, s: Source) -> Result<Report, ImportError> {
                 site.id, site.name
             ));
         }
-        let hash = match site.password.as_deref().filter(|p| !p.is_empty()) {
-            Some(p) => {
-                passwords += 1;
-                Some(hash_password(site.id, p)?)
-            }
-            None => None,
-        };
+        let hash = hashes.remove(&site.id);
         site_rows.push(vec![
             site.id.into(),
             name.into(),
@@ -908,6 +921,13 @@ async fn write(db: &Database, s: Source) -> Result<Report, ImportError> {
             skip(&mut report, format!("host {} ({}): no country", h.id, h.name));
             continue;
         };
+        let code = country.trim();
+        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+            report.notes.push(format!(
+                "host {} ({}): country {country:?} is not a two-letter code; snapshots are refused until it is fixed",
+                h.id, h.name
+            ));
+        }
         hosts.insert(h.id);
         host_rows.push(vec![
             h.id.into(),
