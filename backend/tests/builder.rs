@@ -11,10 +11,7 @@ use mirrorvane_backend::synthetic::{self, Scale};
 use mirrorvane_selector::Selector;
 use support::{ENGINES, TestDb, run};
 
-const OFFLINE: Options = Options {
-    created: synthetic::CREATED,
-    resolve_names: false,
-};
+const OFFLINE: Options = Options { created: synthetic::CREATED, resolve_names: false };
 
 /// The synthetic demo world (every tier, private hosts, netblocks, ASNs, redirects, disabled repos, alternates)
 /// → database → snapshot answers exactly like the world's own snapshot.
@@ -24,9 +21,7 @@ fn round_trip_through_the_database_answers_alike() {
     for engine in ENGINES {
         run(async {
             let t = TestDb::new(engine).await;
-            let report = from_snapshot::import(&t.db, &world.snapshot, "Fedora")
-                .await
-                .expect("imports");
+            let report = from_snapshot::import(&t.db, &world.snapshot, "Fedora").await.expect("imports");
             assert_eq!(report.hosts, world.snapshot.hosts.len());
             assert!(report.directory_sets < report.host_categories, "{report:?}");
             let built = builder::build(&t.db, OFFLINE).await.expect("builds");
@@ -43,10 +38,7 @@ fn round_trip_through_the_database_answers_alike() {
             assert_eq!(ran, corpus.len());
             // Importing twice is refused and changes nothing.
             let again = from_snapshot::import(&t.db, &world.snapshot, "Fedora").await;
-            assert!(
-                matches!(again, Err(from_snapshot::ImportError::NotEmpty(_))),
-                "{again:?}"
-            );
+            assert!(matches!(again, Err(from_snapshot::ImportError::NotEmpty(_))), "{again:?}");
             let after = builder::build(&t.db, OFFLINE).await.expect("still builds");
             assert!(after.snapshot == built.snapshot);
             t.finish().await;
@@ -61,26 +53,12 @@ fn inconsistent_rows_are_refused() {
     for engine in ENGINES {
         run(async {
             let t = TestDb::new(engine).await;
-            from_snapshot::import(&t.db, &world.snapshot, "Fedora")
-                .await
-                .expect("imports");
+            from_snapshot::import(&t.db, &world.snapshot, "Fedora").await.expect("imports");
             let pool = t.db.pool();
             let cases: [(&str, &str, &str); 3] = [
-                (
-                    "UPDATE host SET country = 'USA' WHERE id = (SELECT MIN(id) FROM host)",
-                    "is not a two-letter code",
-                    "UPDATE host SET country = 'US' WHERE id = (SELECT MIN(id) FROM host)",
-                ),
-                (
-                    "UPDATE directory SET name = 'elsewhere/x' WHERE id = 1",
-                    "is not below the top directory",
-                    "UPDATE directory SET name = (SELECT topdir FROM category WHERE category.id = directory.category_id) WHERE id = 1",
-                ),
-                (
-                    "INSERT INTO host_netblock (host_id, netblock) SELECT MIN(id), '10.0.0.0/33' FROM host",
-                    "neither a network nor a DNS name",
-                    "DELETE FROM host_netblock WHERE netblock = '10.0.0.0/33'",
-                ),
+                ("UPDATE host SET country = 'USA' WHERE id = (SELECT MIN(id) FROM host)", "is not a two-letter code", "UPDATE host SET country = 'US' WHERE id = (SELECT MIN(id) FROM host)"),
+                ("UPDATE directory SET name = 'elsewhere/x' WHERE id = 1", "is not below the top directory", "UPDATE directory SET name = (SELECT topdir FROM category WHERE category.id = directory.category_id) WHERE id = 1"),
+                ("INSERT INTO host_netblock (host_id, netblock) SELECT MIN(id), '10.0.0.0/33' FROM host", "neither a network nor a DNS name", "DELETE FROM host_netblock WHERE netblock = '10.0.0.0/33'"),
             ];
             for (break_it, message, repair) in cases {
                 sqlx::query(break_it).execute(pool).await.expect(break_it);
@@ -90,9 +68,7 @@ fn inconsistent_rows_are_refused() {
                 }
                 sqlx::query(repair).execute(pool).await.expect(repair);
             }
-            builder::build(&t.db, OFFLINE)
-                .await
-                .expect("builds again once repaired");
+            builder::build(&t.db, OFFLINE).await.expect("builds again once repaired");
             t.finish().await;
         });
     }

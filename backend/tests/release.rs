@@ -383,3 +383,88 @@ fn move_devel_to_release_refusals() {
         });
     }
 }
+
+/// The command lines as `main.rs` will parse them (subcommands holding these Args).
+#[test]
+fn command_lines_parse() {
+    use clap::Parser;
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: Command,
+    }
+    #[derive(Debug, clap::Subcommand)]
+    enum Command {
+        MoveDevelToRelease(MoveDevelToReleaseArgs),
+        MoveToArchive(MoveToArchiveArgs),
+    }
+    <Cli as clap::CommandFactory>::command().debug_assert();
+    let Command::MoveToArchive(a) = Cli::try_parse_from([
+        "mirrorvane",
+        "move-to-archive",
+        "--product",
+        "Fedora",
+        "--version",
+        "26",
+    ])
+    .unwrap()
+    .command
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (a.product.as_deref(), a.version.as_deref(), a.repository),
+        (Some("Fedora"), Some("26"), None)
+    );
+    assert_eq!(a.archive_category, "Fedora Archive");
+    assert!(!a.dry_run);
+    let Command::MoveToArchive(a) = Cli::try_parse_from([
+        "mirrorvane",
+        "move-to-archive",
+        "--repository",
+        "updates-testing-f26",
+        "--archive-category",
+        "Old",
+        "--dry-run",
+    ])
+    .unwrap()
+    .command
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (a.repository.as_deref(), a.archive_category.as_str(), a.dry_run),
+        (Some("updates-testing-f26"), "Old", true)
+    );
+    for bad in [
+        vec!["mirrorvane", "move-to-archive"],
+        vec!["mirrorvane", "move-to-archive", "--product", "Fedora"],
+        vec![
+            "mirrorvane",
+            "move-to-archive",
+            "--product",
+            "Fedora",
+            "--version",
+            "26",
+            "--repository",
+            "x",
+        ],
+    ] {
+        assert!(Cli::try_parse_from(&bad).is_err(), "{bad:?}");
+    }
+    let Command::MoveDevelToRelease(a) = Cli::try_parse_from([
+        "mirrorvane",
+        "move-devel-to-release",
+        "--version",
+        "27",
+        "--category",
+        "Fedora Linux",
+    ])
+    .unwrap()
+    .command
+    else {
+        panic!()
+    };
+    assert_eq!((a.version.as_str(), a.category.as_str()), ("27", "Fedora Linux"));
+    assert!(Cli::try_parse_from(["mirrorvane", "move-devel-to-release", "--version", "27"]).is_err());
+}
