@@ -40,7 +40,11 @@ pub fn probes(snapshot: &Snapshot, clients: &[IpAddr], per_kind: usize) -> Vec<P
         queries.push(("/mirrorlist", format!("path={}", d.name)));
     }
     for redirect in snapshot.repository_redirects.iter().take(per_kind) {
-        let arch = snapshot.repositories.iter().find(|r| r.prefix == redirect.to).map_or("x86_64", |r| &r.arch);
+        let arch = snapshot
+            .repositories
+            .iter()
+            .find(|r| r.prefix == redirect.to)
+            .map_or("x86_64", |r| &r.arch);
         queries.push(("/metalink", format!("repo={}&arch={arch}", redirect.from)));
     }
     for prefix in snapshot.disabled_prefixes.iter().take(per_kind) {
@@ -56,7 +60,12 @@ pub fn probes(snapshot: &Snapshot, clients: &[IpAddr], per_kind: usize) -> Vec<P
     for (path, query) in &queries {
         for &client in clients {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            out.push(Probe { path: (*path).to_owned(), query: query.clone(), client, seed });
+            out.push(Probe {
+                path: (*path).to_owned(),
+                query: query.clone(),
+                client,
+                seed,
+            });
         }
     }
     out
@@ -73,11 +82,35 @@ pub fn first_difference(
 ) -> (usize, Option<String>) {
     let (mut wa, mut wb) = (Workspace::new(), Workspace::new());
     for (i, p) in probes.iter().enumerate() {
-        let req = Request { path: &p.path, query: &p.query, forwarded_for: None, accept: None, peer: p.client };
+        let req = Request {
+            path: &p.path,
+            query: &p.query,
+            forwarded_for: None,
+            accept: None,
+            peer: p.client,
+        };
         let mut ra = SeededRandom::new(p.seed);
         let mut rb = SeededRandom::new(p.seed);
-        let x = a.handle(&req, &mut Context { now, minimum: 5, locate, random: &mut ra }, &mut wa);
-        let y = b.handle(&req, &mut Context { now, minimum: 5, locate, random: &mut rb }, &mut wb);
+        let x = a.handle(
+            &req,
+            &mut Context {
+                now,
+                minimum: 5,
+                locate,
+                random: &mut ra,
+            },
+            &mut wa,
+        );
+        let y = b.handle(
+            &req,
+            &mut Context {
+                now,
+                minimum: 5,
+                locate,
+                random: &mut rb,
+            },
+            &mut wb,
+        );
         if (x.status, x.content_type, &x.location, &x.body) != (y.status, y.content_type, &y.location, &y.body) {
             return (
                 i + 1,

@@ -3,23 +3,33 @@
 
 use std::io::IsTerminal;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use mirrorvane_backend::commands::{demo, snapshot};
+use mirrorvane_backend::commands::{demo, import_cache, serve, snapshot};
+use mirrorvane_backend::db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database};
 use tracing_subscriber::EnvFilter;
 
-/// Mirrorvane: a mirrorlist/metalink server for MirrorManager data.
+/// Mirrorvane: decides which mirrors every dnf/yum client gets, and proves they are fresh.
 #[derive(Debug, Parser)]
 #[command(name = "mirrorvane", version, about)]
 struct Cli {
+    /// Database URL: sqlite://PATH (the embedded default) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = DATABASE_URL_ENV, default_value = DEFAULT_DATABASE_URL)]
+    database: String,
     #[command(subcommand)]
     command: Command,
 }
 
-/// Subcommands. New ones (serve, demo, init, …) are added here as their modules land.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Build a snapshot file (today: by converting a MirrorManager mirrorlist cache).
+    /// Create the database or bring its schema up to date (every command also does this on start).
+    Init,
+    /// Build a snapshot file from the database (or convert a MirrorManager cache with --from-mm2-cache).
     Snapshot(snapshot::Args),
+    /// Publish the snapshot over HTTP with ETag/If-None-Match for edges to poll; optionally rebuild it.
+    Serve(serve::Args),
+    /// Seed an empty database from a MirrorManager mirrorlist cache.
+    ImportMm2Cache(import_cache::Args),
     /// Serve a realistic synthetic mirror network on 127.0.0.1 with a bundled GeoIP test database.
     Demo(demo::Args),
 }
@@ -30,15 +40,41 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match Cli::parse().command {
-        Command::Snapshot(args) => {
-            let outcome = snapshot::run(&args)?;
-            for line in snapshot::warning_lines(&outcome.warnings) {
-                eprintln!("{line}");
-            }
-            println!("{}", outcome.summary());
-        }
-        Command::Demo(args) => demo::run(&args)?,
+    let cli = Cli::parse();
+    if let Command::Demo(args) = &cli.command {
+        return demo::run(args);
     }
-    Ok(())
+    if let Command::Snapshot(args) = &cli.command
+        && args.from_mm2_cache.is_some()
+    {
+        let outcome = snapshot::run(args)?;
+        for line in snapshot::warning_lines(&outcome.warnings) {
+            eprintln!("{line}");
+        }
+        println!("{}", outcome.summary());
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start runtime")?;
+    runtime.block_on(async {
+        let db = Database::open(&cli.database).await?;
+        match &cli.command {
+            Command::Init => println!("database {} is ready", db.url()),
+            Command::Snapshot(args) => {
+                let built = snapshot::run_from_database(&db, args).await?;
+                for w in &built.warnings {
+                    eprintln!("warning: {w}");
+                }
+                println!("{}", built.outcome.summary());
+            }
+            Command::ImportMm2Cache(args) => drop(import_cache::run(&db, args).await?),
+            Command::Serve(args) => serve::run(Some(db.clone()), args).await?,
+            // Handled before the runtime starts (it runs its own).
+            Command::Demo(_) => {}
+        }
+        db.close().await;
+        Ok(())
+    })
 }

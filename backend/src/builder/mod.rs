@@ -64,7 +64,10 @@ impl std::fmt::Display for BuildWarning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BuildWarning::UnresolvedNetblock { host, name } => {
-                write!(f, "host {host}: netblock {name:?} does not resolve; skipped for this snapshot")
+                write!(
+                    f,
+                    "host {host}: netblock {name:?} does not resolve; skipped for this snapshot"
+                )
             }
         }
     }
@@ -100,7 +103,12 @@ pub async fn build(db: &Database, options: Options) -> Result<Built, BuildError>
     let (snapshot, warnings) = assemble(rows, options)?;
     mirrorvane_selector::Selector::new(snapshot.clone()).map_err(|e| BuildError::Invalid(e.to_string()))?;
     let stats = Stats::of(&snapshot);
-    Ok(Built { snapshot, stats, warnings, reading })
+    Ok(Built {
+        snapshot,
+        stats,
+        warnings,
+        reading,
+    })
 }
 
 fn inconsistent(msg: String) -> BuildError {
@@ -142,7 +150,11 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
         }
         asns.sort_unstable();
         asns.dedup();
-        let mut allowed_countries = if h.active { allowed.remove(&h.id).unwrap_or_default() } else { Vec::new() };
+        let mut allowed_countries = if h.active {
+            allowed.remove(&h.id).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         allowed_countries.sort_unstable();
         allowed_countries.dedup();
         hosts.push(Host {
@@ -153,7 +165,10 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
             private: h.private,
             asns,
             allowed_countries,
-            reachability: Reachability { ipv4: h.ipv4_reachable, ipv6: h.ipv6_reachable },
+            reachability: Reachability {
+                ipv4: h.ipv4_reachable,
+                ipv6: h.ipv6_reachable,
+            },
         });
         host_index.insert(h.id, HostId(i as u32));
     }
@@ -167,10 +182,18 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
             w[0].name, w[1].name, w[0].topdir
         )));
     }
-    let category_index: HashMap<i64, CategoryId> =
-        cats.iter().enumerate().map(|(i, c)| (c.id, CategoryId(i as u32))).collect();
-    let categories: Vec<Category> =
-        cats.iter().map(|c| Category { name: c.name.clone(), topdir: c.topdir.clone() }).collect();
+    let category_index: HashMap<i64, CategoryId> = cats
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id, CategoryId(i as u32)))
+        .collect();
+    let categories: Vec<Category> = cats
+        .iter()
+        .map(|c| Category {
+            name: c.name.clone(),
+            topdir: c.topdir.clone(),
+        })
+        .collect();
 
     // Directories, by id; each must lie below its category's top directory.
     let mut directory_index: HashMap<i64, DirectoryId> = HashMap::with_capacity(rows.directories.len());
@@ -214,7 +237,11 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
     for (i, &(category, host, hc)) in hcs.iter().enumerate() {
         let id = HostCategoryId(i as u32);
         if hc.always_up2date {
-            for &d in dirs_of_category.get(&hc.category).map(Vec::as_slice).unwrap_or_default() {
+            for &d in dirs_of_category
+                .get(&hc.category)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
                 members[d].push(id);
             }
         } else {
@@ -227,7 +254,11 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
                 }
             }
         }
-        host_categories.push(HostCategory { host, category, urls: urls.remove(&hc.id).unwrap_or_default() });
+        host_categories.push(HostCategory {
+            host,
+            category,
+            urls: urls.remove(&hc.id).unwrap_or_default(),
+        });
     }
 
     // Directories share host sets.
@@ -240,7 +271,11 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
             host_sets.push(HostSet::new(list.clone()));
             next
         });
-        directories.push(Directory { name: d.name.clone(), category: category_index[&d.category], hosts: id });
+        directories.push(Directory {
+            name: d.name.clone(),
+            category: category_index[&d.category],
+            hosts: id,
+        });
     }
 
     let mut repositories = Vec::new();
@@ -255,8 +290,14 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
             disabled_prefixes.push(r.prefix.clone());
         }
     }
-    let repository_redirects =
-        rows.redirects.iter().map(|r| RepositoryRedirect { from: r.from.clone(), to: r.to.clone() }).collect();
+    let repository_redirects = rows
+        .redirects
+        .iter()
+        .map(|r| RepositoryRedirect {
+            from: r.from.clone(),
+            to: r.to.clone(),
+        })
+        .collect();
 
     let mut files: Vec<FileEntry> = Vec::new();
     for f in &rows.file_details {
@@ -271,7 +312,11 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
         };
         match files.last_mut() {
             Some(last) if last.directory == directory && last.name == f.filename => last.details.push(detail),
-            _ => files.push(FileEntry { directory, name: f.filename.clone(), details: vec![detail] }),
+            _ => files.push(FileEntry {
+                directory,
+                name: f.filename.clone(),
+                details: vec![detail],
+            }),
         }
     }
 
@@ -300,22 +345,26 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
             }
         };
         for net in networks {
-            by_network.entry(net).or_default().push(h);
+            let hosts = by_network.entry(net).or_default();
+            // Row order, like MirrorManager's generator: the order of a netblock's hosts is the order their
+            // candidates are considered in.
+            if !hosts.contains(&h) {
+                hosts.push(h);
+            }
         }
     }
     let host_netblocks = by_network
         .into_iter()
-        .map(|(network, mut hosts)| {
-            hosts.sort_unstable();
-            hosts.dedup();
-            HostNetblock { network, hosts }
-        })
+        .map(|(network, hosts)| HostNetblock { network, hosts })
         .collect();
 
     let mut netblock_countries = Vec::with_capacity(rows.netblock_countries.len());
     for n in &rows.netblock_countries {
         let Some(Netblock::Network(network)) = Netblock::parse(&n.netblock) else {
-            return Err(inconsistent(format!("netblock_country {:?} is not a network", n.netblock)));
+            return Err(inconsistent(format!(
+                "netblock_country {:?} is not a network",
+                n.netblock
+            )));
         };
         netblock_countries.push(NetblockCountry {
             network,

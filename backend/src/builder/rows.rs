@@ -141,21 +141,42 @@ impl Rows {
             },
         )
         .await?;
-        let peer_asns = all(db, "SELECT host_id, asn FROM host_peer_asn ORDER BY host_id, asn", |r| {
-            Ok(PeerAsnRow { host: r.try_get(0)?, asn: r.try_get(1)? })
-        })
+        let peer_asns = all(
+            db,
+            "SELECT host_id, asn FROM host_peer_asn ORDER BY host_id, asn",
+            |r| {
+                Ok(PeerAsnRow {
+                    host: r.try_get(0)?,
+                    asn: r.try_get(1)?,
+                })
+            },
+        )
         .await?;
-        let allowed_countries =
-            all(db, "SELECT host_id, country FROM host_country_allowed ORDER BY host_id, country", |r| {
-                Ok(AllowedCountryRow { host: r.try_get(0)?, country: r.try_get(1)? })
-            })
-            .await?;
+        let allowed_countries = all(
+            db,
+            "SELECT host_id, country FROM host_country_allowed ORDER BY host_id, country",
+            |r| {
+                Ok(AllowedCountryRow {
+                    host: r.try_get(0)?,
+                    country: r.try_get(1)?,
+                })
+            },
+        )
+        .await?;
         let categories = all(db, "SELECT id, name, topdir FROM category ORDER BY id", |r| {
-            Ok(CategoryRow { id: r.try_get(0)?, name: r.try_get(1)?, topdir: r.try_get(2)? })
+            Ok(CategoryRow {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                topdir: r.try_get(2)?,
+            })
         })
         .await?;
         let directories = all(db, "SELECT id, name, category_id FROM directory ORDER BY id", |r| {
-            Ok(DirectoryRow { id: r.try_get(0)?, name: r.try_get(1)?, category: r.try_get(2)? })
+            Ok(DirectoryRow {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                category: r.try_get(2)?,
+            })
         })
         .await?;
         let raw_host_categories = all(
@@ -165,7 +186,13 @@ impl Rows {
             |r| {
                 let set: Option<i64> = r.try_get(4)?;
                 let members: Option<Vec<u8>> = r.try_get(5)?;
-                Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, bool_at(r, 3)?, set.zip(members)))
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    bool_at(r, 3)?,
+                    set.zip(members),
+                ))
             },
         )
         .await?;
@@ -175,24 +202,49 @@ impl Rows {
                 Some((set, members)) => decode_row(&members, set)?,
                 None => DirectorySet::new(),
             };
-            host_categories.push(HostCategoryRow { id, host, category, always_up2date, up2date });
+            host_categories.push(HostCategoryRow {
+                id,
+                host,
+                category,
+                always_up2date,
+                up2date,
+            });
         }
         let urls = all(
             db,
             "SELECT host_category_id, url FROM host_category_url WHERE NOT private ORDER BY host_category_id, id",
-            |r| Ok(UrlRow { host_category: r.try_get(0)?, url: r.try_get(1)? }),
+            |r| {
+                Ok(UrlRow {
+                    host_category: r.try_get(0)?,
+                    url: r.try_get(1)?,
+                })
+            },
         )
         .await?;
         let repositories = all(
             db,
             "SELECT r.prefix, a.name, r.directory_id, r.disabled FROM repository r JOIN arch a ON a.id = r.arch_id \
              WHERE r.prefix IS NOT NULL AND r.prefix <> '' ORDER BY r.directory_id, r.id",
-            |r| Ok(RepositoryRow { prefix: r.try_get(0)?, arch: r.try_get(1)?, directory: r.try_get(2)?, disabled: bool_at(r, 3)? }),
+            |r| {
+                Ok(RepositoryRow {
+                    prefix: r.try_get(0)?,
+                    arch: r.try_get(1)?,
+                    directory: r.try_get(2)?,
+                    disabled: bool_at(r, 3)?,
+                })
+            },
         )
         .await?;
-        let redirects = all(db, "SELECT from_repo, to_repo FROM repository_redirect ORDER BY id", |r| {
-            Ok(RedirectRow { from: r.try_get(0)?, to: r.try_get(1)? })
-        })
+        let redirects = all(
+            db,
+            "SELECT from_repo, to_repo FROM repository_redirect ORDER BY id",
+            |r| {
+                Ok(RedirectRow {
+                    from: r.try_get(0)?,
+                    to: r.try_get(1)?,
+                })
+            },
+        )
         .await?;
         let file_details = all(
             db,
@@ -212,19 +264,35 @@ impl Rows {
             },
         )
         .await?;
-        let netblocks = all(db, "SELECT host_id, netblock FROM host_netblock ORDER BY host_id, id", |r| {
-            Ok(NetblockRow { host: r.try_get(0)?, netblock: r.try_get(1)? })
-        })
-        .await?;
-        let netblock_countries = all(db, "SELECT netblock, country FROM netblock_country ORDER BY netblock", |r| {
-            Ok(NetblockCountryRow { netblock: r.try_get(0)?, country: r.try_get(1)? })
-        })
-        .await?;
-        let continents =
-            all(db, "SELECT country, continent FROM country_continent_redirect ORDER BY country", |r| {
-                Ok(ContinentRow { country: r.try_get(0)?, continent: r.try_get(1)? })
+        let netblocks = all(db, "SELECT host_id, netblock FROM host_netblock ORDER BY id", |r| {
+            Ok(NetblockRow {
+                host: r.try_get(0)?,
+                netblock: r.try_get(1)?,
             })
-            .await?;
+        })
+        .await?;
+        let netblock_countries = all(
+            db,
+            "SELECT netblock, country FROM netblock_country ORDER BY netblock",
+            |r| {
+                Ok(NetblockCountryRow {
+                    netblock: r.try_get(0)?,
+                    country: r.try_get(1)?,
+                })
+            },
+        )
+        .await?;
+        let continents = all(
+            db,
+            "SELECT country, continent FROM country_continent_redirect ORDER BY country",
+            |r| {
+                Ok(ContinentRow {
+                    country: r.try_get(0)?,
+                    continent: r.try_get(1)?,
+                })
+            },
+        )
+        .await?;
         Ok(Rows {
             hosts,
             peer_asns,
@@ -242,4 +310,3 @@ impl Rows {
         })
     }
 }
-

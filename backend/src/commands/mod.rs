@@ -4,6 +4,8 @@
 //! parses, sets up logging and dispatches.
 
 pub mod demo;
+pub mod import_cache;
 pub mod import_mm2;
 pub mod release;
+pub mod serve;
 pub mod snapshot;

@@ -1,4 +1,5 @@
-//! `mirrorvane snapshot --from-mm2-cache PATH -o OUT`: convert a MirrorManager cache into a snapshot file.
+//! `mirrorvane snapshot -o OUT`: build a snapshot from the database, or, with `--from-mm2-cache PATH`, convert a
+//! MirrorManager cache instead (for deployments that keep MirrorManager's backend for now).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -17,9 +18,13 @@ pub const SHOWN_WARNINGS: usize = 20;
 /// Arguments of `mirrorvane snapshot`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// MirrorManager mirrorlist cache to convert (`mirrorlist_cache.proto`; gzip is detected and unpacked).
+    /// Convert this MirrorManager mirrorlist cache (`mirrorlist_cache.proto`; gzip is detected and unpacked)
+    /// instead of building from the database.
     #[arg(long = "from-mm2-cache", value_name = "PATH")]
-    pub from_mm2_cache: PathBuf,
+    pub from_mm2_cache: Option<PathBuf>,
+    /// Do not resolve netblocks given as DNS names (they are skipped).
+    #[arg(long)]
+    pub no_resolve: bool,
     /// Snapshot file to write. Written atomically; an existing file is kept as `OUT.prev`.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     pub output: PathBuf,
@@ -62,11 +67,55 @@ impl Outcome {
     }
 }
 
+/// Builds from the database, encodes and writes; progress goes to stderr.
+pub async fn run_from_database(db: &crate::db::Database, args: &Args) -> anyhow::Result<DatabaseOutcome> {
+    let start = Instant::now();
+    let progress = Progress::new();
+    progress.0.set_message("reading database and building");
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let options = crate::builder::Options {
+        created,
+        resolve_names: !args.no_resolve,
+    };
+    let built = crate::builder::build(db, options)
+        .await
+        .with_context(|| format!("cannot build a snapshot from {}", db.url()))?;
+    info!(ms = built.reading.as_millis() as u64, "read database");
+    let encoded = progress.stage("encoding snapshot", || snapshot::encode(&built.snapshot));
+    progress
+        .stage("writing snapshot", || write_atomically(&args.output, &encoded))
+        .with_context(|| format!("cannot write snapshot {}", args.output.display()))?;
+    progress.finish();
+    Ok(DatabaseOutcome {
+        outcome: Outcome {
+            stats: built.stats,
+            warnings: Vec::new(),
+            bytes: encoded.len(),
+            elapsed: start.elapsed(),
+        },
+        warnings: built.warnings,
+    })
+}
+
+/// What a build from the database produced.
+#[derive(Debug, Clone)]
+pub struct DatabaseOutcome {
+    /// Counts, size and time (its `warnings` are the converter's and stay empty here).
+    pub outcome: Outcome,
+    /// What the builder tolerated.
+    pub warnings: Vec<crate::builder::BuildWarning>,
+}
+
 /// Reads, converts, encodes and writes; progress goes to stderr.
 pub fn run(args: &Args) -> anyhow::Result<Outcome> {
     let start = Instant::now();
     let progress = Progress::new();
-    let path = &args.from_mm2_cache;
+    let path = args
+        .from_mm2_cache
+        .as_deref()
+        .context("no MirrorManager cache given (--from-mm2-cache)")?;
     let bytes = progress.stage("reading cache", || mm2::load::read_bytes(path))?;
     info!(path = %path.display(), bytes = bytes.len(), "read MirrorManager cache");
     let cache = progress.stage("decoding protobuf", || mm2::load::decode(&bytes, path))?;

@@ -85,8 +85,12 @@ impl DirectorySet {
         let mut runs = Vec::new();
         let mut next = 0u64;
         while !bytes.is_empty() {
-            let a = next.checked_add(get_varint(&mut bytes)?).ok_or(DirectorySetError::Overflow)?;
-            let b = a.checked_add(get_varint(&mut bytes)?).ok_or(DirectorySetError::Overflow)?;
+            let a = next
+                .checked_add(get_varint(&mut bytes)?)
+                .ok_or(DirectorySetError::Overflow)?;
+            let b = a
+                .checked_add(get_varint(&mut bytes)?)
+                .ok_or(DirectorySetError::Overflow)?;
             next = b.checked_add(1).ok_or(DirectorySetError::Overflow)?;
             runs.push((a, b));
         }
@@ -152,13 +156,18 @@ pub async fn intern(conn: &mut sqlx::AnyConnection, set: &DirectorySet) -> Resul
         return Ok(None);
     }
     let digest = set.digest();
-    sqlx::query("INSERT INTO directory_set (digest, members, count) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING")
+    sqlx::query(
+        "INSERT INTO directory_set (digest, members, count) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING",
+    )
+    .bind(&digest)
+    .bind(set.encode())
+    .bind(set.len() as i64)
+    .execute(&mut *conn)
+    .await?;
+    let row = sqlx::query("SELECT id FROM directory_set WHERE digest = $1")
         .bind(&digest)
-        .bind(set.encode())
-        .bind(set.len() as i64)
-        .execute(&mut *conn)
+        .fetch_one(conn)
         .await?;
-    let row = sqlx::query("SELECT id FROM directory_set WHERE digest = $1").bind(&digest).fetch_one(conn).await?;
     Ok(Some(row.try_get(0)?))
 }
 
@@ -189,7 +198,10 @@ mod tests {
         let set: DirectorySet = ids.into_iter().collect();
         assert_eq!(set.runs(), 4);
         assert_eq!(set.len(), 10);
-        assert_eq!(set.iter().collect::<Vec<_>>(), vec![1, 2, 3, 5, 9, 10, 11, 12, 300, 301, 100_000]);
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            vec![1, 2, 3, 5, 9, 10, 11, 12, 300, 301, 100_000]
+        );
         for id in [1, 3, 5, 12, 300, 301, 100_000] {
             assert!(set.contains(id), "{id}");
         }

@@ -109,7 +109,10 @@ impl Database {
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&connect_url)
-            .map_err(|source| DbError::Connect { url: shown.clone(), source })?
+            .map_err(|source| DbError::Connect {
+                url: shown.clone(),
+                source,
+            })?
             .log_statements(tracing::log::LevelFilter::Trace);
         let pool = AnyPoolOptions::new()
             // SQLite writes are serialised anyway; one connection also keeps `sqlite::memory:` a single database.
@@ -118,16 +121,25 @@ impl Database {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
-                        conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
-                            .await?;
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;",
+                        )
+                        .await?;
                     }
                     Ok(())
                 })
             })
             .connect_with(options)
             .await
-            .map_err(|source| DbError::Connect { url: shown.clone(), source })?;
-        Ok(Database { pool, engine, url: shown })
+            .map_err(|source| DbError::Connect {
+                url: shown.clone(),
+                source,
+            })?;
+        Ok(Database {
+            pool,
+            engine,
+            url: shown,
+        })
     }
 
     /// Applies the migrations that have not run yet. Safe to call from several processes at once (sqlx takes
@@ -137,7 +149,10 @@ impl Database {
             Engine::Sqlite => &SQLITE_MIGRATIONS,
             Engine::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&self.pool).await.map_err(|source| DbError::Migrate { url: self.url.clone(), source })
+        migrator.run(&self.pool).await.map_err(|source| DbError::Migrate {
+            url: self.url.clone(),
+            source,
+        })
     }
 
     /// The connection pool, for queries.
@@ -221,8 +236,12 @@ const IDENTITY_TABLES: &[&str] = &[
 
 /// `url` without its password, for messages and logs.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
     match userinfo.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),

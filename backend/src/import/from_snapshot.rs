@@ -77,29 +77,49 @@ pub async fn import(db: &Database, snapshot: &Snapshot, product: &str) -> Result
         conn,
         "category",
         &["id", "name", "product_id", "topdir"],
-        s.categories
-            .iter()
-            .enumerate()
-            .map(|(i, c)| vec![category_id(i).into(), c.name.clone().into(), product_id.into(), c.topdir.clone().into()]),
+        s.categories.iter().enumerate().map(|(i, c)| {
+            vec![
+                category_id(i).into(),
+                c.name.clone().into(),
+                product_id.into(),
+                c.topdir.clone().into(),
+            ]
+        }),
     )
     .await?;
 
     for h in &s.hosts {
         if h.country.is_none() {
-            return Err(ImportError::Unusable(format!("host {} ({}) has no country", h.id, h.name)));
+            return Err(ImportError::Unusable(format!(
+                "host {} ({}) has no country",
+                h.id, h.name
+            )));
         }
     }
     insert(
         conn,
         "site",
         &["id", "name"],
-        s.hosts.iter().map(|h| vec![i64::from(h.id).into(), h.name.clone().into()]),
+        s.hosts
+            .iter()
+            .map(|h| vec![i64::from(h.id).into(), h.name.clone().into()]),
     )
     .await?;
     insert(
         conn,
         "host",
-        &["id", "site_id", "name", "country", "bandwidth_int", "private", "asn", "asn_clients", "ipv4_reachable", "ipv6_reachable"],
+        &[
+            "id",
+            "site_id",
+            "name",
+            "country",
+            "bandwidth_int",
+            "private",
+            "asn",
+            "asn_clients",
+            "ipv4_reachable",
+            "ipv6_reachable",
+        ],
         s.hosts.iter().map(|h| {
             let id = i64::from(h.id);
             vec![
@@ -121,7 +141,12 @@ pub async fn import(db: &Database, snapshot: &Snapshot, product: &str) -> Result
         conn,
         "host_peer_asn",
         &["host_id", "asn"],
-        s.hosts.iter().flat_map(|h| h.asns.iter().skip(1).map(|&a| vec![i64::from(h.id).into(), i64::from(a).into()])),
+        s.hosts.iter().flat_map(|h| {
+            h.asns
+                .iter()
+                .skip(1)
+                .map(|&a| vec![i64::from(h.id).into(), i64::from(a).into()])
+        }),
     )
     .await?;
     insert(
@@ -129,7 +154,9 @@ pub async fn import(db: &Database, snapshot: &Snapshot, product: &str) -> Result
         "host_country_allowed",
         &["host_id", "country"],
         s.hosts.iter().flat_map(|h| {
-            h.allowed_countries.iter().map(|c| vec![i64::from(h.id).into(), c.as_str().to_owned().into()])
+            h.allowed_countries
+                .iter()
+                .map(|c| vec![i64::from(h.id).into(), c.as_str().to_owned().into()])
         }),
     )
     .await?;
@@ -141,7 +168,11 @@ pub async fn import(db: &Database, snapshot: &Snapshot, product: &str) -> Result
         "directory",
         &["id", "name", "category_id"],
         s.directories.iter().enumerate().map(|(i, d)| {
-            vec![directory_id(i).into(), d.name.clone().into(), category_id(d.category.index()).into()]
+            vec![
+                directory_id(i).into(),
+                d.name.clone().into(),
+                category_id(d.category.index()).into(),
+            ]
         }),
     )
     .await?;
@@ -175,7 +206,13 @@ pub async fn import(db: &Database, snapshot: &Snapshot, product: &str) -> Result
         ]);
     }
     report.directory_sets = set_ids.values().filter(|v| v.is_some()).count();
-    insert(conn, "host_category", &["id", "host_id", "category_id", "up2date_set_id"], hc_rows).await?;
+    insert(
+        conn,
+        "host_category",
+        &["id", "host_id", "category_id", "up2date_set_id"],
+        hc_rows,
+    )
+    .await?;
     report.host_categories = s.host_categories.len();
     let mut seen_urls = BTreeSet::new();
     let mut url_rows = Vec::new();
@@ -184,7 +221,9 @@ pub async fn import(db: &Database, snapshot: &Snapshot, product: &str) -> Result
             if seen_urls.insert(url.as_str()) {
                 url_rows.push(vec![(i as i64 + 1).into(), url.clone().into()]);
             } else {
-                report.skipped.push(format!("URL {url} appears under more than one host category; kept the first"));
+                report.skipped.push(format!(
+                    "URL {url} appears under more than one host category; kept the first"
+                ));
             }
         }
     }
@@ -193,26 +232,48 @@ pub async fn import(db: &Database, snapshot: &Snapshot, product: &str) -> Result
     // Repositories need an arch and a version row.
     let arches: BTreeSet<&str> = s.repositories.iter().map(|r| r.arch.as_str()).collect();
     let arch_id: HashMap<&str, i64> = arches.iter().enumerate().map(|(i, &a)| (a, i as i64 + 1)).collect();
-    insert(conn, "arch", &["id", "name"], arches.iter().map(|&a| vec![arch_id[a].into(), a.into()])).await?;
+    insert(
+        conn,
+        "arch",
+        &["id", "name"],
+        arches.iter().map(|&a| vec![arch_id[a].into(), a.into()]),
+    )
+    .await?;
     let versions: BTreeSet<String> = s.repositories.iter().map(|r| version_of(&r.prefix)).collect();
-    let version_id: HashMap<&str, i64> = versions.iter().enumerate().map(|(i, v)| (v.as_str(), i as i64 + 1)).collect();
+    let version_id: HashMap<&str, i64> = versions
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.as_str(), i as i64 + 1))
+        .collect();
     insert(
         conn,
         "version",
         &["id", "product_id", "name"],
-        versions.iter().map(|v| vec![version_id[v.as_str()].into(), product_id.into(), v.clone().into()]),
+        versions
+            .iter()
+            .map(|v| vec![version_id[v.as_str()].into(), product_id.into(), v.clone().into()]),
     )
     .await?;
     let disabled: BTreeSet<&str> = s.disabled_prefixes.iter().map(String::as_str).collect();
     for p in &disabled {
         if !s.repositories.iter().any(|r| r.prefix == *p) {
-            report.skipped.push(format!("disabled prefix {p:?} names no repository"));
+            report
+                .skipped
+                .push(format!("disabled prefix {p:?} names no repository"));
         }
     }
     insert(
         conn,
         "repository",
-        &["name", "prefix", "category_id", "version_id", "arch_id", "directory_id", "disabled"],
+        &[
+            "name",
+            "prefix",
+            "category_id",
+            "version_id",
+            "arch_id",
+            "directory_id",
+            "disabled",
+        ],
         s.repositories.iter().map(|r| {
             let d = &s.directories[r.directory.index()];
             vec![
@@ -232,7 +293,9 @@ pub async fn import(db: &Database, snapshot: &Snapshot, product: &str) -> Result
         conn,
         "repository_redirect",
         &["from_repo", "to_repo"],
-        s.repository_redirects.iter().map(|r| vec![r.from.clone().into(), r.to.clone().into()]),
+        s.repository_redirects
+            .iter()
+            .map(|r| vec![r.from.clone().into(), r.to.clone().into()]),
     )
     .await?;
 
@@ -256,7 +319,16 @@ pub async fn import(db: &Database, snapshot: &Snapshot, product: &str) -> Result
     insert(
         conn,
         "file_detail",
-        &["directory_id", "filename", "timestamp", "size", "md5", "sha1", "sha256", "sha512"],
+        &[
+            "directory_id",
+            "filename",
+            "timestamp",
+            "size",
+            "md5",
+            "sha1",
+            "sha256",
+            "sha512",
+        ],
         detail_rows,
     )
     .await?;
@@ -265,25 +337,32 @@ pub async fn import(db: &Database, snapshot: &Snapshot, product: &str) -> Result
         conn,
         "host_netblock",
         &["host_id", "netblock"],
-        s.host_netblocks
-            .iter()
-            .flat_map(|n| n.hosts.iter().map(move |h| vec![i64::from(s.hosts[h.index()].id).into(), n.network.to_string().into()])),
+        s.host_netblocks.iter().flat_map(|n| {
+            n.hosts
+                .iter()
+                .map(move |h| vec![i64::from(s.hosts[h.index()].id).into(), n.network.to_string().into()])
+        }),
     )
     .await?;
     insert(
         conn,
         "netblock_country",
         &["netblock", "country"],
-        s.netblock_countries.iter().map(|n| vec![n.network.to_string().into(), n.country.as_str().to_owned().into()]),
+        s.netblock_countries
+            .iter()
+            .map(|n| vec![n.network.to_string().into(), n.country.as_str().to_owned().into()]),
     )
     .await?;
     insert(
         conn,
         "country_continent_redirect",
         &["country", "continent"],
-        s.continent_overrides
-            .iter()
-            .map(|c| vec![c.country.as_str().to_owned().into(), c.continent.as_str().to_owned().into()]),
+        s.continent_overrides.iter().map(|c| {
+            vec![
+                c.country.as_str().to_owned().into(),
+                c.continent.as_str().to_owned().into(),
+            ]
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -299,7 +378,11 @@ fn version_of(prefix: &str) -> String {
         .find(|part| !part.is_empty())
         .unwrap_or_default()
         .to_owned();
-    if digits.is_empty() { "unknown".to_owned() } else { digits }
+    if digits.is_empty() {
+        "unknown".to_owned()
+    } else {
+        digits
+    }
 }
 
 #[cfg(test)]

@@ -51,9 +51,7 @@ impl Netblock {
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         };
         // At least one letter somewhere: `10.0.0.0/33`-like typos are not names.
-        let valid = name.len() <= 253
-            && name.split('.').all(label_ok)
-            && name.bytes().any(|b| b.is_ascii_alphabetic());
+        let valid = name.len() <= 253 && name.split('.').all(label_ok) && name.bytes().any(|b| b.is_ascii_alphabetic());
         valid.then(|| Netblock::Name(name.to_ascii_lowercase()))
     }
 }
@@ -88,13 +86,24 @@ mod tests {
 
     #[test]
     fn names_and_networks() {
-        assert_eq!(Netblock::parse("10.1.0.0/16"), Some(Netblock::Network("10.1.0.0/16".parse().unwrap())));
-        assert_eq!(Netblock::parse("Mirror.Example.ORG."), Some(Netblock::Name("mirror.example.org".into())));
+        assert_eq!(
+            Netblock::parse("10.1.0.0/16"),
+            Some(Netblock::Network("10.1.0.0/16".parse().unwrap()))
+        );
+        assert_eq!(
+            Netblock::parse("Mirror.Example.ORG."),
+            Some(Netblock::Name("mirror.example.org".into()))
+        );
         for bad in ["", "10.0.0.0/33", "a b.example", "-x.example", "1.2.3", "x..example"] {
             assert_eq!(Netblock::parse(bad), None, "{bad:?}");
         }
         let local = resolve_name("localhost").unwrap();
-        assert!(local.iter().all(|n| n.addr().is_loopback() && n.prefix_len() == n.max_prefix_len()), "{local:?}");
+        assert!(
+            local
+                .iter()
+                .all(|n| n.addr().is_loopback() && n.prefix_len() == n.max_prefix_len()),
+            "{local:?}"
+        );
     }
 
     #[test]

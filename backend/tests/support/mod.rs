@@ -28,8 +28,16 @@ impl TestDb {
     /// An empty, migrated database on `engine`.
     pub async fn new(engine: Engine) -> TestDb {
         let (url, name, dir) = Self::fresh_url(engine).await;
-        let db = Database::open(&url).await.unwrap_or_else(|e| panic!("open {url}: {e:#}"));
-        TestDb { db, url, engine, name, _dir: dir }
+        let db = Database::open(&url)
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e:#}"));
+        TestDb {
+            db,
+            url,
+            engine,
+            name,
+            _dir: dir,
+        }
     }
 
     /// A URL for an empty database that does not exist yet (SQLite) or has no tables (PostgreSQL).
@@ -41,13 +49,23 @@ impl TestDb {
                 (url, String::new(), Some(dir))
             }
             Engine::Postgres => {
-                let name = format!("mv_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+                let name = format!(
+                    "mv_test_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed)
+                );
                 let admin = postgres_admin_url();
                 let mut conn = sqlx::PgConnection::connect(&admin)
                     .await
                     .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed by the tests: {e}"));
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await.expect("drop");
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create");
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("drop");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create");
                 let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
                 (format!("{base}/{name}"), name, None)
             }
@@ -69,14 +87,26 @@ impl TestDb {
 
 pub async fn drop_database(name: &str) {
     if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await;
     }
 }
 
 /// Both engines, for `for engine in ENGINES`.
 pub const ENGINES: [Engine; 2] = [Engine::Sqlite, Engine::Postgres];
 
-/// Runs an async test body on a fresh current-thread runtime.
+/// Runs an async test body on the test binary's one runtime (pools outlive a single `run`, so they must stay
+/// on the runtime that opened them).
 pub fn run<F: std::future::Future<Output = ()>>(f: F) {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(f)
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime")
+        })
+        .block_on(f)
 }

@@ -1,0 +1,141 @@
+//! The `mirrorvane` binary end to end on both engines: init, snapshot from the database (atomic, previous kept),
+//! serve with ETag/304 as an edge polls it (through the edge's own fetch code), refusal of a bad snapshot file,
+//! and clear errors for bad database URLs.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use mirrorvane_backend::import::from_snapshot;
+use mirrorvane_backend::synthetic::{self, Scale};
+use mirrorvane_edge::source::{Source, fetch};
+use support::{ENGINES, TestDb, run};
+
+fn mirrorvane(db: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("runs mirrorvane")
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(db: &str, snapshot: &Path) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+        .args(["--database", db, "serve", "--listen", "127.0.0.1:0", "--snapshot"])
+        .arg(snapshot)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("reads");
+    let base = line
+        .trim()
+        .strip_prefix("Listening on ")
+        .expect("listening line")
+        .to_owned();
+    (Server(child), base)
+}
+
+#[test]
+fn init_snapshot_serve() {
+    let world = synthetic::generate(&Scale::demo(), 11);
+    for engine in ENGINES {
+        let t = run_returning(async { TestDb::new(engine).await });
+        run(async {
+            from_snapshot::import(&t.db, &world.snapshot, "Fedora")
+                .await
+                .expect("imports");
+        });
+        let out = mirrorvane(&t.url, &["init"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("is ready"));
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("mirrorvane.snapshot");
+        let file_s = file.to_str().expect("utf-8 path");
+        let out = mirrorvane(&t.url, &["snapshot", "--no-resolve", "-o", file_s]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let summary = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            summary.starts_with(&format!("snapshot: {} hosts", world.snapshot.hosts.len())),
+            "{summary}"
+        );
+        let first = std::fs::read(&file).expect("written");
+        let out = mirrorvane(&t.url, &["snapshot", "--no-resolve", "-o", file_s]);
+        assert!(out.status.success());
+        assert_eq!(
+            std::fs::read(dir.path().join("mirrorvane.snapshot.prev")).expect("previous kept"),
+            first
+        );
+
+        let (_server, base) = serve(&t.url, &file);
+        run(async {
+            let source = Source::parse(&format!("{base}/snapshot")).expect("url");
+            let (selector, etag) = fetch(&source, None).await.expect("fetches").expect("a snapshot");
+            assert_eq!(selector.snapshot().hosts.len(), world.snapshot.hosts.len());
+            let etag = etag.expect("an ETag");
+            assert!(
+                fetch(&source, Some(&etag)).await.expect("polls").is_none(),
+                "304 expected for {etag}"
+            );
+            // A damaged file is not published: the edge keeps getting 304 for what it has.
+            std::fs::write(&file, b"not a snapshot").expect("overwrite");
+            assert!(fetch(&source, Some(&etag)).await.expect("polls").is_none());
+            let (_, again) = fetch(&source, None).await.expect("fetches").expect("previous snapshot");
+            assert_eq!(again.as_deref(), Some(etag.as_str()));
+        });
+        let health = http_get(&base, "/healthz");
+        assert!(health.contains("200 OK") && health.contains("stale"), "{health}");
+        run(async { t.finish().await });
+    }
+}
+
+#[test]
+fn bad_database_urls_are_clear_errors() {
+    let out = mirrorvane("mysql://root@127.0.0.1/x", &["init"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unsupported database URL"), "{err}");
+    let out = mirrorvane("postgres://postgres@127.0.0.1:1/none", &["init"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open database"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = mirrorvane(
+        &format!("sqlite://{}/missing/dir/x.db", dir.path().display()),
+        &["init"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open database"));
+}
+
+fn run_returning<T>(f: impl std::future::Future<Output = T>) -> T {
+    let mut out = None;
+    run(async { out = Some(f.await) });
+    out.expect("ran")
+}
+
+fn http_get(base: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connects");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("writes");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("reads");
+    out
+}
