@@ -11,6 +11,7 @@ pub mod db;
 pub mod import;
 pub mod inventory;
 pub mod mm2;
+pub mod release;
 pub mod scan;
 pub mod synthetic;
 pub mod write;

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use mirrorvane_backend::commands::{demo, import_cache, inventory, serve, sites, snapshot};
+use mirrorvane_backend::commands::{demo, import_cache, import_mm2, inventory, release, serve, sites, snapshot};
 use mirrorvane_backend::db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database};
 use tracing_subscriber::EnvFilter;
 
@@ -39,6 +39,12 @@ enum Command {
     /// Add, edit, disable, enable or remove one host.
     #[command(subcommand)]
     Host(sites::HostCommand),
+    /// Import a MirrorManager2 database (postgres://…) into an empty database, reporting what was skipped.
+    ImportMm2(import_mm2::Args),
+    /// Point a version's repositories from development/V to releases/V (MirrorManager's mm2_move-devel-to-release).
+    MoveDevelToRelease(release::MoveDevelToReleaseArgs),
+    /// Point repositories at the archive category (MirrorManager's mm2_move-to-archive).
+    MoveToArchive(release::MoveToArchiveArgs),
     /// Seed an empty database from a MirrorManager mirrorlist cache.
     ImportMm2Cache(import_cache::Args),
     /// Serve a realistic synthetic mirror network on 127.0.0.1 with a bundled GeoIP test database.
@@ -84,6 +90,9 @@ fn main() -> anyhow::Result<()> {
             Command::Export(args) => inventory::run_export(&db, args).await?,
             Command::Site(cmd) => sites::run_site(&db, cmd).await?,
             Command::Host(cmd) => sites::run_host(&db, cmd).await?,
+            Command::ImportMm2(args) => import_mm2::run(&db, args).await?,
+            Command::MoveDevelToRelease(args) => release::run_move_devel_to_release(&db, args).await?,
+            Command::MoveToArchive(args) => release::run_move_to_archive(&db, args).await?,
             Command::ImportMm2Cache(args) => drop(import_cache::run(&db, args).await?),
             Command::Serve(args) => serve::run(Some(db.clone()), args).await?,
             // Handled before the runtime starts (it runs its own).

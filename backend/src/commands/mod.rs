@@ -5,7 +5,9 @@
 
 pub mod demo;
 pub mod import_cache;
+pub mod import_mm2;
 pub mod inventory;
+pub mod release;
 pub mod serve;
 pub mod sites;
 pub mod snapshot;

@@ -24,6 +24,8 @@ pub enum Value {
     NullText,
     /// NULL of a boolean column.
     NullBool,
+    /// NULL of a DOUBLE PRECISION / REAL column.
+    NullFloat,
 }
 
 impl From<i64> for Value {
@@ -100,6 +102,7 @@ pub async fn insert(
                 Value::NullInt => q.bind(None::<i64>),
                 Value::NullText => q.bind(None::<String>),
                 Value::NullBool => q.bind(None::<bool>),
+                Value::NullFloat => q.bind(None::<f64>),
             };
         }
         inserted += q.execute(&mut *conn).await?.rows_affected();

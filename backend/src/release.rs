@@ -1,0 +1,392 @@
+//! Release-day and end-of-life repository moves: MirrorManager's `mm2_move-devel-to-release` and
+//! `mm2_move-to-archive` (reference §7).
+//!
+//! - [`move_devel_to_release`]: a week after a release, point the repositories of a category that still use the
+//!   `development/V` tree at the matching `releases/V` directory (same prefix and arch, so `repo=fedora-V` keeps
+//!   working).
+//! - [`move_to_archive`]: once a release is end of life, point its repositories at the archive category's copy
+//!   (`pub/fedora/linux/…` → `<archive topdir>/fedora/linux/…`), so clients are sent to archive mirrors.
+//!
+//! Unlike MirrorManager, which committed after every repository, one run is one transaction: an error midway
+//! (a missing archive directory) leaves the database as it was, and `dry_run` rolls back after computing
+//! everything. The messages are MirrorManager's, in the order it printed them.
+
+use sqlx::Row;
+
+use crate::db::{Database, DbError};
+
+/// The category MirrorManager never archives (its directories live outside the Fedora tree).
+pub const CODECS_CATEGORY: &str = "Fedora Codecs";
+/// `--archive-category`'s default.
+pub const DEFAULT_ARCHIVE_CATEGORY: &str = "Fedora Archive";
+/// Stripped from a directory name before it is placed below the archive's top directory.
+const SKIP_DIR_PREFIX: &str = "pub/";
+
+/// One repository pointed at another directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Move {
+    /// The repository's id.
+    pub repository: i64,
+    /// Its prefix (unchanged by the move).
+    pub prefix: Option<String>,
+    /// Directory name before.
+    pub from: String,
+    /// Directory name after.
+    pub to: String,
+}
+
+/// Where MirrorManager printed a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Out,
+    /// Standard error.
+    Err,
+}
+
+/// A line MirrorManager's tool would have printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Where it goes.
+    pub stream: Stream,
+    /// The line, without newline.
+    pub text: String,
+}
+
+/// What a run did (or, with `dry_run`, would have done).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The repositories moved, in order.
+    pub moves: Vec<Move>,
+    /// Every line to print, in order (`old => new` lines included).
+    pub messages: Vec<Message>,
+    /// True when nothing was written.
+    pub dry_run: bool,
+}
+
+impl Outcome {
+    fn out(&mut self, text: String) {
+        self.messages.push(Message {
+            stream: Stream::Out,
+            text,
+        });
+    }
+    fn err(&mut self, text: String) {
+        self.messages.push(Message {
+            stream: Stream::Err,
+            text,
+        });
+    }
+}
+
+/// Why a run changed nothing. The texts are MirrorManager's.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    /// `--category` names no category.
+    #[error("Category '{name}' not found, exiting.\nAvailable categories:{}", list(available))]
+    UnknownCategory {
+        /// The name given.
+        name: String,
+        /// Every category, by name.
+        available: Vec<String>,
+    },
+    /// `--archive-category` names no category.
+    #[error("No category could be found by the name: {0}")]
+    UnknownArchiveCategory(String),
+    /// `--product` names no product.
+    #[error("No such product: {0}")]
+    UnknownProduct(String),
+    /// The version does not exist for the product.
+    #[error("Version {version} not found for product {product}")]
+    UnknownVersion {
+        /// The version given.
+        version: String,
+        /// The product it was looked up in.
+        product: String,
+    },
+    /// `--repository` matches no repository prefix.
+    #[error("No repository with prefix {0}")]
+    UnknownRepository(String),
+    /// The archive has no copy of a repository's directory; nothing was moved.
+    #[error("Unable to find a directory in [{category}] for {directory}")]
+    MissingArchiveDirectory {
+        /// The archive category.
+        category: String,
+        /// The repository's current directory.
+        directory: String,
+    },
+    /// The database failed; the transaction was rolled back.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for ReleaseError {
+    fn from(e: sqlx::Error) -> ReleaseError {
+        ReleaseError::Db(DbError::Sql(e))
+    }
+}
+
+fn list(names: &[String]) -> String {
+    names.iter().map(|n| format!("\n\t{n}")).collect()
+}
+
+/// Which repositories [`move_to_archive`] moves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Every repository of a product's version.
+    Version {
+        /// Product name (`Fedora`).
+        product: String,
+        /// Version name (`26`).
+        version: String,
+    },
+    /// Every repository (all arches) with this prefix (`updates-testing-f26`).
+    Prefix(String),
+}
+
+async fn category_id(conn: &mut sqlx::AnyConnection, name: &str) -> Result<Option<(i64, i64, String)>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, product_id, topdir FROM category WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .transpose()
+}
+
+async fn directory_by_name(conn: &mut sqlx::AnyConnection, name: &str) -> Result<Option<i64>, sqlx::Error> {
+    let row = sqlx::query("SELECT id FROM directory WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| r.try_get(0)).transpose()
+}
+
+/// `mirrorvane move-devel-to-release --version V --category C`.
+///
+/// For each repository of category `C` with a prefix whose directory name contains `development/V`: the target
+/// is that name with `development/V` replaced by `releases/V`. A missing target is reported on stderr and
+/// skipped; a target that already has a repository is skipped silently (MirrorManager: it would violate the
+/// unique repository name). Otherwise the repository takes the target's name and directory and version `V`.
+pub async fn move_devel_to_release(
+    db: &Database,
+    version: &str,
+    category: &str,
+    dry_run: bool,
+) -> Result<Outcome, ReleaseError> {
+    let mut tx = db.pool().begin().await?;
+    let Some((category_id, product_id, _)) = category_id(&mut tx, category).await? else {
+        let available = sqlx::query("SELECT name FROM category ORDER BY name")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+        return Err(ReleaseError::UnknownCategory {
+            name: category.to_owned(),
+            available,
+        });
+    };
+    let product: String = sqlx::query("SELECT name FROM product WHERE id = $1")
+        .bind(product_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    let version_id: Option<i64> = sqlx::query("SELECT id FROM version WHERE product_id = $1 AND name = $2")
+        .bind(product_id)
+        .bind(version)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    let Some(version_id) = version_id else {
+        return Err(ReleaseError::UnknownVersion {
+            version: version.to_owned(),
+            product,
+        });
+    };
+
+    // MirrorManager matched `development/V` as a regular expression; a literal match is what was meant (a `.`
+    // in `9.1` should not match any character).
+    let old = format!("development/{version}");
+    let new = format!("releases/{version}");
+    let repos = sqlx::query(
+        "SELECT r.id, r.prefix, d.name FROM repository r JOIN directory d ON d.id = r.directory_id \
+         WHERE r.category_id = $1 ORDER BY r.id",
+    )
+    .bind(category_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut outcome = Outcome {
+        dry_run,
+        ..Outcome::default()
+    };
+    for r in &repos {
+        let id: i64 = r.try_get(0)?;
+        let prefix: Option<String> = r.try_get(1)?;
+        let dir: String = r.try_get(2)?;
+        if prefix.as_deref().is_none_or(str::is_empty) || !dir.contains(&old) {
+            continue;
+        }
+        let target = dir.replace(&old, &new);
+        let Some(target_id) = directory_by_name(&mut tx, &target).await? else {
+            outcome.err(format!("target Directory({target}) not found, ignoring."));
+            continue;
+        };
+        // Reads this transaction's earlier updates, like MirrorManager's session did.
+        let taken = sqlx::query("SELECT 1 FROM repository WHERE directory_id = $1")
+            .bind(target_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if taken {
+            continue;
+        }
+        sqlx::query("UPDATE repository SET name = $1, version_id = $2, directory_id = $3 WHERE id = $4")
+            .bind(&target)
+            .bind(version_id)
+            .bind(target_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        outcome.out(format!("{dir} => {target}"));
+        outcome.moves.push(Move {
+            repository: id,
+            prefix,
+            from: dir,
+            to: target,
+        });
+    }
+    finish(tx, dry_run).await?;
+    Ok(outcome)
+}
+
+/// `mirrorvane move-to-archive`.
+///
+/// For each selected repository — skipping those already in the archive category and those of
+/// [`CODECS_CATEGORY`] — the target is the archive category's top directory joined with the repository's
+/// directory name less a leading `pub/`. A missing target aborts the whole run. The repository takes the target
+/// directory and the archive category; prefix and arch stay, so `repo=…&arch=…` keeps resolving.
+pub async fn move_to_archive(
+    db: &Database,
+    selection: &Selection,
+    archive_category: &str,
+    dry_run: bool,
+) -> Result<Outcome, ReleaseError> {
+    let mut tx = db.pool().begin().await?;
+    let repos = match selection {
+        Selection::Version { product, version } => {
+            let product_id: Option<i64> = sqlx::query("SELECT id FROM product WHERE name = $1")
+                .bind(product)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+            let Some(product_id) = product_id else {
+                return Err(ReleaseError::UnknownProduct(product.clone()));
+            };
+            let version_id: Option<i64> = sqlx::query("SELECT id FROM version WHERE product_id = $1 AND name = $2")
+                .bind(product_id)
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+            let Some(version_id) = version_id else {
+                return Err(ReleaseError::UnknownVersion {
+                    version: version.clone(),
+                    product: product.clone(),
+                });
+            };
+            sqlx::query(REPOS_SQL_VERSION)
+                .bind(version_id)
+                .fetch_all(&mut *tx)
+                .await?
+        }
+        Selection::Prefix(prefix) => {
+            let rows = sqlx::query(REPOS_SQL_PREFIX).bind(prefix).fetch_all(&mut *tx).await?;
+            if rows.is_empty() {
+                return Err(ReleaseError::UnknownRepository(prefix.clone()));
+            }
+            rows
+        }
+    };
+    let Some((archive_id, _, archive_topdir)) = category_id(&mut tx, archive_category).await? else {
+        return Err(ReleaseError::UnknownArchiveCategory(archive_category.to_owned()));
+    };
+
+    let mut outcome = Outcome {
+        dry_run,
+        ..Outcome::default()
+    };
+    for r in &repos {
+        let id: i64 = r.try_get(0)?;
+        let name: String = r.try_get(1)?;
+        let prefix: Option<String> = r.try_get(2)?;
+        let category: i64 = r.try_get(3)?;
+        let category_name: String = r.try_get(4)?;
+        // Always set in our schema (repository.directory_id is NOT NULL); kept for MirrorManager's message.
+        let dir: Option<String> = r.try_get(5)?;
+        let shown_prefix = prefix.as_deref().unwrap_or("None");
+        let Some(dir) = dir else {
+            outcome.out(format!(
+                "Repo {name} (prefix {shown_prefix}) has no directory, skipping."
+            ));
+            continue;
+        };
+        if category == archive_id {
+            outcome.out(format!(
+                "Repo {name} (prefix {shown_prefix}) is already archived, skipping."
+            ));
+            continue;
+        }
+        if category_name == CODECS_CATEGORY {
+            outcome.out(format!(
+                "Repo {name} (prefix {shown_prefix}) is in {CODECS_CATEGORY}, skipping."
+            ));
+            continue;
+        }
+        let subdir = dir.strip_prefix(SKIP_DIR_PREFIX).unwrap_or(&dir);
+        // os.path.join: an empty top directory adds nothing.
+        let target = if archive_topdir.is_empty() {
+            subdir.to_owned()
+        } else {
+            format!("{}/{subdir}", archive_topdir.trim_end_matches('/'))
+        };
+        let Some(target_id) = directory_by_name(&mut tx, &target).await? else {
+            return Err(ReleaseError::MissingArchiveDirectory {
+                category: archive_category.to_owned(),
+                directory: dir,
+            });
+        };
+        outcome.out(format!("{dir} => {target}"));
+        sqlx::query("UPDATE repository SET directory_id = $1, category_id = $2 WHERE id = $3")
+            .bind(target_id)
+            .bind(archive_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        outcome.moves.push(Move {
+            repository: id,
+            prefix,
+            from: dir,
+            to: target,
+        });
+    }
+    finish(tx, dry_run).await?;
+    Ok(outcome)
+}
+
+const REPOS_SQL_VERSION: &str = "SELECT r.id, r.name, r.prefix, r.category_id, c.name, d.name FROM repository r \
+     JOIN category c ON c.id = r.category_id LEFT JOIN directory d ON d.id = r.directory_id \
+     WHERE r.version_id = $1 ORDER BY r.id";
+const REPOS_SQL_PREFIX: &str = "SELECT r.id, r.name, r.prefix, r.category_id, c.name, d.name FROM repository r \
+     JOIN category c ON c.id = r.category_id LEFT JOIN directory d ON d.id = r.directory_id \
+     WHERE r.prefix = $1 ORDER BY r.id";
+
+async fn finish(tx: sqlx::Transaction<'_, sqlx::Any>, dry_run: bool) -> Result<(), sqlx::Error> {
+    if dry_run {
+        tx.rollback().await
+    } else {
+        tx.commit().await
+    }
+}
