@@ -134,7 +134,8 @@ fn mirrormanager_cache_served_by_the_edge() {
     std::fs::write(&cache, fixture_f().encode_to_vec()).unwrap();
     let snapshot = dir.path().join("snapshot");
     let outcome = mirrorvane_backend::commands::snapshot::run(&mirrorvane_backend::commands::snapshot::Args {
-        from_mm2_cache: cache.clone(),
+        from_mm2_cache: Some(cache.clone()),
+        no_resolve: false,
         output: snapshot.clone(),
     })
     .unwrap();
