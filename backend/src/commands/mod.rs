@@ -4,4 +4,5 @@
 //! parses, sets up logging and dispatches.
 
 pub mod demo;
+pub mod scan;
 pub mod snapshot;
