@@ -625,9 +625,10 @@ fn read_source(
         Source::Rsync { url, options, strip_prefix } => {
             match rsync::list_remote(url, options, strip_prefix, excludes) {
                 Ok(l) => (l, "rsync"),
-                // Partial transfer / vanished files: common on a live primary; the listing is still usable
-                // (MirrorManager used it too). Any other failure stops the scan.
-                Err(RsyncError::Failed { code: Some(c @ (23 | 24)), stderr_tail, listing }) => {
+                // Files vanished during the listing: common on a live primary, and the listing is still
+                // complete for what exists (MirrorManager used it too). Any other failure, including 23
+                // (partial transfer — also what an unreadable top directory gives), stops the scan.
+                Err(RsyncError::Failed { code: Some(c @ 24), stderr_tail, listing }) => {
                     let mut l = *listing;
                     l.skipped.push(super::Skipped {
                         what: format!("rsync exit code {c}"),
