@@ -67,8 +67,14 @@ fn fedora_tree() -> (tempfile::TempDir, PathBuf) {
     for i in 0..12 {
         write(&os.join(format!("Packages/a/pkg{i:02}-1.0-1.fc41.x86_64.rpm")), b"rpm");
     }
-    write(&root.join("updates/41/Everything/x86_64/repodata/repomd.xml"), repomd(TS1 + 7, "u41").as_bytes());
-    write(&root.join("updates/testing/41/Everything/x86_64/repodata/repomd.xml"), repomd(TS1 + 9, "t41").as_bytes());
+    write(
+        &root.join("updates/41/Everything/x86_64/repodata/repomd.xml"),
+        repomd(TS1 + 7, "u41").as_bytes(),
+    );
+    write(
+        &root.join("updates/testing/41/Everything/x86_64/repodata/repomd.xml"),
+        repomd(TS1 + 9, "t41").as_bytes(),
+    );
     write(
         &root.join("development/rawhide/Everything/aarch64/os/repodata/repomd.xml"),
         repomd(TS1 + 11, "raw").as_bytes(),
@@ -77,10 +83,19 @@ fn fedora_tree() -> (tempfile::TempDir, PathBuf) {
     write(&iso.join("Fedora-Everything-netinst-x86_64-41-1.4.iso"), b"iso image");
     write(
         &iso.join("Fedora-Everything-41-1.4-x86_64-CHECKSUM"),
-        format!("SHA256 (Fedora-Everything-netinst-x86_64-41-1.4.iso) = {}\n", sha256(b"iso image")).as_bytes(),
+        format!(
+            "SHA256 (Fedora-Everything-netinst-x86_64-41-1.4.iso) = {}\n",
+            sha256(b"iso image")
+        )
+        .as_bytes(),
     );
     // tempdir() is private (0700); a primary's tree is world-readable.
-    for dir in [tmp.path().to_owned(), tmp.path().join("pub"), tmp.path().join("pub/fedora"), root.clone()] {
+    for dir in [
+        tmp.path().to_owned(),
+        tmp.path().join("pub"),
+        tmp.path().join("pub/fedora"),
+        root.clone(),
+    ] {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
     }
     (tmp, root)
@@ -99,7 +114,12 @@ async fn setup(db: &Database) {
 }
 
 async fn count(db: &Database, sql: &str) -> i64 {
-    sqlx::query(sql).fetch_one(db.pool()).await.expect(sql).try_get(0).unwrap()
+    sqlx::query(sql)
+        .fetch_one(db.pool())
+        .await
+        .expect(sql)
+        .try_get(0)
+        .unwrap()
 }
 
 /// Row counts of every table a scan writes.
@@ -173,7 +193,9 @@ fn disk_scan_rescan_change_age_and_delete() {
             let (_tmp, root) = fedora_tree();
             let source = Source::Disk { path: root.clone() };
 
-            let first = scan_category(&t.db, CAT, &source, &opts(NOW)).await.expect("first scan");
+            let first = scan_category(&t.db, CAT, &source, &opts(NOW))
+                .await
+                .expect("first scan");
             let dirs = count(&t.db, "SELECT COUNT(*) FROM directory").await;
             assert_eq!(first.directories_new as i64, dirs, "{first}");
             assert_eq!(first.directories_seen, first.directories_new);
@@ -182,8 +204,18 @@ fn disk_scan_rescan_change_age_and_delete() {
             assert_eq!(first.file_details_added, 5, "{first}");
             assert!(first.skipped.is_empty(), "{:?}", first.skipped);
             assert_eq!(repositories(&t.db).await, expected_repositories());
-            assert_eq!(count(&t.db, "SELECT COUNT(*) FROM directory WHERE name = 'pub/fedora/linux'").await, 1);
-            assert_eq!(count(&t.db, "SELECT COUNT(*) FROM version WHERE name = '41' AND product_id = 1").await, 1);
+            assert_eq!(
+                count(&t.db, "SELECT COUNT(*) FROM directory WHERE name = 'pub/fedora/linux'").await,
+                1
+            );
+            assert_eq!(
+                count(
+                    &t.db,
+                    "SELECT COUNT(*) FROM version WHERE name = '41' AND product_id = 1"
+                )
+                .await,
+                1
+            );
             let repo_dir: String =
                 sqlx::query("SELECT d.name FROM repository r JOIN directory d ON d.id = r.directory_id WHERE r.prefix = 'fedora-41'")
                     .fetch_one(t.db.pool())
@@ -224,7 +256,12 @@ fn disk_scan_rescan_change_age_and_delete() {
             let before = counts(&t.db).await;
             let again = scan_category(&t.db, CAT, &source, &opts(NOW)).await.expect("rescan");
             assert_eq!(
-                (again.directories_changed, again.directories_new, again.file_details_added, again.repositories_created),
+                (
+                    again.directories_changed,
+                    again.directories_new,
+                    again.file_details_added,
+                    again.repositories_created
+                ),
                 (0, 0, 0, 0),
                 "{again}"
             );
@@ -236,7 +273,9 @@ fn disk_scan_rescan_change_age_and_delete() {
             let repodata = root.join("releases/41/Everything/x86_64/os/repodata");
             fs::write(repodata.join("repomd.xml.tmp"), &v2).unwrap();
             fs::rename(repodata.join("repomd.xml.tmp"), repodata.join("repomd.xml")).unwrap();
-            let changed = scan_category(&t.db, CAT, &source, &opts(NOW)).await.expect("scan after change");
+            let changed = scan_category(&t.db, CAT, &source, &opts(NOW))
+                .await
+                .expect("scan after change");
             assert_eq!(changed.directories_changed, 1, "{changed}");
             assert_eq!(changed.file_details_added, 1, "{changed}");
             assert_eq!(changed.file_details_aged_out, 0, "{changed}");
@@ -250,7 +289,9 @@ fn disk_scan_rescan_change_age_and_delete() {
             );
 
             // Ten days later the old one is past both windows and goes.
-            let aged = scan_category(&t.db, CAT, &source, &opts(TS2 + 10 * DAY)).await.expect("ageing");
+            let aged = scan_category(&t.db, CAT, &source, &opts(TS2 + 10 * DAY))
+                .await
+                .expect("ageing");
             assert_eq!(aged.file_details_aged_out, 1, "{aged}");
             assert_eq!(details(&t.db, &format!("{OS}/repodata"), "repomd.xml").await.len(), 1);
 
@@ -266,7 +307,10 @@ fn disk_scan_rescan_change_age_and_delete() {
                 count(&t.db, "SELECT COUNT(*) FROM directory WHERE name LIKE '%/iso'").await,
                 0
             );
-            assert_eq!(count(&t.db, "SELECT COUNT(*) FROM file_detail WHERE filename LIKE '%.iso'").await, 0);
+            assert_eq!(
+                count(&t.db, "SELECT COUNT(*) FROM file_detail WHERE filename LIKE '%.iso'").await,
+                0
+            );
             assert_eq!(repositories(&t.db).await, expected_repositories());
             t.finish().await;
         });
@@ -282,7 +326,7 @@ fn write_fft(root: &Path) {
             let name = format!("{rel}/{}", e.file_name().to_str().unwrap());
             let m = e.metadata().unwrap();
             let kind = if m.is_dir() { 'd' } else { 'f' };
-            out.push_str(&format!("{}\t{kind}\t{}\t{name}\n", m.ctime(), m.len(), ));
+            out.push_str(&format!("{}\t{kind}\t{}\t{name}\n", m.ctime(), m.len(),));
             if m.is_dir() {
                 walk(&e.path(), &name, out);
             }
@@ -303,7 +347,9 @@ fn fullfiletimelist_and_rsync_sources() {
             let disk_dirs = {
                 let t = TestDb::new(engine).await;
                 setup(&t.db).await;
-                let s = scan_category(&t.db, CAT, &Source::Disk { path: root.clone() }, &opts(NOW)).await.unwrap();
+                let s = scan_category(&t.db, CAT, &Source::Disk { path: root.clone() }, &opts(NOW))
+                    .await
+                    .unwrap();
                 t.finish().await;
                 s.directories_seen
             };
@@ -341,7 +387,11 @@ fn fullfiletimelist_and_rsync_sources() {
             assert_eq!(s.directories_seen, disk_dirs, "{s}");
             assert_eq!(s.file_details_added, 0);
             assert_eq!(s.directories_deleted, 0);
-            assert!(s.skipped.iter().any(|x| x.what == "--delete-directories"), "{:?}", s.skipped);
+            assert!(
+                s.skipped.iter().any(|x| x.what == "--delete-directories"),
+                "{:?}",
+                s.skipped
+            );
             assert_eq!(repositories(&t.db).await, expected_repositories());
             let again = scan_category(&t.db, CAT, &rsync, &opts(NOW)).await.unwrap();
             assert_eq!((again.directories_changed, again.directories_new), (0, 0), "{again}");
@@ -361,7 +411,9 @@ fn bad_input_changes_nothing() {
                 .await
                 .unwrap();
             let (tmp, root) = fedora_tree();
-            scan_category(&t.db, CAT, &Source::Disk { path: root.clone() }, &opts(NOW)).await.unwrap();
+            scan_category(&t.db, CAT, &Source::Disk { path: root.clone() }, &opts(NOW))
+                .await
+                .unwrap();
             let before = counts(&t.db).await;
 
             let err = scan_category(&t.db, "Fedora Nope", &Source::Disk { path: root.clone() }, &opts(NOW))
@@ -371,7 +423,10 @@ fn bad_input_changes_nothing() {
             assert!(err.to_string().contains("Fedora EPEL, Fedora Linux"), "{err}");
 
             let missing = tmp.path().join("no/such/tree");
-            for source in [Source::Disk { path: missing.clone() }, Source::FullFileTimeList { path: missing.clone() }] {
+            for source in [
+                Source::Disk { path: missing.clone() },
+                Source::FullFileTimeList { path: missing.clone() },
+            ] {
                 let mut o = opts(NOW);
                 o.delete_directories = true;
                 let err = scan_category(&t.db, CAT, &source, &o).await.unwrap_err();
@@ -382,13 +437,19 @@ fn bad_input_changes_nothing() {
             fs::write(root.parent().unwrap().join("fullfiletimelist-fedora"), "[Version]\n2\n").unwrap();
             let mut o = opts(NOW);
             o.delete_directories = true;
-            let err = scan_category(&t.db, CAT, &Source::FullFileTimeList { path: root.clone() }, &o).await.unwrap_err();
+            let err = scan_category(&t.db, CAT, &Source::FullFileTimeList { path: root.clone() }, &o)
+                .await
+                .unwrap_err();
             assert!(err.to_string().contains("[Files]"), "{err}");
 
             let err = scan_category(
                 &t.db,
                 CAT,
-                &Source::Rsync { url: "/no/such/dir/".into(), options: Vec::new(), strip_prefix: String::new() },
+                &Source::Rsync {
+                    url: "/no/such/dir/".into(),
+                    options: Vec::new(),
+                    strip_prefix: String::new(),
+                },
                 &opts(NOW),
             )
             .await
@@ -397,7 +458,10 @@ fn bad_input_changes_nothing() {
             let err = scan_category(
                 &t.db,
                 CAT,
-                &Source::File { listing: missing.clone(), strip_prefix: String::new() },
+                &Source::File {
+                    listing: missing.clone(),
+                    strip_prefix: String::new(),
+                },
                 &opts(NOW),
             )
             .await
@@ -416,7 +480,9 @@ fn scanned_repositories_answer_metalinks() {
             let t = TestDb::new(engine).await;
             setup(&t.db).await;
             let (_tmp, root) = fedora_tree();
-            let s: Summary = scan_category(&t.db, CAT, &Source::Disk { path: root }, &opts(NOW)).await.unwrap();
+            let s: Summary = scan_category(&t.db, CAT, &Source::Disk { path: root }, &opts(NOW))
+                .await
+                .unwrap();
             assert_eq!(s.repositories_created, 4);
             for sql in [
                 "INSERT INTO site (name) VALUES ('Example')",
@@ -426,9 +492,21 @@ fn scanned_repositories_answer_metalinks() {
             ] {
                 sqlx::query(sql).execute(t.db.pool()).await.expect(sql);
             }
-            let built = builder::build(&t.db, Options { created: NOW as u64, resolve_names: false }).await.expect("builds");
+            let built = builder::build(
+                &t.db,
+                Options {
+                    created: NOW as u64,
+                    resolve_names: false,
+                },
+            )
+            .await
+            .expect("builds");
             let selector = Selector::new(built.snapshot).expect("loads");
-            let geo = ClientGeo { country: None, continent: None, asn: None };
+            let geo = ClientGeo {
+                country: None,
+                continent: None,
+                asn: None,
+            };
             let mut random = SeededRandom::new(1);
             let mut ws = Workspace::new();
             let req = Request {
@@ -438,13 +516,23 @@ fn scanned_repositories_answer_metalinks() {
                 accept: None,
                 peer: "192.0.2.1".parse().unwrap(),
             };
-            let answer =
-                selector.handle(&req, &mut Context { now: NOW as u64, minimum: 5, locate: &geo, random: &mut random }, &mut ws);
+            let answer = selector.handle(
+                &req,
+                &mut Context {
+                    now: NOW as u64,
+                    minimum: 5,
+                    locate: &geo,
+                    random: &mut random,
+                },
+                &mut ws,
+            );
             assert_eq!(answer.status, 200, "{}", answer.body);
             let v1 = repomd(TS1, "41");
             assert!(answer.body.contains(&sha256(v1.as_bytes())), "{}", answer.body);
             assert!(
-                answer.body.contains("https://mirror.example.org/fedora/linux/releases/41/Everything/x86_64/os/repodata/repomd.xml"),
+                answer.body.contains(
+                    "https://mirror.example.org/fedora/linux/releases/41/Everything/x86_64/os/repodata/repomd.xml"
+                ),
                 "{}",
                 answer.body
             );

@@ -102,6 +102,7 @@ enum SourceKind {
 }
 
 /// One category to scan.
+#[derive(Debug)]
 struct Job {
     name: String,
     source: Source,
@@ -118,7 +119,9 @@ pub async fn run(db: &Database, args: &Args) -> anyhow::Result<Vec<Summary>> {
         }
         None => PrefixRules::builtin(),
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     let mut options = ScanOptions::new(now);
     options.delete_directories = args.delete_directories;
     options.skip_fullfiletimelist = args.skip_fullfiletimelist;
@@ -159,7 +162,12 @@ pub async fn run(db: &Database, args: &Args) -> anyhow::Result<Vec<Summary>> {
     }
     spinner.finish_and_clear();
     if !failed.is_empty() {
-        bail!("{} of {} categories failed: {}", failed.len(), failed.len() + summaries.len(), failed.join("; "));
+        bail!(
+            "{} of {} categories failed: {}",
+            failed.len(),
+            failed.len() + summaries.len(),
+            failed.join("; ")
+        );
     }
     Ok(summaries)
 }
@@ -188,7 +196,9 @@ fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
             }
             let missing = |what: &str| anyhow::anyhow!("{}: category {:?} needs `{what}`", path.display(), c.name);
             let source = match c.kind {
-                SourceKind::Directory => Source::FullFileTimeList { path: c.path.clone().ok_or_else(|| missing("path"))? },
+                SourceKind::Directory => Source::FullFileTimeList {
+                    path: c.path.clone().ok_or_else(|| missing("path"))?,
+                },
                 SourceKind::Rsync => Source::Rsync {
                     url: c.url.clone().ok_or_else(|| missing("url"))?,
                     options: c.options.clone(),
@@ -199,7 +209,11 @@ fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
                     strip_prefix: c.strip_prefix.clone(),
                 },
             };
-            out.push(Job { name: c.name, source, excludes: c.excludes });
+            out.push(Job {
+                name: c.name,
+                source,
+                excludes: c.excludes,
+            });
         }
         if let Some(name) = include.iter().find(|n| !out.iter().any(|j| j.name == **n)) {
             bail!("category {name:?} is not in {}", path.display());
@@ -209,9 +223,16 @@ fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
     let source = if let Some(path) = &args.path {
         Source::FullFileTimeList { path: path.clone() }
     } else if let Some(url) = &args.rsync {
-        Source::Rsync { url: url.clone(), options: args.rsync_options.clone(), strip_prefix: args.strip_prefix.clone() }
+        Source::Rsync {
+            url: url.clone(),
+            options: args.rsync_options.clone(),
+            strip_prefix: args.strip_prefix.clone(),
+        }
     } else if let Some(listing) = &args.listing {
-        Source::File { listing: listing.clone(), strip_prefix: args.strip_prefix.clone() }
+        Source::File {
+            listing: listing.clone(),
+            strip_prefix: args.strip_prefix.clone(),
+        }
     } else {
         bail!("give a source (--path, --rsync or --listing) or --config");
     };
@@ -221,7 +242,11 @@ fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
     Ok(include
         .iter()
         .filter(|n| selected(n))
-        .map(|name| Job { name: (*name).to_owned(), source: source.clone(), excludes: Vec::new() })
+        .map(|name| Job {
+            name: (*name).to_owned(),
+            source: source.clone(),
+            excludes: Vec::new(),
+        })
         .collect())
 }
 
@@ -239,14 +264,25 @@ mod tests {
              [[category]]\nname = \"Fedora EPEL\"\ntype = \"rsync\"\nurl = \"rsync://h/epel/\"\nexcludes = [\"x\"]\n",
         )
         .unwrap();
-        let args = Args { config: Some(cfg.clone()), categories: vec!["^Fedora Linux".into()], ..Args::default() };
+        let args = Args {
+            config: Some(cfg.clone()),
+            categories: vec!["^Fedora Linux".into()],
+            ..Args::default()
+        };
         let got = jobs(&args).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].name, "Fedora EPEL");
         assert_eq!(got[0].excludes, ["x"]);
-        let args = Args { config: Some(cfg), categories: vec!["Nope".into()], ..Args::default() };
+        let args = Args {
+            config: Some(cfg),
+            categories: vec!["Nope".into()],
+            ..Args::default()
+        };
         assert!(jobs(&args).is_err());
-        let args = Args { categories: vec!["Fedora Linux".into()], ..Args::default() };
+        let args = Args {
+            categories: vec!["Fedora Linux".into()],
+            ..Args::default()
+        };
         assert!(jobs(&args).unwrap_err().to_string().contains("give a source"));
     }
 }

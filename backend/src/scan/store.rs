@@ -38,7 +38,11 @@ pub enum Source {
     FullFileTimeList { path: PathBuf },
     /// `rsync --list-only -r <options> <url>`; `strip_prefix` is removed from the listed names (e.g. the
     /// module-relative topdir when `url` names a whole module; `""` when `url` is the category top).
-    Rsync { url: String, options: Vec<String>, strip_prefix: String },
+    Rsync {
+        url: String,
+        options: Vec<String>,
+        strip_prefix: String,
+    },
     /// A saved `rsync --list-only -r` listing (MirrorManager's `file` type).
     File { listing: PathBuf, strip_prefix: String },
 }
@@ -234,7 +238,10 @@ pub async fn scan_category(
             .iter()
             .map(|r| r.try_get::<String, _>(0))
             .collect::<Result<_, _>>()?;
-        return Err(ScanError::UnknownCategory { name: category.to_owned(), known });
+        return Err(ScanError::UnknownCategory {
+            name: category.to_owned(),
+            known,
+        });
     };
     let category_id: i64 = cat.try_get(0)?;
     let topdir: String = cat.try_get::<String, _>(1)?.trim_matches('/').to_owned();
@@ -278,7 +285,11 @@ pub async fn scan_category(
     for r in sqlx::query("SELECT name FROM directory WHERE category_id <> $1 AND (name = $2 OR name LIKE $3)")
         .bind(category_id)
         .bind(&topdir)
-        .bind(if topdir.is_empty() { "%".to_owned() } else { format!("{topdir}/%") })
+        .bind(if topdir.is_empty() {
+            "%".to_owned()
+        } else {
+            format!("{topdir}/%")
+        })
         .fetch_all(pool)
         .await?
     {
@@ -313,13 +324,14 @@ pub async fn scan_category(
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect::<Result<_, sqlx::Error>>()?;
-    let mut versions: Vec<(i64, String)> = sqlx::query("SELECT id, name FROM version WHERE product_id = $1 ORDER BY id")
-        .bind(product_id)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()?;
+    let mut versions: Vec<(i64, String)> =
+        sqlx::query("SELECT id, name FROM version WHERE product_id = $1 ORDER BY id")
+            .bind(product_id)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
 
     let mut summary = Summary {
         category: category.to_owned(),
@@ -357,13 +369,15 @@ pub async fn scan_category(
                 let changed = k.ctime != d.ctime;
                 let files = if changed { d.files().map(files_json) } else { None };
                 if changed || k.readable != d.readable {
-                    sqlx::query("UPDATE directory SET ctime = $1, readable = $2, files = COALESCE($3, files) WHERE id = $4")
-                        .bind(d.ctime)
-                        .bind(d.readable)
-                        .bind(files)
-                        .bind(k.id)
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(
+                        "UPDATE directory SET ctime = $1, readable = $2, files = COALESCE($3, files) WHERE id = $4",
+                    )
+                    .bind(d.ctime)
+                    .bind(d.readable)
+                    .bind(files)
+                    .bind(k.id)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 if changed {
                     summary.directories_changed += 1;
@@ -442,7 +456,16 @@ pub async fn scan_category(
     summary.file_details_added = bulk::insert(
         &mut tx,
         "file_detail",
-        &["directory_id", "filename", "timestamp", "size", "md5", "sha1", "sha256", "sha512"],
+        &[
+            "directory_id",
+            "filename",
+            "timestamp",
+            "size",
+            "md5",
+            "sha1",
+            "sha256",
+            "sha512",
+        ],
         detail_rows,
     )
     .await?;
@@ -498,13 +521,14 @@ pub async fn scan_category(
             Some((id, _)) => *id,
             None => {
                 let is_test = matches!(guess.version, VersionGuess::New { is_test: true, .. });
-                let id: i64 = sqlx::query("INSERT INTO version (product_id, name, is_test) VALUES ($1, $2, $3) RETURNING id")
-                    .bind(product_id)
-                    .bind(&version_name)
-                    .bind(is_test)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
+                let id: i64 =
+                    sqlx::query("INSERT INTO version (product_id, name, is_test) VALUES ($1, $2, $3) RETURNING id")
+                        .bind(product_id)
+                        .bind(&version_name)
+                        .bind(is_test)
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get(0)?;
                 versions.push((id, version_name.clone()));
                 summary.versions_created += 1;
                 id
@@ -548,7 +572,10 @@ pub async fn scan_category(
                 .collect();
             gone.sort_by_key(|(rel, _)| std::cmp::Reverse(rel.matches('/').count() + usize::from(!rel.is_empty())));
             for (_, id) in gone {
-                sqlx::query("DELETE FROM directory WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM directory WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 summary.directories_deleted += 1;
             }
         } else {
@@ -622,13 +649,21 @@ fn read_source(
                 None => (disk::scan_disk(path, excludes, &known_ctime)?, "disk"),
             }
         }
-        Source::Rsync { url, options, strip_prefix } => {
+        Source::Rsync {
+            url,
+            options,
+            strip_prefix,
+        } => {
             match rsync::list_remote(url, options, strip_prefix, excludes) {
                 Ok(l) => (l, "rsync"),
                 // Files vanished during the listing: common on a live primary, and the listing is still
                 // complete for what exists (MirrorManager used it too). Any other failure, including 23
                 // (partial transfer — also what an unreadable top directory gives), stops the scan.
-                Err(RsyncError::Failed { code: Some(c @ 24), stderr_tail, listing }) => {
+                Err(RsyncError::Failed {
+                    code: Some(c @ 24),
+                    stderr_tail,
+                    listing,
+                }) => {
                     let mut l = *listing;
                     l.skipped.push(super::Skipped {
                         what: format!("rsync exit code {c}"),
@@ -644,12 +679,13 @@ fn read_source(
                 path: listing.clone(),
                 source,
             })?;
-            let parsed = rsync::parse_listing(std::io::BufReader::new(file), strip_prefix, excludes).map_err(
-                |source| ScanError::Listing {
-                    path: listing.clone(),
-                    source,
-                },
-            )?;
+            let parsed =
+                rsync::parse_listing(std::io::BufReader::new(file), strip_prefix, excludes).map_err(|source| {
+                    ScanError::Listing {
+                        path: listing.clone(),
+                        source,
+                    }
+                })?;
             (parsed, "file")
         }
     };
