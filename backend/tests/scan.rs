@@ -9,6 +9,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use mirrorvane_backend::builder::{self, Options};
+use mirrorvane_backend::commands::scan;
 use mirrorvane_backend::db::Database;
 use mirrorvane_backend::scan::store::{ScanError, ScanOptions, Source, Summary, scan_category};
 use mirrorvane_selector::{ClientGeo, Context, Request, SeededRandom, Selector, Workspace};
@@ -354,6 +355,10 @@ fn fullfiletimelist_and_rsync_sources() {
                 s.directories_seen
             };
 
+            // Permissions are not in the list: read from the disk for new and changed directories, kept for
+            // unchanged ones.
+            let iso = root.join("releases/41/Everything/x86_64/iso");
+            fs::set_permissions(&iso, fs::Permissions::from_mode(0o700)).unwrap();
             write_fft(&root);
             let t = TestDb::new(engine).await;
             setup(&t.db).await;
@@ -363,8 +368,11 @@ fn fullfiletimelist_and_rsync_sources() {
             assert_eq!(s.directories_seen, disk_dirs, "{s}");
             assert_eq!(s.file_details_added, 5, "{s}");
             assert_eq!(repositories(&t.db).await, expected_repositories());
+            let iso_readable = "SELECT COUNT(*) FROM directory WHERE name LIKE '%/iso' AND readable = FALSE";
+            assert_eq!(count(&t.db, iso_readable).await, 1);
             let again = scan_category(&t.db, CAT, &fft, &opts(NOW)).await.unwrap();
             assert_eq!((again.directories_changed, again.file_details_added), (0, 0), "{again}");
+            assert_eq!(count(&t.db, iso_readable).await, 1);
             // --skip-fullfiletimelist walks the disk instead.
             let mut o = opts(NOW);
             o.skip_fullfiletimelist = true;
@@ -480,10 +488,16 @@ fn scanned_repositories_answer_metalinks() {
             let t = TestDb::new(engine).await;
             setup(&t.db).await;
             let (_tmp, root) = fedora_tree();
-            let s: Summary = scan_category(&t.db, CAT, &Source::Disk { path: root }, &opts(NOW))
-                .await
-                .unwrap();
-            assert_eq!(s.repositories_created, 4);
+            // Through the command, as `mirrorvane scan --category 'Fedora Linux' --path ROOT` runs it.
+            let args = scan::Args {
+                categories: vec![CAT.into()],
+                path: Some(root),
+                max_stale_days: 4,
+                ..Default::default()
+            };
+            let summaries: Vec<Summary> = scan::run(&t.db, &args).await.expect("command runs");
+            assert_eq!(summaries.len(), 1);
+            assert_eq!(summaries[0].repositories_created, 4);
             for sql in [
                 "INSERT INTO site (name) VALUES ('Example')",
                 "INSERT INTO host (site_id, name, country) VALUES (1, 'mirror.example.org', 'DE')",
@@ -535,6 +549,38 @@ fn scanned_repositories_answer_metalinks() {
                 ),
                 "{}",
                 answer.body
+            );
+            t.finish().await;
+        });
+    }
+}
+
+/// Timings at a larger scale (`cargo test --test scan -- --ignored --nocapture scale`): a tree of about
+/// 10 000 directories, first scan and unchanged rescan, on both engines.
+#[test]
+#[ignore]
+fn scale() {
+    let (_tmp, root) = fedora_tree();
+    for a in 0..40 {
+        for b in 0..50 {
+            let d = root.join(format!("extra/{a}/sub{b}/x86_64/os"));
+            fs::create_dir_all(d.join("Packages")).unwrap();
+            fs::write(d.join("Packages/p.rpm"), b"x").unwrap();
+        }
+    }
+    for engine in ENGINES {
+        run(async {
+            let t = TestDb::new(engine).await;
+            setup(&t.db).await;
+            let source = Source::Disk { path: root.clone() };
+            let start = std::time::Instant::now();
+            let first = scan_category(&t.db, CAT, &source, &opts(NOW)).await.unwrap();
+            let first_ms = start.elapsed().as_millis();
+            let start = std::time::Instant::now();
+            let again = scan_category(&t.db, CAT, &source, &opts(NOW)).await.unwrap();
+            println!(
+                "{engine:?}: first {first_ms} ms ({first}); rescan {} ms ({again})",
+                start.elapsed().as_millis()
             );
             t.finish().await;
         });

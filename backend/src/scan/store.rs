@@ -300,7 +300,7 @@ pub async fn scan_category(
     }
 
     // Phase 2: the source, off the async threads (a Fedora tree walk takes minutes).
-    let ctimes: HashMap<String, i64> = known.iter().map(|(k, v)| (k.clone(), v.ctime)).collect();
+    let stored: HashMap<String, (i64, bool)> = known.iter().map(|(k, v)| (k.clone(), (v.ctime, v.readable))).collect();
     let stored_has_repomd: HashSet<String> = known
         .iter()
         .filter(|(_, v)| v.files.contains("\"repomd.xml\"") || v.files.contains("\"summary\""))
@@ -311,7 +311,7 @@ pub async fn scan_category(
         let skip_fft = options.skip_fullfiletimelist;
         let category = category.to_owned();
         tokio::task::spawn_blocking(move || {
-            read_source(&source, &category, skip_fft, &excludes, &ctimes, &stored_has_repomd)
+            read_source(&source, &category, skip_fft, &excludes, &stored, &stored_has_repomd)
         })
         .await
         .map_err(|e| ScanError::Reader(e.to_string()))??
@@ -626,10 +626,10 @@ fn read_source(
     category: &str,
     skip_fft: bool,
     excludes: &Excludes,
-    known: &HashMap<String, i64>,
+    known: &HashMap<String, (i64, bool)>,
     stored_has_repomd: &HashSet<String>,
 ) -> Result<Read, ScanError> {
-    let known_ctime = |rel: &str| known.get(rel).copied();
+    let known_ctime = |rel: &str| known.get(rel).map(|k| k.0);
     let (listing, kind) = match source {
         Source::Disk { path } => (disk::scan_disk(path, excludes, &known_ctime)?, "disk"),
         Source::FullFileTimeList { path } if skip_fft => (disk::scan_disk(path, excludes, &known_ctime)?, "disk"),
@@ -642,8 +642,17 @@ fn read_source(
             match fullfiletimelist::find(&dir)? {
                 Some(fft) => {
                     let mut listing = fullfiletimelist::read(&fft, &strip, excludes)?;
-                    // The list has no permissions: stat() the directories whose ctime changed.
-                    disk::fill_readable(path, &mut listing, &|d| known.get(&d.path) != Some(&d.ctime));
+                    // The list has no permissions: unchanged directories keep the stored flag, changed ones
+                    // are stat()ed (as MirrorManager did).
+                    let unchanged = |d: &super::ListedDir| known.get(&d.path).is_some_and(|k| k.0 == d.ctime);
+                    for d in &mut listing.dirs {
+                        if let Some(&(ctime, readable)) = known.get(&d.path)
+                            && ctime == d.ctime
+                        {
+                            d.readable = readable;
+                        }
+                    }
+                    disk::fill_readable(path, &mut listing, &|d| !unchanged(d));
                     (listing, "fullfiletimelist")
                 }
                 None => (disk::scan_disk(path, excludes, &known_ctime)?, "disk"),
