@@ -404,6 +404,29 @@ fn fullfiletimelist_and_rsync_sources() {
             let again = scan_category(&t.db, CAT, &rsync, &opts(NOW)).await.unwrap();
             assert_eq!((again.directories_changed, again.directories_new), (0, 0), "{again}");
             t.finish().await;
+
+            // A saved listing of the whole module (`file` type), with the category's path stripped.
+            let tmp = root.parent().unwrap().parent().unwrap().parent().unwrap();
+            let out = std::process::Command::new("rsync")
+                .args(["--list-only", "-r"])
+                .arg(format!("{}/", tmp.display()))
+                .env("TZ", "UTC")
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            let saved = tmp.join("listing.txt");
+            fs::write(&saved, &out.stdout).unwrap();
+            let t = TestDb::new(engine).await;
+            setup(&t.db).await;
+            let file = Source::File {
+                listing: saved,
+                strip_prefix: "pub/fedora/linux".into(),
+            };
+            let s = scan_category(&t.db, CAT, &file, &opts(NOW)).await.expect("file scan");
+            assert_eq!(s.source, "file");
+            assert_eq!(s.directories_seen, disk_dirs, "{s}");
+            assert_eq!(repositories(&t.db).await, expected_repositories());
+            t.finish().await;
         });
     }
 }
@@ -476,6 +499,31 @@ fn bad_input_changes_nothing() {
             .unwrap_err();
             assert!(matches!(err, ScanError::Listing { .. }), "{err:?}");
             assert_eq!(counts(&t.db).await, before);
+
+            // A category whose top lies inside another's: the directories stay with their category.
+            sqlx::query(
+                "INSERT INTO category (name, product_id, topdir) VALUES ('Fedora Other', 1, 'pub/fedora/linux/development')",
+            )
+            .execute(t.db.pool())
+            .await
+            .unwrap();
+            let s = scan_category(
+                &t.db,
+                "Fedora Other",
+                &Source::Disk {
+                    path: root.join("development"),
+                },
+                &opts(NOW),
+            )
+            .await
+            .unwrap();
+            assert_eq!((s.directories_new, s.repositories_created), (0, 0), "{s}");
+            assert_eq!(s.skipped.len() as u64, s.directories_seen, "{:?}", s.skipped);
+            assert!(
+                s.skipped.iter().all(|x| x.reason.contains("another category")),
+                "{:?}",
+                s.skipped
+            );
             t.finish().await;
         });
     }
