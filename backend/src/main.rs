@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use mirrorvane_backend::commands::{demo, import_cache, import_mm2, inventory, release, serve, sites, snapshot};
+use mirrorvane_backend::commands::{demo, import_cache, import_mm2, inventory, release, scan, serve, sites, snapshot};
 use mirrorvane_backend::db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database};
 use tracing_subscriber::EnvFilter;
 
@@ -24,6 +24,8 @@ struct Cli {
 enum Command {
     /// Create the database or bring its schema up to date (every command also does this on start).
     Init,
+    /// Scan the primary mirror tree of categories (disk, fullfiletimelist, rsync listing) into the database.
+    Scan(scan::Args),
     /// Build a snapshot file from the database (or convert a MirrorManager cache with --from-mm2-cache).
     Snapshot(snapshot::Args),
     /// Publish the snapshot over HTTP with ETag/If-None-Match for edges to poll; optionally rebuild it.
@@ -86,6 +88,7 @@ fn main() -> anyhow::Result<()> {
                 }
                 println!("{}", built.outcome.summary());
             }
+            Command::Scan(args) => drop(scan::run(&db, args).await?),
             Command::Apply(args) => inventory::run_apply(&db, args).await?,
             Command::Export(args) => inventory::run_export(&db, args).await?,
             Command::Site(cmd) => sites::run_site(&db, cmd).await?,

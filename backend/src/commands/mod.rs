@@ -8,6 +8,7 @@ pub mod import_cache;
 pub mod import_mm2;
 pub mod inventory;
 pub mod release;
+pub mod scan;
 pub mod serve;
 pub mod sites;
 pub mod snapshot;

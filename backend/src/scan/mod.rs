@@ -32,6 +32,7 @@ pub mod listing;
 pub mod prefix;
 pub mod repomd;
 pub mod rsync;
+pub mod store;
 
 mod assemble;
 
