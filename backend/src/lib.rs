@@ -8,6 +8,7 @@ pub mod builder;
 pub mod commands;
 pub mod compare;
 pub mod db;
+pub mod demo;
 pub mod import;
 pub mod inventory;
 pub mod mm2;

@@ -1,8 +1,10 @@
-//! `mirrorvane demo`: a realistic synthetic mirror network served by a real edge on 127.0.0.1, with MaxMind's
-//! small test GeoIP database bundled — so one command shows what Mirrorvane answers, with nothing to set up.
+//! `mirrorvane demo`: the whole pipeline on built-in data, served by a real edge on 127.0.0.1 with MaxMind's
+//! small test GeoIP database bundled — so one command shows what Mirrorvane does, with nothing to set up.
 //!
-//! The snapshot and the network's `global_netblocks.txt` are written to a temporary directory; the edge watches
-//! the snapshot file like a production edge does, so replacing it (e.g. with `mirrorvane snapshot`) reloads.
+//! In a temporary directory it creates a SQLite database, applies the inventory of a realistic synthetic mirror
+//! network, writes a small Fedora-like primary tree (real `repodata/repomd.xml`), scans it, builds the snapshot
+//! and serves it. The edge watches the snapshot file like a production edge does, so rebuilding it
+//! (`mirrorvane --database sqlite://DIR/demo.db snapshot -o DIR/snapshot`) reloads.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use mirrorvane_edge::geo::CountryDb;
 use mirrorvane_edge::source::{Intervals, Source};
 use mirrorvane_selector::{ClientGeo, Locate, snapshot};
 
+use crate::db::Database;
 use crate::synthetic::{self, Scale, SyntheticGeo, World};
 
 /// Seed of the demo network (fixed: the demo is the same every time).
@@ -54,8 +57,7 @@ impl Locate for DemoGeo {
 }
 
 /// Example requests to print: (what, query).
-fn examples(world: &World) -> Vec<(String, String)> {
-    let snap = &world.snapshot;
+fn examples(snap: &snapshot::Snapshot, world: &World) -> Vec<(String, String)> {
     let repo = snap
         .repositories
         .iter()
@@ -108,8 +110,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .prefix("mirrorvane-demo-")
         .tempdir()
         .context("creating a temporary directory")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let db_url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let prepared = runtime.block_on(async {
+        let db = Database::open(&db_url).await?;
+        let prepared = crate::demo::prepare(&db, &world.snapshot, dir.path(), now).await;
+        db.close().await;
+        prepared
+    })?;
+    let built = &prepared.built.snapshot;
     let snapshot_path = dir.path().join("snapshot");
-    crate::write::write_atomically(&snapshot_path, &snapshot::encode(&world.snapshot))
+    crate::write::write_atomically(&snapshot_path, &snapshot::encode(built))
         .with_context(|| format!("writing {}", snapshot_path.display()))?;
     let netblocks = dir.path().join("global_netblocks.txt");
     let mut text = Vec::new();
@@ -130,10 +144,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         },
         access_log: Some(dir.path().join("access.log")),
     };
-    let s = &world.snapshot;
+    let s = built;
     let countries: std::collections::BTreeSet<_> = s.hosts.iter().filter_map(|h| h.country).collect();
     println!(
-        "Mirrorvane demo: {} mirrors in {} countries, {} directories, {} repositories (synthetic network, seed {SEED})",
+        "Database {db_url}: applied {} inventory changes (synthetic network, seed {SEED})",
+        prepared.changes
+    );
+    for scan in &prepared.scans {
+        println!("{scan}");
+    }
+    println!(
+        "Mirrorvane demo: {} mirrors in {} countries, {} directories, {} repositories",
         s.hosts.len(),
         countries.len(),
         s.directories.len(),
@@ -145,8 +166,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         std::fs::metadata(&snapshot_path)?.len()
     );
     println!("Access log {}", dir.path().join("access.log").display());
-    let examples = examples(&world);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let examples = examples(built, &world);
     runtime.block_on(async move {
         let serve = mirrorvane_edge::serve(config, Arc::new(geo), move |addr| {
             println!("Listening on http://{addr}\n\nTry:");
