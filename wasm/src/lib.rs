@@ -1,10 +1,11 @@
 //! Mirrorvane's selector for WebAssembly hosts: edge workers, Node, Deno.
 //!
 //! A thin shell over [`mirrorvane_selector`]: the host hands over the snapshot bytes once and then calls
-//! [`Selector::handle`] once per request with everything the request needs — path, query, client address, the
-//! geo hints the platform attached to the request, the time and optionally a seed. Nothing is read from the
-//! environment: `SystemTime::now()` panics on `wasm32-unknown-unknown`, so the time is an argument, and the
-//! location is whatever the platform knows (e.g. Cloudflare's `request.cf.country`/`continent`/`asn`).
+//! [`Selector::handle`] once per request with everything the request needs — URL, client address, the geo hints
+//! the platform attached to the request, the time and a random seed. Nothing is read from the environment:
+//! `SystemTime::now()` panics on `wasm32-unknown-unknown`, so the time is an argument; the location is whatever
+//! the platform knows (e.g. Cloudflare's `request.cf.country`/`continent`/`asn`); the randomness comes from the
+//! host (`crypto.getRandomValues`) or from a test's fixed seed. Rust never calls back into JS during a request.
 //!
 //! Crossing the JS boundary costs about 1–1.5 µs per call, so the API is one call per request, returning one
 //! plain JS object:
@@ -12,20 +13,20 @@
 //! ```js
 //! import { Selector } from "./mirrorvane_wasm.js";
 //! const selector = Selector.fromSnapshot(new Uint8Array(await snapshotResponse.arrayBuffer()));
-//! const a = selector.handle(url.pathname, url.search.slice(1), clientIp,
-//!                           cf.country, cf.continent, cf.asn, Date.now() / 1000);
-//! // a = { status, contentType, body, location, logLine }
-//! return new Response(a.body, { status: a.status, headers: a.location
-//!     ? { "content-type": a.contentType, location: a.location } : { "content-type": a.contentType } });
+//! const a = selector.handle(request.url, clientIp, cf.country, cf.continent, cf.asn,
+//!                           Date.now() / 1000, seed, request.headers.get("accept"));
+//! // a = { status, headers: { "content-type", location? }, body: Uint8Array, logLine }
+//! return new Response(a.body, { status: a.status, headers: a.headers });
 //! ```
 //!
 //! The Rust side ([`Core`]) is plain Rust and testable natively; the `#[wasm_bindgen]` wrapper only converts.
+//! `wasm/worker/` holds the JS side: the Workers module worker, the Node and Deno servers and their tests.
 
 use core::net::{IpAddr, Ipv6Addr};
 
 use mirrorvane_selector::client::locating_address;
 use mirrorvane_selector::{
-    ClientGeo, Code, Context, Locate, Random, Request, SeededRandom, Selector as Inner, SnapshotError, Workspace,
+    ClientGeo, Code, Context, Locate, Request, SeededRandom, Selector as Inner, SnapshotError, Workspace,
 };
 use wasm_bindgen::prelude::*;
 
@@ -53,8 +54,8 @@ pub struct Input<'a> {
     pub accept: Option<&'a str>,
     /// Now, Unix seconds.
     pub now: u64,
-    /// Seed of this request's shuffle; `None` uses the instance's own generator.
-    pub seed: Option<u64>,
+    /// Seed of this request's shuffle: fresh random bits from the host, or a test's fixed value.
+    pub seed: u64,
 }
 
 /// The answer to one request, borrowed from the instance's workspace until the next call.
@@ -70,6 +71,28 @@ pub struct Reply<'a> {
     pub location: &'a str,
     /// Access-log line (with its newline); empty when the request is not logged.
     pub log_line: &'a str,
+}
+
+/// Splits a request URL into path and raw query. Accepts an absolute URL (`https://host/p?q`, what
+/// `Request.url` is in Workers and Deno) or an origin-form target (`/p?q`, Node's `IncomingMessage.url`); the
+/// fragment is dropped. Nothing is decoded or normalised, as in the native edge.
+pub fn split_url(url: &str) -> (&str, &str) {
+    let url = url.split_once('#').map_or(url, |(u, _)| u);
+    let target = match url.find("://") {
+        Some(i) if !url.starts_with('/') => {
+            let rest = &url[i + 3..];
+            rest.find(['/', '?']).map_or("", |j| &rest[j..])
+        }
+        _ => url,
+    };
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    (if path.is_empty() { "/" } else { path }, query)
+}
+
+/// Whether `s` may be sent as an HTTP header value — the test of the native edge's `HeaderValue::from_str`
+/// (visible bytes, space and tab; no other control characters).
+fn is_header_value(s: &str) -> bool {
+    s.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }
 
 /// The platform's geo hints, applied to the connecting client only: a request that names another address with
@@ -89,20 +112,18 @@ impl Locate for Hints {
     }
 }
 
-/// The selector, its reusable buffers and its random generator: everything but the JS conversions.
+/// The selector and its reusable buffers: everything but the JS conversions.
 pub struct Core {
     selector: Inner,
     workspace: Workspace,
-    random: SeededRandom,
 }
 
 impl Core {
-    /// Decodes and validates a snapshot; `seed` starts the generator used by requests without a seed.
-    pub fn from_snapshot(bytes: &[u8], seed: u64) -> Result<Core, SnapshotError> {
+    /// Decodes and validates a snapshot.
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Core, SnapshotError> {
         Ok(Core {
             selector: Inner::decode(bytes)?,
             workspace: Workspace::new(),
-            random: SeededRandom::new(seed),
         })
     }
 
@@ -134,28 +155,28 @@ impl Core {
             accept: input.accept.map(str::as_bytes),
             peer,
         };
-        let mut seeded;
-        let random: &mut dyn Random = match input.seed {
-            Some(seed) => {
-                seeded = SeededRandom::new(seed);
-                &mut seeded
-            }
-            None => &mut self.random,
-        };
+        let mut random = SeededRandom::new(input.seed);
         let mut ctx = Context {
             now: input.now,
             minimum: MINIMUM,
             locate: &hints,
-            random,
+            random: &mut random,
         };
         let a = self.selector.handle(&request, &mut ctx, &mut self.workspace);
-        Reply {
+        let mut reply = Reply {
             status: a.status,
             content_type: a.content_type.as_str(),
             body: &a.body,
             location: &a.location,
             log_line: &a.log_line,
+        };
+        if !is_header_value(reply.location) {
+            // As the native edge: a URL that is not a valid header value (a control character in the data)
+            // cannot be a redirect target. JS hosts would throw on it in `new Response`.
+            reply.status = 404;
+            reply.location = "";
         }
+        reply
     }
 }
 
@@ -165,12 +186,10 @@ const ANSWER_TS: &'static str = r#"
 export interface Answer {
   /** HTTP status: 200, 302, 404 or 500. */
   status: number;
-  /** `Content-Type` header value. */
-  contentType: string;
-  /** Response body. */
-  body: string;
-  /** `Location` header value for redirects; empty otherwise. */
-  location: string;
+  /** Response headers: `content-type`, and `location` for redirects. Pass as is to `new Response`. */
+  headers: { "content-type": string; location?: string };
+  /** Response body (UTF-8), a copy owned by JS. */
+  body: Uint8Array;
   /** Access-log line (with its newline) for `repo=`/`arch=` requests; empty otherwise. */
   logLine: string;
 }
@@ -178,7 +197,7 @@ export interface Answer {
 
 #[wasm_bindgen]
 extern "C" {
-    /// A plain JS object `{ status, contentType, body, location, logLine }`.
+    /// A plain JS object `{ status, headers, body, logLine }`.
     #[wasm_bindgen(typescript_type = "Answer")]
     pub type Answer;
 }
@@ -195,7 +214,7 @@ impl Selector {
     /// wrong magic, other format version, checksum mismatch, malformed, inconsistent).
     #[wasm_bindgen(js_name = fromSnapshot)]
     pub fn from_snapshot(bytes: &[u8]) -> Result<Selector, JsError> {
-        let core = Core::from_snapshot(bytes, initial_seed()).map_err(|e| JsError::new(&e.to_string()))?;
+        let core = Core::from_snapshot(bytes).map_err(|e| JsError::new(&format!("snapshot refused: {e}")))?;
         Ok(Selector { core })
     }
 
@@ -206,27 +225,27 @@ impl Selector {
 
     /// Answers one request — the only call per request.
     ///
-    /// `url_path` and `query` are the raw path and query string (without `?`, not percent-decoded).
-    /// `client_ip` is the client address. `country`, `continent` and `asn` are the platform's geo hints for that
-    /// address (`undefined` when unknown). `now_seconds` is the time in Unix seconds (`Date.now() / 1000`;
-    /// fractions are dropped, negative or NaN count as 0). `seed` (a BigInt) makes the shuffle reproducible;
-    /// without it the instance's generator is used, seeded once from `Math.random`. `accept` is the `Accept`
-    /// header, which selects metalink 4 when it prefers `application/metalink4+xml`.
+    /// `url` is the request URL, absolute or origin-form, raw (not percent-decoded). `client_ip` is the client
+    /// address. `country`, `continent` and `asn` are the platform's geo hints for that address (`undefined` when
+    /// unknown). `now_seconds` is the time in Unix seconds (`Date.now() / 1000`; fractions are dropped, negative
+    /// or NaN count as 0). `seed` (a BigInt) seeds this request's shuffle: fresh bits from
+    /// `crypto.getRandomValues`, or a fixed value in tests. `accept` is the `Accept` header, which selects
+    /// metalink 4 when it prefers `application/metalink4+xml`.
     #[allow(clippy::too_many_arguments)]
     pub fn handle(
         &mut self,
-        url_path: &str,
-        query: &str,
+        url: &str,
         client_ip: &str,
         country: Option<String>,
         continent: Option<String>,
         asn: Option<u32>,
         now_seconds: f64,
-        seed: Option<u64>,
+        seed: u64,
         accept: Option<String>,
     ) -> Answer {
+        let (path, query) = split_url(url);
         let input = Input {
-            path: url_path,
+            path,
             query,
             client_ip,
             country: country.as_deref(),
@@ -238,32 +257,22 @@ impl Selector {
             seed,
         };
         let r = self.core.handle(&input);
-        let o = js_sys::Object::new();
-        let set = |k: &str, v: JsValue| {
-            // Setting a property on a fresh plain object cannot fail.
-            let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
+        // Setting a property on a fresh plain object cannot fail.
+        let set = |o: &js_sys::Object, k: &str, v: &JsValue| {
+            let _ = js_sys::Reflect::set(o, &JsValue::from_str(k), v);
         };
-        set("status", JsValue::from(r.status));
-        set("contentType", JsValue::from_str(r.content_type));
-        set("body", JsValue::from_str(r.body));
-        set("location", JsValue::from_str(r.location));
-        set("logLine", JsValue::from_str(r.log_line));
+        let headers = js_sys::Object::new();
+        set(&headers, "content-type", &JsValue::from_str(r.content_type));
+        if !r.location.is_empty() {
+            set(&headers, "location", &JsValue::from_str(r.location));
+        }
+        let o = js_sys::Object::new();
+        set(&o, "status", &JsValue::from(r.status));
+        set(&o, "headers", &headers);
+        // One copy out of linear memory; the host sends the bytes without re-encoding a string.
+        set(&o, "body", &js_sys::Uint8Array::from(r.body.as_bytes()).into());
+        set(&o, "logLine", &JsValue::from_str(r.log_line));
         o.unchecked_into()
-    }
-}
-
-/// Seed of the per-instance generator: `Math.random` in WASM (53 random bits per call, two calls), the std hasher's
-/// per-process random keys natively.
-fn initial_seed() -> u64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let bits = |x: f64| (x * (1u64 << 53) as f64) as u64;
-        bits(js_sys::Math::random()) ^ bits(js_sys::Math::random()).rotate_left(32)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use std::hash::BuildHasher;
-        std::collections::hash_map::RandomState::new().hash_one(0x6d69_7272_6f72_7661u64)
     }
 }
 
@@ -345,14 +354,14 @@ mod tests {
             client_ip: "192.0.2.1",
             country: Some("de"),
             now: 1_700_000_100,
-            seed: Some(1),
+            seed: 1,
             ..Default::default()
         }
     }
 
     #[test]
     fn mirrorlist_with_geo_hint() {
-        let mut core = Core::from_snapshot(&snapshot_bytes(), 0).unwrap();
+        let mut core = Core::from_snapshot(&snapshot_bytes()).unwrap();
         assert_eq!(core.created(), 1_700_000_000);
         let r = core.handle(&input("repo=fedora-41&arch=x86_64"));
         assert_eq!(r.status, 200);
@@ -373,7 +382,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_bytes_and_errors() {
-        let mut core = Core::from_snapshot(&snapshot_bytes(), 0).unwrap();
+        let mut core = Core::from_snapshot(&snapshot_bytes()).unwrap();
         let a = core.handle(&input("repo=fedora-41&arch=x86_64")).body.to_owned();
         let b = core.handle(&input("repo=fedora-41&arch=x86_64")).body.to_owned();
         assert_eq!(a, b);
@@ -404,6 +413,31 @@ mod tests {
     }
 
     #[test]
+    fn urls_split_raw() {
+        assert_eq!(
+            split_url("https://h.example/metalink?repo=a&arch=b"),
+            ("/metalink", "repo=a&arch=b")
+        );
+        assert_eq!(split_url("http://h.example:8080?repo=a"), ("/", "repo=a"));
+        assert_eq!(split_url("https://h.example"), ("/", ""));
+        assert_eq!(
+            split_url("/pub/mirrorlist?path=a//b#frag"),
+            ("/pub/mirrorlist", "path=a//b")
+        );
+        // Origin-form whose query holds "://" is not mistaken for an absolute URL.
+        assert_eq!(split_url("/metalink?x=http://y/z"), ("/metalink", "x=http://y/z"));
+        assert_eq!(split_url("/metalink?a=1?b=2"), ("/metalink", "a=1?b=2"));
+        assert_eq!(split_url(""), ("/", ""));
+    }
+
+    #[test]
+    fn header_values_like_the_native_edge() {
+        assert!(is_header_value("https://m.example/a b\tc/é"));
+        assert!(!is_header_value("https://m.example/a\nb"));
+        assert!(!is_header_value("https://m.example/\u{7f}"));
+    }
+
+    #[test]
     fn hints_apply_to_the_connecting_client_only() {
         let hints = Hints {
             client: Some("192.0.2.1".parse().unwrap()),
@@ -420,10 +454,10 @@ mod tests {
     fn snapshot_errors_are_typed() {
         let mut bytes = snapshot_bytes();
         bytes[40] ^= 1;
-        let err = Core::from_snapshot(&bytes, 0).err().unwrap();
+        let err = Core::from_snapshot(&bytes).err().unwrap();
         assert!(matches!(err, SnapshotError::ChecksumMismatch { .. }), "{err}");
         assert!(matches!(
-            Core::from_snapshot(b"short", 0).err().unwrap(),
+            Core::from_snapshot(b"short").err().unwrap(),
             SnapshotError::TooShort { len: 5 }
         ));
     }
