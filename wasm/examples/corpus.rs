@@ -21,14 +21,17 @@ use std::time::Instant;
 
 use mirrorvane_backend::synthetic::{self, Scale, SyntheticGeo, World};
 use mirrorvane_benches::{NOW, POPULAR, mixed, tier_scenarios, tiers};
+use mirrorvane_edge::geo::{AsnSource, CountryDb, GeoLocator};
 use mirrorvane_selector::client::locating_address;
 use mirrorvane_selector::snapshot::encode;
 use mirrorvane_selector::{ClientGeo, Code, Context, Locate, Request, SeededRandom, Selector, Tier, Workspace};
 use serde_json::{Value, json};
 
-/// One corpus request. Geo hints are what a platform would attach to the connection.
-#[derive(Clone, Debug)]
+/// One corpus request. Geo hints are what a platform would attach to the connection; `geo_db` cases also have
+/// the GeoIP test databases loaded (native: the edge's `GeoLocator`).
+#[derive(Clone, Debug, Default)]
 struct Case {
+    geo_db: bool,
     name: String,
     target: String,
     client_ip: String,
@@ -39,23 +42,34 @@ struct Case {
     seed: u64,
 }
 
-/// The geo of the connecting client only (what platform hints describe); `ip=` addresses are not located.
-struct PeerOnly {
+/// The geo of the connecting client only (what platform hints describe); `ip=` addresses are not located by
+/// hints. With the native edge's GeoIP locator, it fills in what the hints leave unknown (country and continent
+/// when the hints have neither, the ASN when they have none), for any address.
+struct PeerOnly<'a> {
     peer: Option<IpAddr>,
     geo: ClientGeo,
+    db: Option<&'a GeoLocator>,
 }
 
-impl Locate for PeerOnly {
+impl Locate for PeerOnly<'_> {
     fn locate(&self, ip: IpAddr) -> ClientGeo {
-        if self.peer == Some(ip) {
+        let hinted = if self.peer == Some(ip) {
             self.geo
         } else {
             ClientGeo::default()
+        };
+        let Some(db) = self.db else { return hinted };
+        let found = db.locate(ip);
+        let located = hinted.country.is_some() || hinted.continent.is_some();
+        ClientGeo {
+            country: if located { hinted.country } else { found.country },
+            continent: if located { hinted.continent } else { found.continent },
+            asn: hinted.asn.or(found.asn),
         }
     }
 }
 
-fn answer(sel: &Selector, ws: &mut Workspace, c: &Case) -> Value {
+fn answer(sel: &Selector, ws: &mut Workspace, c: &Case, db: &GeoLocator) -> Value {
     let (path, query) = c.target.split_once('?').unwrap_or((&c.target, ""));
     // A client address that is not an address reaches the selector as the native edge's bad X-Forwarded-For.
     let (peer, forwarded_for) = match c.client_ip.parse::<IpAddr>() {
@@ -69,6 +83,7 @@ fn answer(sel: &Selector, ws: &mut Workspace, c: &Case) -> Value {
             continent: c.continent.as_deref().and_then(Code::parse),
             asn: c.asn,
         },
+        db: c.geo_db.then_some(db),
     };
     let req = Request {
         path,
@@ -108,6 +123,7 @@ fn hinted(name: &str, target: String, ip: IpAddr, geo: &SyntheticGeo, seed: u64)
         asn: g.asn,
         accept: None,
         seed,
+        geo_db: false,
     }
 }
 
@@ -121,11 +137,24 @@ fn bare(name: &str, target: &str, client_ip: &str, seed: u64) -> Case {
         asn: None,
         accept: None,
         seed,
+        geo_db: false,
     }
 }
 
+/// Addresses of MaxMind's test databases (`edge/testdata/`), some with a country, some with an ASN.
+const GEOIP_TEST_CLIENTS: [&str; 8] = [
+    "89.160.20.112",
+    "81.2.69.160",
+    "216.160.83.56",
+    "2.125.160.216",
+    "67.43.156.1",
+    "1.128.0.1",
+    "2001:218::1",
+    "12.81.92.1",
+];
+
 /// The differential corpus: every tier on both endpoints, then the edges of the request language.
-fn corpus(world: &World, sel: &Selector) -> Vec<Case> {
+fn corpus(world: &World, sel: &Selector, db: &GeoLocator) -> Vec<Case> {
     let geo = &world.geo;
     let snap = &world.snapshot;
     let scenarios = tier_scenarios(world, sel);
@@ -288,6 +317,46 @@ fn corpus(world: &World, sel: &Selector) -> Vec<Case> {
         "percent_encoded_kept_raw",
         &format!("/mirrorlist?{POPULAR}&country=%44E"),
     ));
+
+    // GeoIP databases loaded, no platform hints: the native edge's lookups.
+    let (mut countries, mut asns) = (0, 0);
+    for ip in GEOIP_TEST_CLIENTS {
+        let g = db.locate(ip.parse().unwrap());
+        countries += usize::from(g.country.is_some());
+        asns += usize::from(g.asn.is_some());
+        for path in ["/metalink", "/mirrorlist"] {
+            let mut c = bare(
+                &format!("geoip_db_{ip}{}", path.replace('/', "_")),
+                &format!("{path}?{POPULAR}"),
+                ip,
+                11,
+            );
+            c.geo_db = true;
+            add(c);
+        }
+    }
+    assert!(
+        countries >= 4 && asns >= 2,
+        "test databases: {countries} countries, {asns} ASNs"
+    );
+    // Hints win over the databases; the ASN comes from the database when the hints have none.
+    let mut c = bare(
+        "geoip_db_hint_wins",
+        &format!("/mirrorlist?{POPULAR}"),
+        "89.160.20.112",
+        12,
+    );
+    (c.country, c.geo_db) = (Some("FR".into()), true);
+    add(c);
+    // `ip=` is located by the databases (hints describe the connection only).
+    let mut c = bare(
+        "geoip_db_ip_param",
+        &format!("/mirrorlist?{POPULAR}&ip=216.160.83.56"),
+        &de_ip,
+        13,
+    );
+    (c.country, c.geo_db) = (Some("DE".into()), true);
+    add(c);
     out
 }
 
@@ -321,6 +390,13 @@ fn main() {
     let world = synthetic::generate(&scale, 1);
     let bytes = encode(&world.snapshot);
     let sel = Selector::decode(&bytes).expect("the synthetic snapshot loads");
+    let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../edge/testdata");
+    let country_db = format!("{testdata}/GeoIP2-Country-Test.mmdb");
+    let asn_db = format!("{testdata}/GeoLite2-ASN-Test.mmdb");
+    let db = GeoLocator::new(
+        CountryDb::open(&country_db).expect("country test database"),
+        Some(AsnSource::open(&asn_db).expect("ASN test database")),
+    );
 
     let cases = match value("--mixed") {
         Some(n) => {
@@ -331,7 +407,7 @@ fn main() {
                 .map(|(i, (path, s))| hinted("mixed", format!("{path}?{}", s.query), s.ip, &world.geo, i as u64))
                 .collect()
         }
-        None => corpus(&world, &sel),
+        None => corpus(&world, &sel, &db),
     };
 
     let mut ws = Workspace::new();
@@ -349,7 +425,8 @@ fn main() {
                 "now": NOW,
                 // A string: JSON numbers lose bits above 2^53.
                 "seed": c.seed.to_string(),
-                "expect": answer(&sel, &mut ws, c),
+                "geoDb": c.geo_db,
+                "expect": answer(&sel, &mut ws, c, &db),
             })
         })
         .collect();
@@ -359,7 +436,11 @@ fn main() {
     let mut later = world.snapshot.clone();
     later.created += 3600;
     std::fs::write(format!("{out_dir}/snapshot-next.bin"), encode(&later)).expect("write snapshot-next.bin");
-    let doc = json!({ "created": world.snapshot.created, "entries": entries });
+    let geo = json!({
+        "country": std::fs::canonicalize(&country_db).expect("country test database"),
+        "asn": std::fs::canonicalize(&asn_db).expect("ASN test database"),
+    });
+    let doc = json!({ "created": world.snapshot.created, "geo": geo, "entries": entries });
     std::fs::write(format!("{out_dir}/corpus.json"), doc.to_string()).expect("write corpus.json");
     eprintln!("{out_dir}: {} requests, snapshot {} bytes", cases.len(), bytes.len());
 
@@ -396,6 +477,7 @@ fn answer_len(sel: &Selector, ws: &mut Workspace, c: &Case) -> usize {
             continent: None,
             asn: c.asn,
         },
+        db: None,
     };
     let req = Request {
         path,

@@ -23,12 +23,29 @@
 //! `wasm/worker/` holds the JS side: the Workers module worker, the Node and Deno servers and their tests.
 
 use core::net::{IpAddr, Ipv6Addr};
+use std::rc::Rc;
 
 use mirrorvane_selector::client::locating_address;
 use mirrorvane_selector::{
     ClientGeo, Code, Context, Locate, Request, SeededRandom, Selector as Inner, SnapshotError, Workspace,
 };
 use wasm_bindgen::prelude::*;
+
+#[cfg(feature = "mmdb")]
+pub mod geo;
+
+/// The optional GeoIP databases; without the `mmdb` feature there are none and hints are all there is.
+#[cfg(feature = "mmdb")]
+use geo::Databases;
+#[cfg(not(feature = "mmdb"))]
+#[derive(Default)]
+pub struct Databases;
+#[cfg(not(feature = "mmdb"))]
+impl Databases {
+    fn complete(&self, _ip: IpAddr, known: ClientGeo) -> ClientGeo {
+        known
+    }
+}
 
 /// Fewer content-carrying hosts than this (netblock to continent) adds the global list — MirrorManager's value,
 /// as in the native edge.
@@ -96,26 +113,33 @@ fn is_header_value(s: &str) -> bool {
 }
 
 /// The platform's geo hints, applied to the connecting client only: a request that names another address with
-/// `ip=` gets no location (the hints describe the connection, not that address) rather than a wrong one.
-struct Hints {
+/// `ip=` gets no location from them (the hints describe the connection, not that address) rather than a wrong
+/// one. GeoIP databases, when loaded, fill in what the hints leave unknown, for any address.
+struct Hints<'g> {
     client: Option<IpAddr>,
     geo: ClientGeo,
+    databases: Option<&'g Databases>,
 }
 
-impl Locate for Hints {
+impl Locate for Hints<'_> {
     fn locate(&self, ip: IpAddr) -> ClientGeo {
-        if self.client == Some(ip) {
+        let hinted = if self.client == Some(ip) {
             self.geo
         } else {
             ClientGeo::default()
+        };
+        match self.databases {
+            Some(db) => db.complete(ip, hinted),
+            None => hinted,
         }
     }
 }
 
-/// The selector and its reusable buffers: everything but the JS conversions.
+/// The selector, its reusable buffers and the optional GeoIP databases: everything but the JS conversions.
 pub struct Core {
     selector: Inner,
     workspace: Workspace,
+    databases: Option<Rc<Databases>>,
 }
 
 impl Core {
@@ -124,7 +148,13 @@ impl Core {
         Ok(Core {
             selector: Inner::decode(bytes)?,
             workspace: Workspace::new(),
+            databases: None,
         })
+    }
+
+    /// Uses `databases` for what the hints leave unknown (shared between snapshots: they outlive reloads).
+    pub fn set_databases(&mut self, databases: Option<Rc<Databases>>) {
+        self.databases = databases;
     }
 
     /// Creation time of the snapshot, Unix seconds.
@@ -147,6 +177,7 @@ impl Core {
                 continent: input.continent.and_then(Code::parse),
                 asn: input.asn,
             },
+            databases: self.databases.as_deref(),
         };
         let request = Request {
             path: input.path,
@@ -202,6 +233,27 @@ extern "C" {
     pub type Answer;
 }
 
+/// GeoIP databases (MaxMind format) for hosts without geo hints. Load once per isolate; hand to every
+/// [`Selector`] with `setGeo`. Only with the `mmdb` feature (the default).
+#[cfg(feature = "mmdb")]
+#[wasm_bindgen]
+pub struct GeoDatabases {
+    inner: Rc<Databases>,
+}
+
+#[cfg(feature = "mmdb")]
+#[wasm_bindgen]
+impl GeoDatabases {
+    /// Opens a country database (GeoIP2/GeoLite2 Country or City, or ip-location-db) and/or an ASN database
+    /// (GeoLite2-ASN layout), each the bytes of a whole `.mmdb` file or `undefined`. Throws an `Error` saying
+    /// what is wrong.
+    #[wasm_bindgen(constructor)]
+    pub fn new(country: Option<Vec<u8>>, asn: Option<Vec<u8>>) -> Result<GeoDatabases, JsError> {
+        let inner = Databases::new(country, asn).map_err(|e| JsError::new(&format!("GeoIP refused: {e}")))?;
+        Ok(GeoDatabases { inner: Rc::new(inner) })
+    }
+}
+
 /// A loaded snapshot, ready to answer requests. Keep one per isolate; replace it to reload.
 #[wasm_bindgen]
 pub struct Selector {
@@ -221,6 +273,21 @@ impl Selector {
     /// Creation time of the snapshot, Unix seconds.
     pub fn created(&self) -> f64 {
         self.core.created() as f64
+    }
+
+    /// Uses these GeoIP databases for what a request's hints leave unknown.
+    #[cfg(feature = "mmdb")]
+    #[wasm_bindgen(js_name = setGeo)]
+    pub fn set_geo(&mut self, geo: &GeoDatabases) {
+        // Borrowed, not moved: one GeoDatabases serves every snapshot loaded after it.
+        self.core.set_databases(Some(geo.inner.clone()));
+    }
+
+    /// Stops using GeoIP databases.
+    #[cfg(feature = "mmdb")]
+    #[wasm_bindgen(js_name = clearGeo)]
+    pub fn clear_geo(&mut self) {
+        self.core.set_databases(None);
     }
 
     /// Answers one request — the only call per request.

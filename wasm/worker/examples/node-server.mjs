@@ -1,11 +1,12 @@
 // Mirrorvane's selector (WASM) as a small Node HTTP server: the same package and answers as the Workers worker.
 //
-//   node examples/node-server.mjs --snapshot FILE [--listen 127.0.0.1:8080] [--geo-headers] [--test-headers]
+//   node examples/node-server.mjs --snapshot FILE [--listen 127.0.0.1:8080] [--geoip COUNTRY.mmdb] [--asn ASN.mmdb]
+//       [--geo-headers] [--test-headers]
 //
 // Answers /metalink, /mirrorlist and /healthz like the native edge; the client address is the last
-// X-Forwarded-For element or the peer, as there. Node has no geo of its own: with --geo-headers the geo hints are
-// taken from the X-Client-Country, X-Client-Continent and X-Client-ASN headers a fronting proxy or CDN sets (only
-// use it behind one that overwrites them). SIGHUP reloads the snapshot file; one that does not validate is refused
+// X-Forwarded-For element or the peer, as there. Geo: --geoip and --asn load MaxMind databases as the native edge
+// does; with --geo-headers, hints from the X-Client-Country, X-Client-Continent and X-Client-ASN headers a fronting
+// proxy or CDN sets (only behind one that overwrites them) take precedence. SIGHUP reloads the snapshot file; one that does not validate is refused
 // and the old one keeps serving. Access-log lines go to stdout, everything else to stderr.
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -21,7 +22,7 @@ const opt = (name) => {
 };
 const file = opt("--snapshot");
 if (!file) {
-  console.error("usage: node-server.mjs --snapshot FILE [--listen HOST:PORT] [--geo-headers]");
+  console.error("usage: node-server.mjs --snapshot FILE [--listen HOST:PORT] [--geoip FILE] [--asn FILE] [--geo-headers] [--test-headers]");
   process.exit(2);
 }
 const listen = opt("--listen") ?? "127.0.0.1:8080";
@@ -30,6 +31,11 @@ const geoHeaders = args.includes("--geo-headers");
 const testHeaders = args.includes("--test-headers");
 
 const state = new Mirrorvane();
+const geoip = opt("--geoip");
+const asnDb = opt("--asn");
+if (geoip || asnDb) {
+  state.loadGeo({ country: geoip && readFileSync(geoip), asn: asnDb && readFileSync(asnDb) });
+}
 state.load(readFileSync(file));
 process.on("SIGHUP", () => {
   try {

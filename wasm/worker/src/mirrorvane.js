@@ -1,13 +1,14 @@
 // The platform-neutral part shared by the Workers module worker and the Node and Deno servers: a loaded snapshot
 // and one call into WASM per request. The WASM module must be initialised first (initSync from
 // ../pkg/mirrorvane_wasm.js with the module or its bytes); how depends on the platform.
-import { Selector } from "../pkg/mirrorvane_wasm.js";
+import { GeoDatabases, Selector } from "../pkg/mirrorvane_wasm.js";
 
 // Random seeds are drawn in batches: one crypto.getRandomValues per 256 requests, fresh bits for each request.
 const SEED_BATCH = 256;
 
 export class Mirrorvane {
   #selector = null;
+  #geo = null;
   #seeds = new BigUint64Array(SEED_BATCH);
   #nextSeed = SEED_BATCH;
   /** How many snapshots were loaded (as the native edge's /healthz `generation`). */
@@ -30,12 +31,28 @@ export class Mirrorvane {
   load(bytes) {
     const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     const next = Selector.fromSnapshot(view);
+    if (this.#geo) next.setGeo(this.#geo);
     const previous = this.#selector;
     this.#selector = next;
     this.generation += 1;
     // Calls into WASM are synchronous, so no request is still using the previous one.
     previous?.free();
     return next.created();
+  }
+
+  /**
+   * Loads GeoIP databases (bytes of whole .mmdb files; either may be missing): a country database (GeoIP2/GeoLite2
+   * Country or City, or ip-location-db) and an ASN database (GeoLite2-ASN layout). They are consulted only for what
+   * a request's hints leave unknown, and for `ip=` addresses. Throws an Error saying what is wrong.
+   */
+  loadGeo({ country, asn } = {}) {
+    const bytes = (b) => (b === undefined || b === null ? undefined : b instanceof Uint8Array ? b : new Uint8Array(b));
+    const geo = new GeoDatabases(bytes(country), bytes(asn));
+    const previous = this.#geo;
+    this.#geo = geo;
+    this.#selector?.setGeo(geo);
+    // Selectors hold their own reference to the databases they use.
+    previous?.free();
   }
 
   /**

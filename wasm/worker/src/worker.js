@@ -7,7 +7,9 @@
 // Each isolate loads the snapshot on its first request and re-checks the source every REFRESH_SECONDS (60) in the
 // background of a request (isolates have no timers between requests): a new snapshot replaces the old one without
 // a redeploy; one that does not validate is refused with a logged error and the old one keeps serving.
-// Geo comes from request.cf (country, continent, asn), the client address from CF-Connecting-IP (or the header
+// Geo comes from request.cf (country, continent, asn); optional GeoIP databases (GEOIP_COUNTRY / GEOIP_ASN as
+// bundled bytes, or GEOIP_COUNTRY_KEY / GEOIP_ASN_KEY in the snapshot's KV or R2) are loaded once per isolate and
+// fill in what request.cf leaves unknown. The client address comes from CF-Connecting-IP (or the header
 // named by CLIENT_IP_HEADER). The access-log line of the native edge goes to console.log (Workers Logs, Logpush,
 // `wrangler tail`). TEST_HEADERS (tests only) takes the seed and time from x-test-seed and x-test-now.
 import wasmModule from "../pkg/mirrorvane_wasm_bg.wasm";
@@ -21,8 +23,19 @@ export function createWorker({ snapshot } = {}) {
   let tag = null; // ETag (or header fingerprint) of the loaded snapshot
   let checkedAt = 0;
   let loading = null;
+  let geoTried = false;
 
   async function refresh(env) {
+    if (!geoTried) {
+      // Once per isolate: the databases are large and change monthly; a redeploy or new isolate picks up new ones.
+      geoTried = true;
+      try {
+        const geo = await fetchGeo(env);
+        if (geo) state.loadGeo(geo);
+      } catch (e) {
+        console.error(`mirrorvane: GeoIP databases not loaded, using request.cf only: ${e.message}`);
+      }
+    }
     try {
       const got = await fetchSnapshot(env, snapshot, tag);
       if (got && got.tag !== tag) {
@@ -97,6 +110,28 @@ async function fetchSnapshot(env, bundled, tag) {
     return { bytes, tag: r.headers.get("etag") ?? fingerprint(bytes) };
   }
   throw new Error("no snapshot source: bind SNAPSHOT, SNAPSHOT_KV or SNAPSHOT_R2, or set SNAPSHOT_URL");
+}
+
+/** `{ country, asn }` bytes from bindings (GEOIP_COUNTRY, GEOIP_ASN) or keys in the snapshot's KV/R2, or null. */
+async function fetchGeo(env) {
+  const get = async (name) => {
+    if (env[name]) return env[name];
+    const key = env[`${name}_KEY`];
+    if (!key) return undefined;
+    if (env.SNAPSHOT_KV) {
+      const bytes = await env.SNAPSHOT_KV.get(key, { type: "arrayBuffer" });
+      if (bytes === null) throw new Error(`KV key ${key} not found`);
+      return bytes;
+    }
+    if (env.SNAPSHOT_R2) {
+      const obj = await env.SNAPSHOT_R2.get(key);
+      if (obj === null) throw new Error(`R2 object ${key} not found`);
+      return obj.arrayBuffer();
+    }
+    throw new Error(`${name}_KEY is set but there is no SNAPSHOT_KV or SNAPSHOT_R2 to read it from`);
+  };
+  const [country, asn] = await Promise.all([get("GEOIP_COUNTRY"), get("GEOIP_ASN")]);
+  return country || asn ? { country, asn } : null;
 }
 
 function fingerprint(bytes) {

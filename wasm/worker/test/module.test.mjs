@@ -2,7 +2,8 @@
 // input must come back as JS errors or answers, never as a trap.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Selector } from "../pkg/mirrorvane_wasm.js";
+import { readFileSync } from "node:fs";
+import { GeoDatabases, Selector } from "../pkg/mirrorvane_wasm.js";
 import { Mirrorvane, pathOf } from "../src/mirrorvane.js";
 import { initWasm, loadCorpus } from "./helpers.mjs";
 
@@ -11,7 +12,7 @@ const corpus = loadCorpus();
 
 test("the corpus covers what the differential test promises", () => {
   const names = corpus.entries.map((e) => e.name);
-  for (const n of ["netblock", "asn", "geoip_country_us", "continent_de", "global_fallback", "requested_country_fr"]) {
+  for (const n of ["netblock", "asn", "geoip_country_us", "continent_de", "global_fallback", "requested_country_fr", "geoip_db_89.160.20.112"]) {
     assert.ok(names.includes(`${n}_metalink`) && names.includes(`${n}_mirrorlist`), n);
   }
   const statuses = new Set(corpus.entries.map((e) => e.expect.status));
@@ -24,9 +25,16 @@ test("the corpus covers what the differential test promises", () => {
 });
 
 test("WASM in Node answers the corpus byte for byte like the native selector", () => {
-  const selector = Selector.fromSnapshot(corpus.snapshot);
-  assert.equal(selector.created(), corpus.created);
+  const plain = Selector.fromSnapshot(corpus.snapshot);
+  assert.equal(plain.created(), corpus.created);
+  // The same snapshot with the GeoIP test databases, for the entries the native edge answered with them.
+  const geo = new GeoDatabases(readFileSync(corpus.geo.country), readFileSync(corpus.geo.asn));
+  const withGeo = Selector.fromSnapshot(corpus.snapshot);
+  withGeo.setGeo(geo);
+  geo.free(); // the selector keeps its own reference
+  assert.ok(corpus.entries.filter((e) => e.geoDb).length >= 10);
   corpus.entries.forEach((e, i) => {
+    const selector = e.geoDb ? withGeo : plain;
     // Absolute (Workers, Deno) and origin-form (Node) URLs alike.
     const url = i % 2 ? `https://mirrors.example${e.target}` : e.target;
     const a = selector.handle(url, e.clientIp, e.country ?? undefined, e.continent ?? undefined, e.asn ?? undefined,
@@ -38,7 +46,36 @@ test("WASM in Node answers the corpus byte for byte like the native selector", (
     assert.ok(Buffer.from(a.body).equals(Buffer.from(e.expect.body, "utf8")), e.name);
     assert.equal(a.logLine, e.expect.logLine, e.name);
   });
-  selector.free();
+  plain.free();
+  withGeo.free();
+});
+
+test("GeoIP databases that are corrupt or of the wrong kind are clear Errors", () => {
+  const country = readFileSync(corpus.geo.country);
+  const asn = readFileSync(corpus.geo.asn);
+  const refused = (c, a, pattern) =>
+    assert.throws(() => new GeoDatabases(c, a), (err) => err instanceof Error && !(err instanceof WebAssembly.RuntimeError) && pattern.test(err.message));
+  refused(new Uint8Array(100), undefined, /^GeoIP refused: country database: not a valid MaxMind DB/);
+  refused(country.subarray(0, country.length - 40), undefined, /^GeoIP refused: country database: not a valid/);
+  refused(asn, undefined, /^GeoIP refused: country database \(GeoLite2-ASN\) has no country data/);
+  refused(undefined, country, /^GeoIP refused: ASN database \(GeoIP2-Country\) has no ASN data/);
+  // Every other truncation point of the country file: refused or usable, never a trap.
+  for (let cut = 64; cut < country.length; cut += 97) {
+    try {
+      new GeoDatabases(country.subarray(0, cut), undefined).free();
+    } catch (err) {
+      assert.ok(!(err instanceof WebAssembly.RuntimeError), `cut at ${cut}: ${err}`);
+    }
+  }
+  const m = new Mirrorvane();
+  m.load(corpus.snapshot);
+  m.loadGeo({ country, asn });
+  const e = corpus.entries.find((x) => x.geoDb && x.name.endsWith("_mirrorlist"));
+  const a = m.handle(e.target, e.clientIp, {}, e.now, { seed: e.seed });
+  assert.equal(Buffer.from(a.body).toString(), e.expect.body, "loadGeo before a reload");
+  m.load(corpus.snapshot); // databases carry over to the next snapshot
+  const b = m.handle(e.target, e.clientIp, {}, e.now, { seed: e.seed });
+  assert.equal(Buffer.from(b.body).toString(), e.expect.body, "after a reload");
 });
 
 test("the seed decides the order; without one each request gets fresh randomness", () => {

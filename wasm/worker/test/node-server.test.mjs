@@ -18,20 +18,28 @@ for (const [platform, [cmd, ...args]] of Object.entries(servers)) {
   describe(platform, () => {
     const dir = mkdtempSync(`${tmpdir()}/mirrorvane-${platform}-`);
     const snapshot = `${dir}/snapshot`;
-    let server, base;
+    let server, base, geoServer, geoBase;
 
-    before(async () => {
-      copyFileSync(`${corpus.dir}/snapshot.bin`, snapshot);
-      server = start(cmd, [...args, "--snapshot", snapshot, ...options], {
+    async function launch(extra) {
+      const s = start(cmd, [...args, ...extra, ...options], {
         env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", DENO_DIR: `${dir}/deno` },
       });
       const listening = /listening on 127\.0\.0\.1:(\d+)/;
-      await until(() => listening.test(server.out.stderr), 20000, () => server.out.stderr, server.child);
-      base = `http://127.0.0.1:${server.out.stderr.match(listening)[1]}`;
+      await until(() => listening.test(s.out.stderr), 20000, () => s.out.stderr, s.child);
+      return [s, `http://127.0.0.1:${s.out.stderr.match(listening)[1]}`];
+    }
+
+    before(async () => {
+      copyFileSync(`${corpus.dir}/snapshot.bin`, snapshot);
+      [server, base] = await launch(["--snapshot", snapshot]);
+      // A second server with the GeoIP test databases, for the entries the native edge answered with them.
+      const geo = ["--geoip", corpus.geo.country, "--asn", corpus.geo.asn];
+      [geoServer, geoBase] = await launch(["--snapshot", `${corpus.dir}/snapshot.bin`, ...geo]);
     });
 
     after(async () => {
       await server?.stop();
+      await geoServer?.stop();
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -42,12 +50,14 @@ for (const [platform, [cmd, ...args]] of Object.entries(servers)) {
       if (e.continent !== null) headers["x-client-continent"] = e.continent;
       if (e.asn !== null) headers["x-client-asn"] = String(e.asn);
       if (e.accept) headers.accept = e.accept;
-      return fetch(`${base}${e.target}`, { headers, redirect: "manual" });
+      return fetch(`${e.geoDb ? geoBase : base}${e.target}`, { headers, redirect: "manual" });
     }
 
     test("answers the corpus byte for byte like the native selector", async () => {
       for (const e of corpus.entries) await sameAnswer(assert, await send(e), e.expect, e.name);
-      const logged = corpus.entries.filter((e) => e.expect.logLine).map((e) => e.expect.logLine).join("");
+      const log = (geoDb) => corpus.entries.filter((e) => e.geoDb === geoDb && e.expect.logLine).map((e) => e.expect.logLine).join("");
+      await until(() => geoServer.out.stdout === log(true), 5000, () => `access log:\n${geoServer.out.stdout}`);
+      const logged = log(false);
       await until(() => server.out.stdout === logged, 5000, () => `access log:\n${server.out.stdout}`);
     });
 
