@@ -512,9 +512,56 @@ mod tests {
                 country: Code::parse("DE"),
                 ..Default::default()
             },
+            databases: None,
         };
         assert_eq!(hints.locate("192.0.2.1".parse().unwrap()).country, Code::parse("DE"));
         assert_eq!(hints.locate("198.51.100.1".parse().unwrap()), ClientGeo::default());
+    }
+
+    #[cfg(feature = "mmdb")]
+    #[test]
+    fn databases_fill_in_what_hints_leave_unknown() {
+        let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../edge/testdata");
+        let read = |f: &str| std::fs::read(format!("{testdata}/{f}")).unwrap();
+        let db = Databases::new(
+            Some(read("GeoIP2-Country-Test.mmdb")),
+            Some(read("GeoLite2-ASN-Test.mmdb")),
+        )
+        .unwrap();
+        // 89.160.20.112 is SE / AS29518 in MaxMind's test data.
+        let client: IpAddr = "89.160.20.112".parse().unwrap();
+        let hints = |geo| Hints {
+            client: Some(client),
+            geo,
+            databases: Some(&db),
+        };
+        let none = hints(ClientGeo::default()).locate(client);
+        assert_eq!((none.country, none.asn), (Code::parse("SE"), Some(29518)));
+        assert_eq!(none.continent, Code::parse("EU"));
+        // A country hint wins (and keeps the continent unknown rather than mixing sources); the ASN is filled in.
+        let fr = hints(ClientGeo {
+            country: Code::parse("FR"),
+            ..Default::default()
+        })
+        .locate(client);
+        assert_eq!(
+            (fr.country, fr.continent, fr.asn),
+            (Code::parse("FR"), None, Some(29518))
+        );
+        // Other addresses (`ip=`) are looked up, not given the connection's hints.
+        let other = hints(ClientGeo {
+            country: Code::parse("FR"),
+            asn: Some(1),
+            ..Default::default()
+        })
+        .locate("216.160.83.56".parse().unwrap());
+        assert_eq!(other.country, Code::parse("US"));
+        // Each database is checked for its kind.
+        let err = Databases::new(Some(read("GeoLite2-ASN-Test.mmdb")), None)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("has no country data"), "{err}");
+        assert!(Databases::new(Some(b"not a database".to_vec()), None).is_err());
     }
 
     #[test]
