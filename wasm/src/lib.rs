@@ -27,7 +27,7 @@ use std::rc::Rc;
 
 use mirrorvane_selector::client::locating_address;
 use mirrorvane_selector::{
-    ClientGeo, Code, Context, Locate, Request, SeededRandom, Selector as Inner, SnapshotError, Workspace,
+    ClientGeo, Code, ContentType, Context, Locate, Request, SeededRandom, Selector as Inner, SnapshotError, Workspace,
 };
 use wasm_bindgen::prelude::*;
 
@@ -80,8 +80,8 @@ pub struct Input<'a> {
 pub struct Reply<'a> {
     /// HTTP status.
     pub status: u16,
-    /// `Content-Type` header value.
-    pub content_type: &'static str,
+    /// `Content-Type` (`as_str()` is the header value).
+    pub content_type: ContentType,
     /// Body.
     pub body: &'a str,
     /// `Location` header value; empty when none.
@@ -196,7 +196,7 @@ impl Core {
         let a = self.selector.handle(&request, &mut ctx, &mut self.workspace);
         let mut reply = Reply {
             status: a.status,
-            content_type: a.content_type.as_str(),
+            content_type: a.content_type,
             body: &a.body,
             location: &a.location,
             log_line: &a.log_line,
@@ -231,6 +231,19 @@ extern "C" {
     /// A plain JS object `{ status, headers, body, logLine }`.
     #[wasm_bindgen(typescript_type = "Answer")]
     pub type Answer;
+}
+
+// Content types by index (the order of the match in `Selector::handle`): a small integer crosses the boundary
+// without a string decode.
+#[wasm_bindgen(inline_js = r#"
+const TYPES = ["text/plain", "application/metalink+xml", "application/metalink4+xml", "application/json"];
+export function answer(status, type, body, location, logLine) {
+  const headers = location === "" ? { "content-type": TYPES[type] } : { "content-type": TYPES[type], location };
+  return { status, headers, body: body.slice(), logLine };
+}
+"#)]
+extern "C" {
+    fn answer(status: u16, content_type: u8, body: &[u8], location: &str, log_line: &str) -> Answer;
 }
 
 /// GeoIP databases (MaxMind format) for hosts without geo hints. Load once per isolate; hand to every
@@ -324,22 +337,15 @@ impl Selector {
             seed,
         };
         let r = self.core.handle(&input);
-        // Setting a property on a fresh plain object cannot fail.
-        let set = |o: &js_sys::Object, k: &str, v: &JsValue| {
-            let _ = js_sys::Reflect::set(o, &JsValue::from_str(k), v);
+        // One call out to build the JS object: property by property from Rust would cost a call and a string
+        // decode per key. The body is a view into linear memory that `answer` copies once.
+        let content_type = match r.content_type {
+            ContentType::Text => 0,
+            ContentType::Metalink => 1,
+            ContentType::Metalink4 => 2,
+            ContentType::Json => 3,
         };
-        let headers = js_sys::Object::new();
-        set(&headers, "content-type", &JsValue::from_str(r.content_type));
-        if !r.location.is_empty() {
-            set(&headers, "location", &JsValue::from_str(r.location));
-        }
-        let o = js_sys::Object::new();
-        set(&o, "status", &JsValue::from(r.status));
-        set(&o, "headers", &headers);
-        // One copy out of linear memory; the host sends the bytes without re-encoding a string.
-        set(&o, "body", &js_sys::Uint8Array::from(r.body.as_bytes()).into());
-        set(&o, "logLine", &JsValue::from_str(r.log_line));
-        o.unchecked_into()
+        answer(r.status, content_type, r.body.as_bytes(), r.location, r.log_line)
     }
 }
 
@@ -432,7 +438,7 @@ mod tests {
         assert_eq!(core.created(), 1_700_000_000);
         let r = core.handle(&input("repo=fedora-41&arch=x86_64"));
         assert_eq!(r.status, 200);
-        assert_eq!(r.content_type, "text/plain");
+        assert_eq!(r.content_type, ContentType::Text);
         // The German client gets the German mirror first.
         let mut lines = r.body.lines().filter(|l| !l.starts_with('#'));
         assert_eq!(
@@ -464,14 +470,14 @@ mod tests {
             path: "/metalink",
             ..input("repo=fedora-41&arch=x86_64&redirect")
         });
-        assert_eq!((r.status, r.content_type), (200, "application/metalink+xml"));
+        assert_eq!((r.status, r.content_type), (200, ContentType::Metalink));
         assert!(r.body.contains("<size>4321</size>"), "{}", r.body);
         let r = core.handle(&Input {
             path: "/metalink",
             accept: Some("application/metalink4+xml"),
             ..input("repo=fedora-41&arch=x86_64")
         });
-        assert_eq!((r.status, r.content_type), (200, "application/metalink4+xml"));
+        assert_eq!((r.status, r.content_type), (200, ContentType::Metalink4));
         let r = core.handle(&input(
             "path=pub/fedora/linux/releases/41/Everything/x86_64/os&redirect=1",
         ));

@@ -1,7 +1,7 @@
 // Shared by the tests and the benchmark: the corpus written by `cargo run -p mirrorvane-wasm --example corpus`,
 // the WASM package, and real servers (workerd, Node) on 127.0.0.1 ports the OS picks.
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { dirname, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,10 +84,13 @@ export function workerdConfig(path, services) {
   // capnp resolves `embed` paths relative to the config file.
   const rel = (abs) => JSON.stringify(relative(dirname(path), abs));
   const embed = (p) => rel(`${root}${p}`);
-  const pkg = `
-    (name = "src/mirrorvane.js", esModule = embed ${embed("src/mirrorvane.js")}),
-    (name = "pkg/mirrorvane_wasm.js", esModule = embed ${embed("pkg/mirrorvane_wasm.js")}),
-    (name = "pkg/mirrorvane_wasm_bg.wasm", wasm = embed ${embed("pkg/mirrorvane_wasm_bg.wasm")}),`;
+  // The package's modules: src/mirrorvane.js and everything wasm-bindgen wrote (glue, .wasm, inline JS snippets).
+  const generated = readdirSync(`${root}pkg`, { recursive: true })
+    .filter((f) => f.endsWith(".js") || f.endsWith(".wasm"))
+    .map((f) => `pkg/${f}`);
+  const pkg = ["src/mirrorvane.js", ...generated]
+    .map((m) => `(name = "${m}", ${m.endsWith(".wasm") ? "wasm" : "esModule"} = embed ${embed(m)}),`)
+    .join("\n    ");
   const text = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
