@@ -68,8 +68,9 @@ step "cargo fmt --all -- --check (and fuzz/)"
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
-step "cargo clippy --workspace --all-targets -- -D warnings"
+step "cargo clippy --workspace --all-targets -- -D warnings (and the wasm crate without its mmdb feature)"
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p mirrorvane-wasm --no-default-features --lib -- -D warnings
 
 # The two WASM builds are the only ones for their targets, so -D warnings here costs no rebuild elsewhere
 # (with --target, RUSTFLAGS do not reach build scripts and proc macros).
