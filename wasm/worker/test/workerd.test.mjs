@@ -24,7 +24,7 @@ const originServer = http.createServer((req, res) => {
   res.writeHead(200, { etag: origin.etag, "content-type": "application/octet-stream" }).end(origin.current);
 });
 
-let workerd, mainPort, geoPort, urlPort, sockets;
+let workerd, mainPort, geoPort, bundledPort, urlPort, sockets;
 
 before(async () => {
   await new Promise((r) => originServer.listen(0, "127.0.0.1", r));
@@ -48,13 +48,23 @@ before(async () => {
       ],
     },
     {
+      // src/bundled.js: the snapshot imported as a module, as wrangler bundles it with a Data rule.
+      name: "bundled",
+      bindings: [`(name = "TEST_HEADERS", text = "1")`],
+      modules: [
+        `(name = "src/bundled.js", esModule = embed ${JSON.stringify(relative(dir, `${root}src/bundled.js`))})`,
+        `(name = "src/worker.js", esModule = embed ${JSON.stringify(relative(dir, `${root}src/worker.js`))})`,
+        `(name = "snapshot.bin", data = embed ${JSON.stringify(relative(dir, `${corpus.dir}/snapshot.bin`))})`,
+      ],
+    },
+    {
       name: "byurl",
       bindings: [`(name = "TEST_HEADERS", text = "1")`, `(name = "SNAPSHOT_URL", text = ${JSON.stringify(snapshotUrl)})`, `(name = "REFRESH_SECONDS", text = "1")`],
     },
   ]);
-  sockets = [await listeningSocket(), await listeningSocket(), await listeningSocket()];
-  [mainPort, geoPort, urlPort] = sockets.map((s) => s.port);
-  const fds = ["--socket-fd", "main=3", "--socket-fd", "geo=4", "--socket-fd", "byurl=5"];
+  sockets = await Promise.all([0, 1, 2, 3].map(() => listeningSocket()));
+  [mainPort, geoPort, bundledPort, urlPort] = sockets.map((s) => s.port);
+  const fds = ["main=3", "geo=4", "bundled=5", "byurl=6"].flatMap((f) => ["--socket-fd", f]);
   workerd = start(`${root}node_modules/.bin/workerd`, ["serve", config, ...fds], {
     fds: sockets.map((s) => s.fd),
   });
@@ -99,6 +109,14 @@ test("the access-log line of the native edge is on workerd's log", async () => {
     const missing = logged.find((e) => !workerd.out.stdout.includes(e.expect.logLine));
     return `missing ${JSON.stringify(missing.expect.logLine)} in:\n${workerd.out.stdout.slice(-2000)}`;
   });
+});
+
+test("the bundled entry point (src/bundled.js) serves its imported snapshot", async () => {
+  const res = await fetch(`http://127.0.0.1:${bundledPort}/healthz`);
+  assert.equal(await res.text(), `ok generation=1 created=${corpus.created}\n`);
+  for (const e of corpus.entries.filter((x) => !x.geoDb).slice(0, 12)) {
+    await sameAnswer(assert, await send(bundledPort, e), e.expect, e.name);
+  }
 });
 
 test("/healthz like the native edge", async () => {
