@@ -5,10 +5,11 @@
 //! the platform attached to the request, the time and a random seed. Nothing is read from the environment:
 //! `SystemTime::now()` panics on `wasm32-unknown-unknown`, so the time is an argument; the location is whatever
 //! the platform knows (e.g. Cloudflare's `request.cf.country`/`continent`/`asn`); the randomness comes from the
-//! host (`crypto.getRandomValues`) or from a test's fixed seed. Rust never calls back into JS during a request.
+//! host (`crypto.getRandomValues`) or from a test's fixed seed. Rust asks JS for nothing during a request; its
+//! only call out is the one that builds the returned object.
 //!
-//! Crossing the JS boundary costs about 1–1.5 µs per call, so the API is one call per request, returning one
-//! plain JS object:
+//! Crossing the JS boundary costs around a microsecond per call with its conversions, so the API is one call per
+//! request, returning one plain JS object:
 //!
 //! ```js
 //! import { Selector } from "./mirrorvane_wasm.js";
