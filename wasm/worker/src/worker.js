@@ -97,7 +97,8 @@ async function fetchSnapshot(env, bundled, tag) {
     const obj = await env.SNAPSHOT_R2.get(key, tag ? { onlyIf: { etagDoesNotMatch: tag } } : {});
     if (obj === null) throw new Error(`R2 object ${key} not found`);
     if (!("body" in obj)) return null; // precondition failed: unchanged
-    return { bytes: await obj.arrayBuffer(), tag: obj.httpEtag };
+    // onlyIf takes the bare ETag (obj.etag), not the quoted header form (obj.httpEtag).
+    return { bytes: await obj.arrayBuffer(), tag: obj.etag };
   }
   if (env.SNAPSHOT_URL) {
     const r = await fetch(env.SNAPSHOT_URL, {
