@@ -102,7 +102,7 @@ step "wasm worker: tools (wasm-bindgen-cli 0.2.130, npm ci in wasm/worker)"
 command -v node >/dev/null 2>&1 || { echo "node (>= 20) is needed for the WASM worker tests" >&2; exit 1; }
 node --version
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
-  # Without --locked: the CLI's own lockfile pins crates that no longer build with this toolchain.
+  # Not --locked: unlocked is what is known to build on these machines. ~4 CPU-minutes, once (~/.cargo/bin).
   cargo install wasm-bindgen-cli --version 0.2.130
 fi
 (cd wasm/worker && npm ci --no-audit --no-fund --loglevel=error)
