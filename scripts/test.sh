@@ -8,8 +8,10 @@
 # Installs what is missing (rustup targets, rustfmt/clippy, cargo-fuzz when fuzzing), then, in order: format,
 # clippy, the no_std selector for wasm32v1-none, the wasm crate for wasm32-unknown-unknown (release, size
 # printed), all workspace tests (unit, integration, the criterion benchmarks once each in test mode, doc tests),
-# and a fuzz smoke run per target. The backend's tests expect PostgreSQL on 127.0.0.1:5432. Stops at the first
-# failure with a non-zero exit. Needs: bash, rustup + stable Rust.
+# the WASM worker (wasm-bindgen-cli and npm packages installed when missing; built, size-checked, and run against
+# the native selector's answers in Node, workerd and Deno), and a fuzz smoke run per target. The backend's tests
+# expect PostgreSQL on 127.0.0.1:5432. Stops at the first failure with a non-zero exit. Needs: bash, rustup +
+# stable Rust, Node >= 20 with npm (the registry reachable until the packages are cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,8 +68,9 @@ step "cargo fmt --all -- --check (and fuzz/)"
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
-step "cargo clippy --workspace --all-targets -- -D warnings"
+step "cargo clippy --workspace --all-targets -- -D warnings (and the wasm crate without its mmdb feature)"
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p mirrorvane-wasm --no-default-features --lib -- -D warnings
 
 # The two WASM builds are the only ones for their targets, so -D warnings here costs no rebuild elsewhere
 # (with --target, RUSTFLAGS do not reach build scripts and proc macros).
@@ -91,6 +94,27 @@ cargo test --workspace --all-targets
 
 step "cargo test --workspace --doc (doc tests)"
 cargo test --workspace --doc
+
+# ---------------------------------------------------------------------------------------------------------------
+# The WASM package in real runtimes (wasm/worker/README.md). wasm-pack and worker-build fetch tools from GitHub, so
+# the CLI is installed with cargo (cached in ~/.cargo/bin) and wasm-opt comes from npm (binaryen, pinned).
+step "wasm worker: tools (wasm-bindgen-cli 0.2.130, npm ci in wasm/worker)"
+command -v node >/dev/null 2>&1 || { echo "node (>= 20) is needed for the WASM worker tests" >&2; exit 1; }
+node --version
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
+  # Not --locked: unlocked is what is known to build on these machines. ~4 CPU-minutes, once (~/.cargo/bin).
+  cargo install wasm-bindgen-cli --version 0.2.130
+fi
+(cd wasm/worker && npm ci --no-audit --no-fund --loglevel=error)
+
+step "wasm worker: build (wasm-bindgen --target web, wasm-opt -Oz, size budget)"
+# Same RUSTFLAGS as the wasm32 build step above, so cargo has nothing to rebuild.
+RUSTFLAGS="${RUSTFLAGS:-} -D warnings" bash wasm/worker/build.sh
+
+step "wasm worker: differential corpus, then Node, workerd and Deno tests (node --test)"
+corpus="$TARGET_DIR/wasm-corpus"
+cargo run --quiet -p mirrorvane-wasm --example corpus -- "$corpus"
+(cd wasm/worker && MIRRORVANE_CORPUS_DIR="$corpus" node --test --test-reporter=spec test/*.test.mjs)
 
 # ---------------------------------------------------------------------------------------------------------------
 if [ "$FUZZ_SECONDS" -gt 0 ]; then

@@ -1,33 +1,52 @@
 //! Mirrorvane's selector for WebAssembly hosts: edge workers, Node, Deno.
 //!
 //! A thin shell over [`mirrorvane_selector`]: the host hands over the snapshot bytes once and then calls
-//! [`Selector::handle`] once per request with everything the request needs — path, query, client address, the
-//! geo hints the platform attached to the request, the time and optionally a seed. Nothing is read from the
-//! environment: `SystemTime::now()` panics on `wasm32-unknown-unknown`, so the time is an argument, and the
-//! location is whatever the platform knows (e.g. Cloudflare's `request.cf.country`/`continent`/`asn`).
+//! [`Selector::handle`] once per request with everything the request needs — URL, client address, the geo hints
+//! the platform attached to the request, the time and a random seed. Nothing is read from the environment:
+//! `SystemTime::now()` panics on `wasm32-unknown-unknown`, so the time is an argument; the location is whatever
+//! the platform knows (e.g. Cloudflare's `request.cf.country`/`continent`/`asn`); the randomness comes from the
+//! host (`crypto.getRandomValues`) or from a test's fixed seed. Rust asks JS for nothing during a request; its
+//! only call out is the one that builds the returned object.
 //!
-//! Crossing the JS boundary costs about 1–1.5 µs per call, so the API is one call per request, returning one
-//! plain JS object:
+//! Crossing the JS boundary costs around a microsecond per call with its conversions, so the API is one call per
+//! request, returning one plain JS object:
 //!
 //! ```js
 //! import { Selector } from "./mirrorvane_wasm.js";
 //! const selector = Selector.fromSnapshot(new Uint8Array(await snapshotResponse.arrayBuffer()));
-//! const a = selector.handle(url.pathname, url.search.slice(1), clientIp,
-//!                           cf.country, cf.continent, cf.asn, Date.now() / 1000);
-//! // a = { status, contentType, body, location, logLine }
-//! return new Response(a.body, { status: a.status, headers: a.location
-//!     ? { "content-type": a.contentType, location: a.location } : { "content-type": a.contentType } });
+//! const a = selector.handle(request.url, clientIp, cf.country, cf.continent, cf.asn,
+//!                           Date.now() / 1000, seed, request.headers.get("accept"));
+//! // a = { status, headers: { "content-type", location? }, body: Uint8Array, logLine }
+//! return new Response(a.body, { status: a.status, headers: a.headers });
 //! ```
 //!
 //! The Rust side ([`Core`]) is plain Rust and testable natively; the `#[wasm_bindgen]` wrapper only converts.
+//! `wasm/worker/` holds the JS side: the Workers module worker, the Node and Deno servers and their tests.
 
 use core::net::{IpAddr, Ipv6Addr};
+use std::rc::Rc;
 
 use mirrorvane_selector::client::locating_address;
 use mirrorvane_selector::{
-    ClientGeo, Code, Context, Locate, Random, Request, SeededRandom, Selector as Inner, SnapshotError, Workspace,
+    ClientGeo, Code, ContentType, Context, Locate, Request, SeededRandom, Selector as Inner, SnapshotError, Workspace,
 };
 use wasm_bindgen::prelude::*;
+
+#[cfg(feature = "mmdb")]
+pub mod geo;
+
+/// The optional GeoIP databases; without the `mmdb` feature there are none and hints are all there is.
+#[cfg(feature = "mmdb")]
+use geo::Databases;
+#[cfg(not(feature = "mmdb"))]
+#[derive(Default)]
+pub struct Databases;
+#[cfg(not(feature = "mmdb"))]
+impl Databases {
+    fn complete(&self, _ip: IpAddr, known: ClientGeo) -> ClientGeo {
+        known
+    }
+}
 
 /// Fewer content-carrying hosts than this (netblock to continent) adds the global list — MirrorManager's value,
 /// as in the native edge.
@@ -53,8 +72,8 @@ pub struct Input<'a> {
     pub accept: Option<&'a str>,
     /// Now, Unix seconds.
     pub now: u64,
-    /// Seed of this request's shuffle; `None` uses the instance's own generator.
-    pub seed: Option<u64>,
+    /// Seed of this request's shuffle: fresh random bits from the host, or a test's fixed value.
+    pub seed: u64,
 }
 
 /// The answer to one request, borrowed from the instance's workspace until the next call.
@@ -62,8 +81,8 @@ pub struct Input<'a> {
 pub struct Reply<'a> {
     /// HTTP status.
     pub status: u16,
-    /// `Content-Type` header value.
-    pub content_type: &'static str,
+    /// `Content-Type` (`as_str()` is the header value).
+    pub content_type: ContentType,
     /// Body.
     pub body: &'a str,
     /// `Location` header value; empty when none.
@@ -72,38 +91,71 @@ pub struct Reply<'a> {
     pub log_line: &'a str,
 }
 
-/// The platform's geo hints, applied to the connecting client only: a request that names another address with
-/// `ip=` gets no location (the hints describe the connection, not that address) rather than a wrong one.
-struct Hints {
-    client: Option<IpAddr>,
-    geo: ClientGeo,
+/// Splits a request URL into path and raw query. Accepts an absolute URL (`https://host/p?q`, what
+/// `Request.url` is in Workers and Deno) or an origin-form target (`/p?q`, Node's `IncomingMessage.url`); the
+/// fragment is dropped. Nothing is decoded or normalised, as in the native edge.
+pub fn split_url(url: &str) -> (&str, &str) {
+    let url = url.split_once('#').map_or(url, |(u, _)| u);
+    let target = match url.find("://") {
+        Some(i) if !url.starts_with('/') => {
+            let rest = &url[i + 3..];
+            rest.find(['/', '?']).map_or("", |j| &rest[j..])
+        }
+        _ => url,
+    };
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    (if path.is_empty() { "/" } else { path }, query)
 }
 
-impl Locate for Hints {
+/// Whether `s` may be sent as an HTTP header value — the test of the native edge's `HeaderValue::from_str`
+/// (visible bytes, space and tab; no other control characters).
+fn is_header_value(s: &str) -> bool {
+    s.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
+/// The platform's geo hints, applied to the connecting client only: a request that names another address with
+/// `ip=` gets no location from them (the hints describe the connection, not that address) rather than a wrong
+/// one. GeoIP databases, when loaded, fill in what the hints leave unknown, for any address.
+struct Hints<'g> {
+    client: Option<IpAddr>,
+    geo: ClientGeo,
+    databases: Option<&'g Databases>,
+}
+
+impl Locate for Hints<'_> {
     fn locate(&self, ip: IpAddr) -> ClientGeo {
-        if self.client == Some(ip) {
+        let hinted = if self.client == Some(ip) {
             self.geo
         } else {
             ClientGeo::default()
+        };
+        match self.databases {
+            Some(db) => db.complete(ip, hinted),
+            None => hinted,
         }
     }
 }
 
-/// The selector, its reusable buffers and its random generator: everything but the JS conversions.
+/// The selector, its reusable buffers and the optional GeoIP databases: everything but the JS conversions.
 pub struct Core {
     selector: Inner,
     workspace: Workspace,
-    random: SeededRandom,
+    databases: Option<Rc<Databases>>,
 }
 
 impl Core {
-    /// Decodes and validates a snapshot; `seed` starts the generator used by requests without a seed.
-    pub fn from_snapshot(bytes: &[u8], seed: u64) -> Result<Core, SnapshotError> {
+    /// Decodes and validates a snapshot.
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Core, SnapshotError> {
         Ok(Core {
             selector: Inner::decode(bytes)?,
             workspace: Workspace::new(),
-            random: SeededRandom::new(seed),
+            databases: None,
         })
+    }
+
+    /// Uses `databases` for what the hints leave unknown (shared between snapshots: they outlive reloads).
+    pub fn set_databases(&mut self, databases: Option<Rc<Databases>>) {
+        self.databases = databases;
     }
 
     /// Creation time of the snapshot, Unix seconds.
@@ -126,6 +178,7 @@ impl Core {
                 continent: input.continent.and_then(Code::parse),
                 asn: input.asn,
             },
+            databases: self.databases.as_deref(),
         };
         let request = Request {
             path: input.path,
@@ -134,28 +187,28 @@ impl Core {
             accept: input.accept.map(str::as_bytes),
             peer,
         };
-        let mut seeded;
-        let random: &mut dyn Random = match input.seed {
-            Some(seed) => {
-                seeded = SeededRandom::new(seed);
-                &mut seeded
-            }
-            None => &mut self.random,
-        };
+        let mut random = SeededRandom::new(input.seed);
         let mut ctx = Context {
             now: input.now,
             minimum: MINIMUM,
             locate: &hints,
-            random,
+            random: &mut random,
         };
         let a = self.selector.handle(&request, &mut ctx, &mut self.workspace);
-        Reply {
+        let mut reply = Reply {
             status: a.status,
-            content_type: a.content_type.as_str(),
+            content_type: a.content_type,
             body: &a.body,
             location: &a.location,
             log_line: &a.log_line,
+        };
+        if !is_header_value(reply.location) {
+            // As the native edge: a URL that is not a valid header value (a control character in the data)
+            // cannot be a redirect target. JS hosts would throw on it in `new Response`.
+            reply.status = 404;
+            reply.location = "";
         }
+        reply
     }
 }
 
@@ -165,12 +218,10 @@ const ANSWER_TS: &'static str = r#"
 export interface Answer {
   /** HTTP status: 200, 302, 404 or 500. */
   status: number;
-  /** `Content-Type` header value. */
-  contentType: string;
-  /** Response body. */
-  body: string;
-  /** `Location` header value for redirects; empty otherwise. */
-  location: string;
+  /** Response headers: `content-type`, and `location` for redirects. Pass as is to `new Response`. */
+  headers: { "content-type": string; location?: string };
+  /** Response body (UTF-8), a copy owned by JS. */
+  body: Uint8Array;
   /** Access-log line (with its newline) for `repo=`/`arch=` requests; empty otherwise. */
   logLine: string;
 }
@@ -178,9 +229,43 @@ export interface Answer {
 
 #[wasm_bindgen]
 extern "C" {
-    /// A plain JS object `{ status, contentType, body, location, logLine }`.
+    /// A plain JS object `{ status, headers, body, logLine }`.
     #[wasm_bindgen(typescript_type = "Answer")]
     pub type Answer;
+}
+
+// Content types by index (the order of the match in `Selector::handle`): a small integer crosses the boundary
+// without a string decode.
+#[wasm_bindgen(inline_js = r#"
+const TYPES = ["text/plain", "application/metalink+xml", "application/metalink4+xml", "application/json"];
+export function answer(status, type, body, location, logLine) {
+  const headers = location === "" ? { "content-type": TYPES[type] } : { "content-type": TYPES[type], location };
+  return { status, headers, body: body.slice(), logLine };
+}
+"#)]
+extern "C" {
+    fn answer(status: u16, content_type: u8, body: &[u8], location: &str, log_line: &str) -> Answer;
+}
+
+/// GeoIP databases (MaxMind format) for hosts without geo hints. Load once per isolate; hand to every
+/// [`Selector`] with `setGeo`. Only with the `mmdb` feature (the default).
+#[cfg(feature = "mmdb")]
+#[wasm_bindgen]
+pub struct GeoDatabases {
+    inner: Rc<Databases>,
+}
+
+#[cfg(feature = "mmdb")]
+#[wasm_bindgen]
+impl GeoDatabases {
+    /// Opens a country database (GeoIP2/GeoLite2 Country or City, or ip-location-db) and/or an ASN database
+    /// (GeoLite2-ASN layout), each the bytes of a whole `.mmdb` file or `undefined`. Throws an `Error` saying
+    /// what is wrong.
+    #[wasm_bindgen(constructor)]
+    pub fn new(country: Option<Vec<u8>>, asn: Option<Vec<u8>>) -> Result<GeoDatabases, JsError> {
+        let inner = Databases::new(country, asn).map_err(|e| JsError::new(&format!("GeoIP refused: {e}")))?;
+        Ok(GeoDatabases { inner: Rc::new(inner) })
+    }
 }
 
 /// A loaded snapshot, ready to answer requests. Keep one per isolate; replace it to reload.
@@ -195,7 +280,7 @@ impl Selector {
     /// wrong magic, other format version, checksum mismatch, malformed, inconsistent).
     #[wasm_bindgen(js_name = fromSnapshot)]
     pub fn from_snapshot(bytes: &[u8]) -> Result<Selector, JsError> {
-        let core = Core::from_snapshot(bytes, initial_seed()).map_err(|e| JsError::new(&e.to_string()))?;
+        let core = Core::from_snapshot(bytes).map_err(|e| JsError::new(&format!("snapshot refused: {e}")))?;
         Ok(Selector { core })
     }
 
@@ -204,29 +289,44 @@ impl Selector {
         self.core.created() as f64
     }
 
+    /// Uses these GeoIP databases for what a request's hints leave unknown.
+    #[cfg(feature = "mmdb")]
+    #[wasm_bindgen(js_name = setGeo)]
+    pub fn set_geo(&mut self, geo: &GeoDatabases) {
+        // Borrowed, not moved: one GeoDatabases serves every snapshot loaded after it.
+        self.core.set_databases(Some(geo.inner.clone()));
+    }
+
+    /// Stops using GeoIP databases.
+    #[cfg(feature = "mmdb")]
+    #[wasm_bindgen(js_name = clearGeo)]
+    pub fn clear_geo(&mut self) {
+        self.core.set_databases(None);
+    }
+
     /// Answers one request — the only call per request.
     ///
-    /// `url_path` and `query` are the raw path and query string (without `?`, not percent-decoded).
-    /// `client_ip` is the client address. `country`, `continent` and `asn` are the platform's geo hints for that
-    /// address (`undefined` when unknown). `now_seconds` is the time in Unix seconds (`Date.now() / 1000`;
-    /// fractions are dropped, negative or NaN count as 0). `seed` (a BigInt) makes the shuffle reproducible;
-    /// without it the instance's generator is used, seeded once from `Math.random`. `accept` is the `Accept`
-    /// header, which selects metalink 4 when it prefers `application/metalink4+xml`.
+    /// `url` is the request URL, absolute or origin-form, raw (not percent-decoded). `client_ip` is the client
+    /// address. `country`, `continent` and `asn` are the platform's geo hints for that address (`undefined` when
+    /// unknown). `now_seconds` is the time in Unix seconds (`Date.now() / 1000`; fractions are dropped, negative
+    /// or NaN count as 0). `seed` (a BigInt) seeds this request's shuffle: fresh bits from
+    /// `crypto.getRandomValues`, or a fixed value in tests. `accept` is the `Accept` header, which selects
+    /// metalink 4 when it prefers `application/metalink4+xml`.
     #[allow(clippy::too_many_arguments)]
     pub fn handle(
         &mut self,
-        url_path: &str,
-        query: &str,
+        url: &str,
         client_ip: &str,
         country: Option<String>,
         continent: Option<String>,
         asn: Option<u32>,
         now_seconds: f64,
-        seed: Option<u64>,
+        seed: u64,
         accept: Option<String>,
     ) -> Answer {
+        let (path, query) = split_url(url);
         let input = Input {
-            path: url_path,
+            path,
             query,
             client_ip,
             country: country.as_deref(),
@@ -238,32 +338,15 @@ impl Selector {
             seed,
         };
         let r = self.core.handle(&input);
-        let o = js_sys::Object::new();
-        let set = |k: &str, v: JsValue| {
-            // Setting a property on a fresh plain object cannot fail.
-            let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
+        // One call out to build the JS object: property by property from Rust would cost a call and a string
+        // decode per key. The body is a view into linear memory that `answer` copies once.
+        let content_type = match r.content_type {
+            ContentType::Text => 0,
+            ContentType::Metalink => 1,
+            ContentType::Metalink4 => 2,
+            ContentType::Json => 3,
         };
-        set("status", JsValue::from(r.status));
-        set("contentType", JsValue::from_str(r.content_type));
-        set("body", JsValue::from_str(r.body));
-        set("location", JsValue::from_str(r.location));
-        set("logLine", JsValue::from_str(r.log_line));
-        o.unchecked_into()
-    }
-}
-
-/// Seed of the per-instance generator: `Math.random` in WASM (53 random bits per call, two calls), the std hasher's
-/// per-process random keys natively.
-fn initial_seed() -> u64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let bits = |x: f64| (x * (1u64 << 53) as f64) as u64;
-        bits(js_sys::Math::random()) ^ bits(js_sys::Math::random()).rotate_left(32)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use std::hash::BuildHasher;
-        std::collections::hash_map::RandomState::new().hash_one(0x6d69_7272_6f72_7661u64)
+        answer(r.status, content_type, r.body.as_bytes(), r.location, r.log_line)
     }
 }
 
@@ -345,18 +428,18 @@ mod tests {
             client_ip: "192.0.2.1",
             country: Some("de"),
             now: 1_700_000_100,
-            seed: Some(1),
+            seed: 1,
             ..Default::default()
         }
     }
 
     #[test]
     fn mirrorlist_with_geo_hint() {
-        let mut core = Core::from_snapshot(&snapshot_bytes(), 0).unwrap();
+        let mut core = Core::from_snapshot(&snapshot_bytes()).unwrap();
         assert_eq!(core.created(), 1_700_000_000);
         let r = core.handle(&input("repo=fedora-41&arch=x86_64"));
         assert_eq!(r.status, 200);
-        assert_eq!(r.content_type, "text/plain");
+        assert_eq!(r.content_type, ContentType::Text);
         // The German client gets the German mirror first.
         let mut lines = r.body.lines().filter(|l| !l.starts_with('#'));
         assert_eq!(
@@ -373,7 +456,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_bytes_and_errors() {
-        let mut core = Core::from_snapshot(&snapshot_bytes(), 0).unwrap();
+        let mut core = Core::from_snapshot(&snapshot_bytes()).unwrap();
         let a = core.handle(&input("repo=fedora-41&arch=x86_64")).body.to_owned();
         let b = core.handle(&input("repo=fedora-41&arch=x86_64")).body.to_owned();
         assert_eq!(a, b);
@@ -388,19 +471,44 @@ mod tests {
             path: "/metalink",
             ..input("repo=fedora-41&arch=x86_64&redirect")
         });
-        assert_eq!((r.status, r.content_type), (200, "application/metalink+xml"));
+        assert_eq!((r.status, r.content_type), (200, ContentType::Metalink));
         assert!(r.body.contains("<size>4321</size>"), "{}", r.body);
         let r = core.handle(&Input {
             path: "/metalink",
             accept: Some("application/metalink4+xml"),
             ..input("repo=fedora-41&arch=x86_64")
         });
-        assert_eq!((r.status, r.content_type), (200, "application/metalink4+xml"));
+        assert_eq!((r.status, r.content_type), (200, ContentType::Metalink4));
         let r = core.handle(&input(
             "path=pub/fedora/linux/releases/41/Everything/x86_64/os&redirect=1",
         ));
         assert_eq!(r.status, 302);
         assert!(r.location.starts_with("https://mirror"), "{}", r.location);
+    }
+
+    #[test]
+    fn urls_split_raw() {
+        assert_eq!(
+            split_url("https://h.example/metalink?repo=a&arch=b"),
+            ("/metalink", "repo=a&arch=b")
+        );
+        assert_eq!(split_url("http://h.example:8080?repo=a"), ("/", "repo=a"));
+        assert_eq!(split_url("https://h.example"), ("/", ""));
+        assert_eq!(
+            split_url("/pub/mirrorlist?path=a//b#frag"),
+            ("/pub/mirrorlist", "path=a//b")
+        );
+        // Origin-form whose query holds "://" is not mistaken for an absolute URL.
+        assert_eq!(split_url("/metalink?x=http://y/z"), ("/metalink", "x=http://y/z"));
+        assert_eq!(split_url("/metalink?a=1?b=2"), ("/metalink", "a=1?b=2"));
+        assert_eq!(split_url(""), ("/", ""));
+    }
+
+    #[test]
+    fn header_values_like_the_native_edge() {
+        assert!(is_header_value("https://m.example/a b\tc/é"));
+        assert!(!is_header_value("https://m.example/a\nb"));
+        assert!(!is_header_value("https://m.example/\u{7f}"));
     }
 
     #[test]
@@ -411,19 +519,66 @@ mod tests {
                 country: Code::parse("DE"),
                 ..Default::default()
             },
+            databases: None,
         };
         assert_eq!(hints.locate("192.0.2.1".parse().unwrap()).country, Code::parse("DE"));
         assert_eq!(hints.locate("198.51.100.1".parse().unwrap()), ClientGeo::default());
+    }
+
+    #[cfg(feature = "mmdb")]
+    #[test]
+    fn databases_fill_in_what_hints_leave_unknown() {
+        let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../edge/testdata");
+        let read = |f: &str| std::fs::read(format!("{testdata}/{f}")).unwrap();
+        let db = Databases::new(
+            Some(read("GeoIP2-Country-Test.mmdb")),
+            Some(read("GeoLite2-ASN-Test.mmdb")),
+        )
+        .unwrap();
+        // 89.160.20.112 is SE / AS29518 in MaxMind's test data.
+        let client: IpAddr = "89.160.20.112".parse().unwrap();
+        let hints = |geo| Hints {
+            client: Some(client),
+            geo,
+            databases: Some(&db),
+        };
+        let none = hints(ClientGeo::default()).locate(client);
+        assert_eq!((none.country, none.asn), (Code::parse("SE"), Some(29518)));
+        assert_eq!(none.continent, Code::parse("EU"));
+        // A country hint wins (and keeps the continent unknown rather than mixing sources); the ASN is filled in.
+        let fr = hints(ClientGeo {
+            country: Code::parse("FR"),
+            ..Default::default()
+        })
+        .locate(client);
+        assert_eq!(
+            (fr.country, fr.continent, fr.asn),
+            (Code::parse("FR"), None, Some(29518))
+        );
+        // Other addresses (`ip=`) are looked up, not given the connection's hints.
+        let other = hints(ClientGeo {
+            country: Code::parse("FR"),
+            asn: Some(1),
+            ..Default::default()
+        })
+        .locate("216.160.83.56".parse().unwrap());
+        assert_eq!(other.country, Code::parse("US"));
+        // Each database is checked for its kind.
+        let err = Databases::new(Some(read("GeoLite2-ASN-Test.mmdb")), None)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("has no country data"), "{err}");
+        assert!(Databases::new(Some(b"not a database".to_vec()), None).is_err());
     }
 
     #[test]
     fn snapshot_errors_are_typed() {
         let mut bytes = snapshot_bytes();
         bytes[40] ^= 1;
-        let err = Core::from_snapshot(&bytes, 0).err().unwrap();
+        let err = Core::from_snapshot(&bytes).err().unwrap();
         assert!(matches!(err, SnapshotError::ChecksumMismatch { .. }), "{err}");
         assert!(matches!(
-            Core::from_snapshot(b"short", 0).err().unwrap(),
+            Core::from_snapshot(b"short").err().unwrap(),
             SnapshotError::TooShort { len: 5 }
         ));
     }
