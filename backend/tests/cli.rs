@@ -139,3 +139,45 @@ fn http_get(base: &str, path: &str) -> String {
     s.read_to_string(&mut out).expect("reads");
     out
 }
+
+/// The README's first command: the demo creates its database, applies the inventory, scans the tree it wrote,
+/// builds and serves — and answers a dnf metalink with the scanned repomd.xml's checksums.
+#[test]
+fn demo_runs_the_whole_pipeline() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts the demo");
+    let stdout = child.stdout.take().expect("stdout");
+    let server = Server(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    let base = loop {
+        let line = lines.next().expect("the demo prints until it listens").expect("reads");
+        if let Some(base) = line.strip_prefix("Listening on ") {
+            break base.to_owned();
+        }
+        seen.push(line);
+    };
+    let text = seen.join("\n");
+    assert!(
+        text.contains("scan Fedora Linux:") && text.contains("repositories and"),
+        "{text}"
+    );
+    let answer = http_get(&base, "/metalink?repo=fedora-41&arch=x86_64&ip=89.160.20.113");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("<file name=\"repomd.xml\">") && answer.contains("<hash type=\"sha256\">"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("/releases/41/Everything/x86_64/os/repodata/repomd.xml</url>"),
+        "{answer}"
+    );
+    let updates = http_get(&base, "/mirrorlist?repo=updates-released-f41&arch=aarch64");
+    assert!(updates.contains("/updates/41/Everything/aarch64/"), "{updates}");
+    drop(server);
+}
