@@ -224,10 +224,12 @@ pub async fn move_devel_to_release(
         let id: i64 = r.try_get(0)?;
         let prefix: Option<String> = r.try_get(1)?;
         let dir: String = r.try_get(2)?;
-        if prefix.as_deref().is_none_or(str::is_empty) || !dir.contains(&old) {
+        if prefix.as_deref().is_none_or(str::is_empty) {
             continue;
         }
-        let target = dir.replace(&old, &new);
+        let Some(target) = replace_component(&dir, &old, &new) else {
+            continue;
+        };
         let Some(target_id) = directory_by_name(&mut tx, &target).await? else {
             outcome.err(format!("target Directory({target}) not found, ignoring."));
             continue;
@@ -388,5 +390,38 @@ async fn finish(tx: sqlx::Transaction<'_, sqlx::Any>, dry_run: bool) -> Result<(
         tx.rollback().await
     } else {
         tx.commit().await
+    }
+}
+
+/// `name` with the path segment(s) `old` (whole components: `development/4` matches in `…/development/4/…`,
+/// not in `…/development/41/…`) replaced by `new`; `None` when `old` is not there.
+fn replace_component(name: &str, old: &str, new: &str) -> Option<String> {
+    let mut from = 0;
+    while let Some(at) = name[from..].find(old).map(|i| i + from) {
+        let end = at + old.len();
+        let starts = at == 0 || name.as_bytes()[at - 1] == b'/';
+        let ends = end == name.len() || name.as_bytes()[end] == b'/';
+        if starts && ends {
+            return Some(format!("{}{new}{}", &name[..at], &name[end..]));
+        }
+        from = at + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod component_tests {
+    use super::replace_component;
+
+    #[test]
+    fn whole_components_only() {
+        let r = |n: &str| replace_component(n, "development/4", "releases/4");
+        assert_eq!(r("pub/fedora/linux/development/41/Everything/x86_64/os"), None);
+        assert_eq!(
+            r("pub/core/development/4/i386/os").as_deref(),
+            Some("pub/core/releases/4/i386/os")
+        );
+        assert_eq!(r("development/4").as_deref(), Some("releases/4"));
+        assert_eq!(r("pub/x-development/4/os"), None);
     }
 }

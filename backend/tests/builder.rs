@@ -177,3 +177,26 @@ impl mirrorvane_selector::Locate for ByAddress {
         }
     }
 }
+
+/// A snapshot whose indexes point nowhere is refused by the import before anything is written.
+#[test]
+fn inconsistent_snapshot_is_not_imported() {
+    let mut snapshot = synthetic::generate(&Scale::demo(), 5).snapshot;
+    snapshot.repositories[0].directory = mirrorvane_selector::snapshot::DirectoryId(u32::MAX);
+    run(async {
+        let t = TestDb::new(support::ENGINES[0]).await;
+        let err = from_snapshot::import(&t.db, &snapshot, "Fedora")
+            .await
+            .expect_err("refused");
+        assert!(err.to_string().contains("inconsistent"), "{err}");
+        let hosts: i64 = sqlx::Row::get(
+            &sqlx::query("SELECT COUNT(*) FROM host")
+                .fetch_one(t.db.pool())
+                .await
+                .unwrap(),
+            0,
+        );
+        assert_eq!(hosts, 0);
+        t.finish().await;
+    });
+}

@@ -62,7 +62,8 @@ async fn seeded(engine: mirrorvane_backend::db::Engine) -> TestDb {
             .await
             .unwrap_or_else(|e| panic!("{engine:?} {sql}: {e}"));
     }
-    t.db.resync_identities().await.expect("resync");
+    let mut conn = t.db.pool().acquire().await.expect("connection");
+    t.db.resync_identities(&mut conn).await.expect("resync");
     t
 }
 

@@ -121,6 +121,14 @@ fn country(value: &str, what: impl FnOnce() -> String) -> Result<Code, BuildErro
         .ok_or_else(|| inconsistent(format!("{}: {value:?} is not a two-letter code", what())))
 }
 
+/// `map[key]`, or an error naming the row that points nowhere (the schema's foreign keys prevent it; a
+/// damaged or hand-edited database may not).
+fn lookup<V: Copy>(map: &HashMap<i64, V>, key: i64, what: impl FnOnce() -> String) -> Result<V, BuildError> {
+    map.get(&key)
+        .copied()
+        .ok_or_else(|| inconsistent(format!("{} refers to a missing row {key}", what())))
+}
+
 fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWarning>), BuildError> {
     let mut warnings = Vec::new();
 
@@ -199,7 +207,7 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
     let mut directory_index: HashMap<i64, DirectoryId> = HashMap::with_capacity(rows.directories.len());
     let mut dirs_of_category: HashMap<i64, Vec<usize>> = HashMap::new();
     for (i, d) in rows.directories.iter().enumerate() {
-        let c = category_index[&d.category];
+        let c = lookup(&category_index, d.category, || format!("directory {:?}", d.name))?;
         let topdir = &categories[c.index()].topdir;
         let below = topdir.is_empty()
             || d.name == *topdir
@@ -215,6 +223,8 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
         dirs_of_category.entry(d.category).or_default().push(i);
     }
 
+    let max_directory_id = rows.directories.iter().map(|d| d.id).max().unwrap_or(0);
+
     // Host categories of active hosts that carry something, by (category, host).
     let mut urls: HashMap<i64, Vec<String>> = HashMap::new();
     for u in &rows.urls {
@@ -222,13 +232,17 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
     }
     let mut hcs: Vec<(CategoryId, HostId, &rows::HostCategoryRow)> = Vec::new();
     for hc in &rows.host_categories {
-        let h = host_index[&hc.host];
+        let h = lookup(&host_index, hc.host, || format!("host_category {}", hc.id))?;
         let host = &rows.hosts[h.index()];
         let carries = hc.always_up2date || !hc.up2date.is_empty();
         let listed = urls.get(&hc.id).is_some_and(|u| !u.is_empty());
         // A private host without public URLs is in no list of MirrorManager's cache at all.
         if host.active && carries && (listed || !host.private) {
-            hcs.push((category_index[&hc.category], h, hc));
+            hcs.push((
+                lookup(&category_index, hc.category, || format!("host_category {}", hc.id))?,
+                h,
+                hc,
+            ));
         }
     }
     hcs.sort_by_key(|&(c, h, _)| (c, h));
@@ -245,7 +259,7 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
                 members[d].push(id);
             }
         } else {
-            for dir in hc.up2date.iter() {
+            for dir in hc.up2date.iter_up_to(max_directory_id) {
                 // Up-to-date marks for directories of another category (moved since the crawl) do not count.
                 if let Some(&d) = directory_index.get(&dir)
                     && rows.directories[d.index()].category == hc.category
@@ -273,7 +287,7 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
         });
         directories.push(Directory {
             name: d.name.clone(),
-            category: category_index[&d.category],
+            category: lookup(&category_index, d.category, || format!("directory {:?}", d.name))?,
             hosts: id,
         });
     }
@@ -284,7 +298,7 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
         repositories.push(Repository {
             prefix: r.prefix.clone(),
             arch: r.arch.clone(),
-            directory: directory_index[&r.directory],
+            directory: lookup(&directory_index, r.directory, || format!("repository {}", r.prefix))?,
         });
         if r.disabled && !disabled_prefixes.contains(&r.prefix) {
             disabled_prefixes.push(r.prefix.clone());
@@ -301,7 +315,7 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
 
     let mut files: Vec<FileEntry> = Vec::new();
     for f in &rows.file_details {
-        let directory = directory_index[&f.directory];
+        let directory = lookup(&directory_index, f.directory, || format!("file_detail {}", f.filename))?;
         let detail = FileDetail {
             timestamp: u64::try_from(f.timestamp).unwrap_or(0),
             size: u64::try_from(f.size).unwrap_or(0),
@@ -323,7 +337,7 @@ fn assemble(rows: rows::Rows, options: Options) -> Result<(Snapshot, Vec<BuildWa
     // Netblocks of active hosts, aggregated per network.
     let mut by_network: BTreeMap<ipnet::IpNet, Vec<HostId>> = BTreeMap::new();
     for n in &rows.netblocks {
-        let h = host_index[&n.host];
+        let h = lookup(&host_index, n.host, || format!("host_netblock {}", n.netblock))?;
         if !rows.hosts[h.index()].active {
             continue;
         }

@@ -4,7 +4,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::directory_set::{DirectorySet, decode_row};
-use crate::db::{Database, DbError, bool_at, opt_bool_at};
+use crate::db::{Database, DbError, Engine, bool_at, opt_bool_at};
 
 pub(super) struct HostRow {
     pub id: i64,
@@ -110,17 +110,29 @@ pub(super) struct Rows {
     pub continents: Vec<ContinentRow>,
 }
 
-async fn all<T>(db: &Database, sql: &str, row: impl Fn(&AnyRow) -> Result<T, sqlx::Error>) -> Result<Vec<T>, DbError> {
-    let rows = sqlx::query(sql).fetch_all(db.pool()).await?;
+async fn all<T>(
+    db: &mut sqlx::AnyConnection,
+    sql: &str,
+    row: impl Fn(&AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Vec<T>, DbError> {
+    let rows = sqlx::query(sql).fetch_all(&mut *db).await?;
     Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
 }
 
 impl Rows {
-    /// Reads in one transaction-free pass. A crawler writing meanwhile can make a directory's state a few
-    /// seconds newer than another's — the same freshness MirrorManager's generator had.
-    pub async fn read(db: &Database) -> Result<Rows, DbError> {
+    /// Reads everything from one consistent view of the database (a read-only repeatable-read transaction on
+    /// PostgreSQL; SQLite's transaction reads one WAL snapshot), so rows written meanwhile by a scan, an apply
+    /// or a crawler cannot leave a host category whose host was not read.
+    pub async fn read(database: &Database) -> Result<Rows, DbError> {
+        let mut tx = database.pool().begin().await?;
+        if database.engine() == Engine::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let db = &mut *tx;
         let hosts = all(
-            db,
+            &mut *db,
             "SELECT h.id, h.name, h.country, h.bandwidth_int, (h.private OR s.private), \
                (h.admin_active AND h.user_active AND s.admin_active AND s.user_active), h.asn, h.asn_clients, \
                h.ipv4_reachable, h.ipv6_reachable \
@@ -142,7 +154,7 @@ impl Rows {
         )
         .await?;
         let peer_asns = all(
-            db,
+            &mut *db,
             "SELECT host_id, asn FROM host_peer_asn ORDER BY host_id, asn",
             |r| {
                 Ok(PeerAsnRow {
@@ -153,7 +165,7 @@ impl Rows {
         )
         .await?;
         let allowed_countries = all(
-            db,
+            &mut *db,
             "SELECT host_id, country FROM host_country_allowed ORDER BY host_id, country",
             |r| {
                 Ok(AllowedCountryRow {
@@ -163,7 +175,7 @@ impl Rows {
             },
         )
         .await?;
-        let categories = all(db, "SELECT id, name, topdir FROM category ORDER BY id", |r| {
+        let categories = all(&mut *db, "SELECT id, name, topdir FROM category ORDER BY id", |r| {
             Ok(CategoryRow {
                 id: r.try_get(0)?,
                 name: r.try_get(1)?,
@@ -171,16 +183,20 @@ impl Rows {
             })
         })
         .await?;
-        let directories = all(db, "SELECT id, name, category_id FROM directory ORDER BY id", |r| {
-            Ok(DirectoryRow {
-                id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                category: r.try_get(2)?,
-            })
-        })
+        let directories = all(
+            &mut *db,
+            "SELECT id, name, category_id FROM directory ORDER BY id",
+            |r| {
+                Ok(DirectoryRow {
+                    id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    category: r.try_get(2)?,
+                })
+            },
+        )
         .await?;
         let raw_host_categories = all(
-            db,
+            &mut *db,
             "SELECT hc.id, hc.host_id, hc.category_id, hc.always_up2date, ds.id, ds.members \
              FROM host_category hc LEFT JOIN directory_set ds ON ds.id = hc.up2date_set_id ORDER BY hc.id",
             |r| {
@@ -211,7 +227,7 @@ impl Rows {
             });
         }
         let urls = all(
-            db,
+            &mut *db,
             "SELECT host_category_id, url FROM host_category_url WHERE NOT private ORDER BY host_category_id, id",
             |r| {
                 Ok(UrlRow {
@@ -222,7 +238,7 @@ impl Rows {
         )
         .await?;
         let repositories = all(
-            db,
+            &mut *db,
             "SELECT r.prefix, a.name, r.directory_id, r.disabled FROM repository r JOIN arch a ON a.id = r.arch_id \
              WHERE r.prefix IS NOT NULL AND r.prefix <> '' ORDER BY r.directory_id, r.id",
             |r| {
@@ -236,7 +252,7 @@ impl Rows {
         )
         .await?;
         let redirects = all(
-            db,
+            &mut *db,
             "SELECT from_repo, to_repo FROM repository_redirect ORDER BY id",
             |r| {
                 Ok(RedirectRow {
@@ -247,7 +263,7 @@ impl Rows {
         )
         .await?;
         let file_details = all(
-            db,
+            &mut *db,
             "SELECT directory_id, filename, timestamp, size, md5, sha1, sha256, sha512 FROM file_detail \
              ORDER BY directory_id, filename, timestamp DESC, id DESC",
             |r| {
@@ -264,15 +280,19 @@ impl Rows {
             },
         )
         .await?;
-        let netblocks = all(db, "SELECT host_id, netblock FROM host_netblock ORDER BY id", |r| {
-            Ok(NetblockRow {
-                host: r.try_get(0)?,
-                netblock: r.try_get(1)?,
-            })
-        })
+        let netblocks = all(
+            &mut *db,
+            "SELECT host_id, netblock FROM host_netblock ORDER BY id",
+            |r| {
+                Ok(NetblockRow {
+                    host: r.try_get(0)?,
+                    netblock: r.try_get(1)?,
+                })
+            },
+        )
         .await?;
         let netblock_countries = all(
-            db,
+            &mut *db,
             "SELECT netblock, country FROM netblock_country ORDER BY netblock",
             |r| {
                 Ok(NetblockCountryRow {
@@ -283,7 +303,7 @@ impl Rows {
         )
         .await?;
         let continents = all(
-            db,
+            &mut *db,
             "SELECT country, continent FROM country_continent_redirect ORDER BY country",
             |r| {
                 Ok(ContinentRow {
@@ -293,6 +313,16 @@ impl Rows {
             },
         )
         .await?;
+        tx.rollback().await?;
+        // Text keys are put in byte order here, not by `ORDER BY` (PostgreSQL sorts by the database's
+        // collation, SQLite by bytes): equal data must give equal snapshot bytes on both engines. Stable, so
+        // file details keep their newest-first order within a file.
+        let mut file_details = file_details;
+        file_details.sort_by(|a, b| (a.directory, a.filename.as_bytes()).cmp(&(b.directory, b.filename.as_bytes())));
+        let mut netblock_countries = netblock_countries;
+        netblock_countries.sort_by(|a, b| a.netblock.as_bytes().cmp(b.netblock.as_bytes()));
+        let mut continents = continents;
+        continents.sort_by(|a, b| a.country.as_bytes().cmp(b.country.as_bytes()));
         Ok(Rows {
             hosts,
             peer_asns,

@@ -61,8 +61,9 @@ pub struct Args {
     /// Walk the disk even where a fullfiletimelist exists.
     #[arg(long)]
     pub skip_fullfiletimelist: bool,
-    /// Old file details (metalink alternates) are removed after this many days.
-    #[arg(long, value_name = "DAYS", default_value_t = 4)]
+    /// Old file details (metalink alternates) are removed after this many days (1 to 3650: 0 or less would
+    /// drop every alternate at once).
+    #[arg(long, value_name = "DAYS", default_value_t = 4, value_parser = clap::value_parser!(i64).range(1..=3650))]
     pub max_stale_days: i64,
     /// Repository prefix rules (TOML) replacing the built-in ones.
     #[arg(long, value_name = "FILE")]

@@ -39,7 +39,9 @@ impl DirectorySet {
 
     /// Number of ids.
     pub fn len(&self) -> u64 {
-        self.runs.iter().map(|&(a, b)| b - a + 1).sum()
+        self.runs
+            .iter()
+            .fold(0u64, |n, &(a, b)| n.saturating_add((b - a).saturating_add(1)))
     }
 
     /// True when no id is in the set.
@@ -60,6 +62,16 @@ impl DirectorySet {
     /// The ids, ascending.
     pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
         self.runs.iter().flat_map(|&(a, b)| (a..=b).map(|id| id as i64))
+    }
+
+    /// The ids up to `max`, ascending: a stored set may name directories deleted since (or, damaged, absurd
+    /// ranges); readers bound it by the ids that exist.
+    pub fn iter_up_to(&self, max: i64) -> impl Iterator<Item = i64> + '_ {
+        let max = u64::try_from(max).ok();
+        self.runs
+            .iter()
+            .take_while(move |&&(a, _)| max.is_some_and(|m| a <= m))
+            .flat_map(move |&(a, b)| (a..=b.min(max.unwrap_or(0))).map(|id| id as i64))
     }
 
     /// Number of ranges (what the encoding's size follows).
@@ -208,6 +220,11 @@ mod tests {
         for id in [0, 4, 6, 13, 299, 302, 99_999, 100_001, -1] {
             assert!(!set.contains(id), "{id}");
         }
+        assert_eq!(set.iter_up_to(10).collect::<Vec<_>>(), vec![1, 2, 3, 5, 9, 10]);
+        assert_eq!(set.iter_up_to(-1).count(), 0);
+        // A damaged set with an absurd range is read only as far as real ids go.
+        let damaged = DirectorySet::decode(&[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f]).unwrap();
+        assert_eq!(damaged.iter_up_to(3).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
         let bytes = set.encode();
         assert_eq!(DirectorySet::decode(&bytes).unwrap(), set);
         // A fully up-to-date host category over 25,000 consecutive ids costs a few bytes.

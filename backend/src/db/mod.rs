@@ -176,8 +176,9 @@ impl Database {
     }
 
     /// After rows were inserted with explicit ids (imports), moves PostgreSQL's identity sequences past them so
-    /// later inserts do not collide. SQLite's AUTOINCREMENT follows by itself.
-    pub async fn resync_identities(&self) -> Result<(), DbError> {
+    /// later inserts do not collide. SQLite's AUTOINCREMENT follows by itself. Run it on the importing
+    /// transaction, so the rows and their sequences commit together.
+    pub async fn resync_identities(&self, conn: &mut sqlx::AnyConnection) -> Result<(), DbError> {
         if self.engine != Engine::Postgres {
             return Ok(());
         }
@@ -186,7 +187,7 @@ impl Database {
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST(COALESCE(MAX(id), 0), 1), \
                  MAX(id) IS NOT NULL) FROM {table}"
             );
-            sqlx::query(&sql).execute(&self.pool).await?;
+            sqlx::query(&sql).execute(&mut *conn).await?;
         }
         Ok(())
     }

@@ -56,6 +56,9 @@ impl From<sqlx::Error> for ImportError {
 
 /// Writes `snapshot` into the empty database `db` in one transaction.
 pub async fn import(db: &Database, snapshot: &Snapshot, product: &str) -> Result<Report, ImportError> {
+    // Indexes below are trusted only once the selector has checked every one of them.
+    mirrorvane_selector::Selector::new(snapshot.clone())
+        .map_err(|e| ImportError::Unusable(format!("the snapshot is inconsistent: {e}")))?;
     let mut report = Report::default();
     let mut tx = db.pool().begin().await?;
     let existing: i64 = sqlx::query("SELECT (SELECT COUNT(*) FROM host) + (SELECT COUNT(*) FROM directory)")
@@ -365,8 +368,8 @@ pub async fn import(db: &Database, snapshot: &Snapshot, product: &str) -> Result
         }),
     )
     .await?;
+    db.resync_identities(&mut tx).await?;
     tx.commit().await?;
-    db.resync_identities().await?;
     Ok(report)
 }
 

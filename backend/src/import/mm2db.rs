@@ -1205,7 +1205,7 @@ async fn write(db: &Database, s: Source) -> Result<Report, ImportError> {
     .await?;
     report.imported.insert("embargoed_country", n);
 
+    db.resync_identities(&mut tx).await?;
     tx.commit().await?;
-    db.resync_identities().await?;
     Ok(report)
 }

@@ -19,7 +19,7 @@ impl AgePolicy {
     pub fn new(max_stale_days: i64) -> Self {
         AgePolicy {
             max_stale_days,
-            max_propagation_days: max_stale_days - 1,
+            max_propagation_days: max_stale_days.saturating_sub(1),
         }
     }
 }
@@ -40,8 +40,9 @@ pub fn expired_file_details<'a>(
     now: i64,
     policy: AgePolicy,
 ) -> Vec<i64> {
-    let stale = now - DAY * policy.max_stale_days;
-    let propagation = now - DAY * policy.max_propagation_days;
+    // Saturating: a library caller's absurd policy must not overflow into an arbitrary cut-off.
+    let stale = now.saturating_sub(DAY.saturating_mul(policy.max_stale_days));
+    let propagation = now.saturating_sub(DAY.saturating_mul(policy.max_propagation_days));
     let mut out = Vec::new();
     for group in groups {
         if group.len() < 2 {
