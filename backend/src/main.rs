@@ -2,6 +2,7 @@
 //! [`mirrorvane_backend::commands`]. Exit code 0 on success, 1 on any error (printed with its causes).
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -53,7 +54,19 @@ enum Command {
     Demo(demo::Args),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line with the causes (`a: b: c`), MirrorManager's `Error: ` prefix, no backtrace even when
+            // RUST_BACKTRACE is set for other reasons.
+            eprintln!("Error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)

@@ -114,6 +114,15 @@ impl Database {
                 source,
             })?
             .log_statements(tracing::log::LevelFilter::Trace);
+        // One direct connection first: a pool retries until its acquire timeout and then reports only that it
+        // timed out; this says at once why (refused, unknown database, bad password, unwritable file).
+        let probe = <sqlx::AnyConnection as sqlx::Connection>::connect_with(&options)
+            .await
+            .map_err(|source| DbError::Connect {
+                url: shown.clone(),
+                source,
+            })?;
+        let _ = sqlx::Connection::close(probe).await;
         let pool = AnyPoolOptions::new()
             // SQLite writes are serialised anyway; one connection also keeps `sqlite::memory:` a single database.
             .max_connections(if engine == Engine::Sqlite { 1 } else { 8 })
