@@ -99,7 +99,7 @@ fn run() -> anyhow::Result<()> {
                 for w in &built.warnings {
                     eprintln!("warning: {w}");
                 }
-                println!("{}", built.outcome.summary());
+                println!("{}", built.summary());
             }
             Command::Scan(args) => drop(scan::run(&db, args).await?),
             Command::Apply(args) => inventory::run_apply(&db, args).await?,

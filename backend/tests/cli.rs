@@ -77,8 +77,22 @@ fn init_snapshot_serve() {
             "{summary}"
         );
         let first = std::fs::read(&file).expect("written");
+        // Same data: the file is left as it was (same bytes, same ETag for edges).
         let out = mirrorvane(&t.url, &["snapshot", "--no-resolve", "-o", file_s]);
         assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("(unchanged; file not rewritten)"));
+        assert_eq!(std::fs::read(&file).expect("still there"), first);
+        assert!(!dir.path().join("mirrorvane.snapshot.prev").exists());
+        // Changed data: rewritten, the previous file kept beside it.
+        run(async {
+            sqlx::query("UPDATE host SET bandwidth_int = bandwidth_int + 1 WHERE id = (SELECT MIN(id) FROM host)")
+                .execute(t.db.pool())
+                .await
+                .expect("update");
+        });
+        let out = mirrorvane(&t.url, &["snapshot", "--no-resolve", "-o", file_s]);
+        assert!(out.status.success());
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("unchanged"));
         assert_eq!(
             std::fs::read(dir.path().join("mirrorvane.snapshot.prev")).expect("previous kept"),
             first
@@ -135,9 +149,10 @@ fn http_get(base: &str, path: &str) -> String {
     let addr = base.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(addr).expect("connects");
     write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("writes");
-    let mut out = String::new();
-    s.read_to_string(&mut out).expect("reads");
-    out
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).expect("reads");
+    // Bodies may be binary (snapshots); the headers are what tests read.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The README's first command: the demo creates its database, applies the inventory, scans the tree it wrote,
@@ -180,4 +195,78 @@ fn demo_runs_the_whole_pipeline() {
     let updates = http_get(&base, "/mirrorlist?repo=updates-released-f41&arch=aarch64");
     assert!(updates.contains("/updates/41/Everything/aarch64/"), "{updates}");
     drop(server);
+}
+
+/// `serve --build-every`: builds the snapshot from the database on its period, keeps the ETag while the data does
+/// not change (the file is not rewritten), and publishes a new one when it does.
+#[test]
+fn serve_rebuilds_from_the_database() {
+    let world = synthetic::generate(&Scale::demo(), 13);
+    for engine in ENGINES {
+        let t = run_returning(async { TestDb::new(engine).await });
+        run(async {
+            from_snapshot::import(&t.db, &world.snapshot, "Fedora")
+                .await
+                .expect("imports");
+        });
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("built.snapshot");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+            .args([
+                "--database",
+                &t.url,
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--build-every",
+                "1",
+                "--snapshot",
+            ])
+            .arg(&file)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("reads");
+        let _server = Server(child);
+        let base = line
+            .trim()
+            .strip_prefix("Listening on ")
+            .expect("listening line")
+            .to_owned();
+        let etag = |wait_for_other: Option<&str>| {
+            for _ in 0..600 {
+                let answer = http_get(&base, "/snapshot");
+                let tag = answer
+                    .lines()
+                    .find_map(|l| l.strip_prefix("etag: ").or_else(|| l.strip_prefix("ETag: ")))
+                    .map(str::to_owned);
+                if let Some(tag) = tag
+                    && answer.starts_with("HTTP/1.1 200")
+                    && Some(tag.as_str()) != wait_for_other
+                {
+                    return tag;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            panic!("{engine:?}: no (new) snapshot published");
+        };
+        let first = etag(None);
+        // Two more build periods with the same data: same ETag.
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        assert_eq!(etag(None), first, "{engine:?}: unchanged data must keep the ETag");
+        run(async {
+            sqlx::query("UPDATE host SET bandwidth_int = bandwidth_int + 1 WHERE id = (SELECT MIN(id) FROM host)")
+                .execute(t.db.pool())
+                .await
+                .expect("update");
+        });
+        let second = etag(Some(&first));
+        assert_ne!(second, first);
+        run(async { t.finish().await });
+    }
 }

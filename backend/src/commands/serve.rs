@@ -193,7 +193,7 @@ pub async fn run(db: Option<Database>, args: &Args) -> anyhow::Result<()> {
                     no_resolve: false,
                 };
                 match super::snapshot::run_from_database(&db, &build).await {
-                    Ok(o) => info!("{}", o.outcome.summary()),
+                    Ok(o) => info!("{}", o.summary()),
                     Err(e) => warn!("snapshot build failed; publishing the previous one: {e:#}"),
                 }
                 tokio::time::sleep(every).await;

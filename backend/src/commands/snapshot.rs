@@ -83,12 +83,28 @@ pub async fn run_from_database(db: &crate::db::Database, args: &Args) -> anyhow:
         .await
         .with_context(|| format!("cannot build a snapshot from {}", db.url()))?;
     info!(ms = built.reading.as_millis() as u64, "read database");
+    // Identical content (only the creation time would differ) is not rewritten: the file, its ETag and every
+    // edge's loaded snapshot stay as they are, so an hourly or `serve --build-every` rebuild of unchanged data
+    // costs the edges nothing.
+    let unchanged = progress.stage("comparing with the current snapshot", || {
+        let Ok(old) = std::fs::read(&args.output) else {
+            return false;
+        };
+        let Ok(mut previous) = snapshot::decode(&old) else {
+            return false;
+        };
+        previous.created = built.snapshot.created;
+        previous == built.snapshot
+    });
     let encoded = progress.stage("encoding snapshot", || snapshot::encode(&built.snapshot));
-    progress
-        .stage("writing snapshot", || write_atomically(&args.output, &encoded))
-        .with_context(|| format!("cannot write snapshot {}", args.output.display()))?;
+    if !unchanged {
+        progress
+            .stage("writing snapshot", || write_atomically(&args.output, &encoded))
+            .with_context(|| format!("cannot write snapshot {}", args.output.display()))?;
+    }
     progress.finish();
     Ok(DatabaseOutcome {
+        unchanged,
         outcome: Outcome {
             stats: built.stats,
             warnings: Vec::new(),
@@ -106,6 +122,20 @@ pub struct DatabaseOutcome {
     pub outcome: Outcome,
     /// What the builder tolerated.
     pub warnings: Vec<crate::builder::BuildWarning>,
+    /// The file already held this content; it was left as it was.
+    pub unchanged: bool,
+}
+
+impl DatabaseOutcome {
+    /// The summary line, saying when the file was left as it was.
+    pub fn summary(&self) -> String {
+        let line = self.outcome.summary();
+        if self.unchanged {
+            format!("{line} (unchanged; file not rewritten)")
+        } else {
+            line
+        }
+    }
 }
 
 /// Reads, converts, encodes and writes; progress goes to stderr.
