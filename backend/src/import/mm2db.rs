@@ -303,13 +303,55 @@ async fn fetch<T>(
     sql: &str,
     decode: impl Fn(&PgRow) -> Result<T, sqlx::Error>,
 ) -> Result<Vec<T>, ImportError> {
-    let read = |source| ImportError::Read {
-        url: url.to_owned(),
+    let rows = sqlx::query(sql)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(read_error(url, what))?;
+    rows.iter()
+        .map(decode)
+        .collect::<Result<_, _>>()
+        .map_err(read_error(url, what))
+}
+
+fn read_error(url: &str, what: &'static str) -> impl Fn(sqlx::Error) -> ImportError {
+    let url = url.to_owned();
+    move |source| ImportError::Read {
+        url: url.clone(),
         what,
         source,
-    };
-    let rows = sqlx::query(sql).fetch_all(&mut *conn).await.map_err(read)?;
-    rows.iter().map(decode).collect::<Result<_, _>>().map_err(read)
+    }
+}
+
+/// [`fetch`] for rows read as tuples, column by column in order.
+async fn fetch_as<T>(
+    conn: &mut sqlx::PgConnection,
+    url: &str,
+    what: &'static str,
+    sql: &str,
+) -> Result<Vec<T>, ImportError>
+where
+    T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+{
+    sqlx::query_as::<_, T>(sql)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(read_error(url, what))
+}
+
+/// [`fetch`] for one-column rows.
+async fn fetch_scalar<T>(
+    conn: &mut sqlx::PgConnection,
+    url: &str,
+    what: &'static str,
+    sql: &str,
+) -> Result<Vec<T>, ImportError>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+{
+    sqlx::query_scalar::<_, T>(sql)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(read_error(url, what))
 }
 
 async fn read(pool: &sqlx::PgPool, url: &str) -> Result<Source, ImportError> {
@@ -328,68 +370,15 @@ async fn read(pool: &sqlx::PgPool, url: &str) -> Result<Source, ImportError> {
         })?;
     let c = &mut *tx;
     let mut s = Source {
-        products: fetch(c, url, "product", SQL_PRODUCTS, |r| {
-            Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
-        })
-        .await?,
+        products: fetch_as(c, url, "product", SQL_PRODUCTS).await?,
         ..Source::default()
     };
-    s.categories = fetch(c, url, "category", SQL_CATEGORIES, |r| {
-        Ok((
-            r.try_get(0)?,
-            r.try_get(1)?,
-            r.try_get(2)?,
-            r.try_get(3)?,
-            r.try_get(4)?,
-            r.try_get(5)?,
-        ))
-    })
-    .await?;
-    s.arches = fetch(c, url, "arch", SQL_ARCHES, |r| {
-        Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
-    })
-    .await?;
-    s.versions = fetch(c, url, "version", SQL_VERSIONS, |r| {
-        Ok((
-            r.try_get(0)?,
-            r.try_get(1)?,
-            r.try_get(2)?,
-            r.try_get(3)?,
-            r.try_get(4)?,
-            r.try_get(5)?,
-            r.try_get(6)?,
-            r.try_get(7)?,
-        ))
-    })
-    .await?;
-    s.directories = fetch(c, url, "directory", SQL_DIRECTORIES, |r| {
-        Ok((
-            r.try_get(0)?,
-            r.try_get(1)?,
-            r.try_get(2)?,
-            r.try_get(3)?,
-            r.try_get(4)?,
-        ))
-    })
-    .await?;
-    s.category_directories = fetch(c, url, "category_directory", SQL_CATEGORY_DIRECTORIES, |r| {
-        Ok((r.try_get(0)?, r.try_get(1)?))
-    })
-    .await?;
-    s.file_details = fetch(c, url, "file_detail", SQL_FILE_DETAILS, |r| {
-        Ok((
-            r.try_get(0)?,
-            r.try_get(1)?,
-            r.try_get(2)?,
-            r.try_get(3)?,
-            r.try_get(4)?,
-            r.try_get(5)?,
-            r.try_get(6)?,
-            r.try_get(7)?,
-            r.try_get(8)?,
-        ))
-    })
-    .await?;
+    s.categories = fetch_as(c, url, "category", SQL_CATEGORIES).await?;
+    s.arches = fetch_as(c, url, "arch", SQL_ARCHES).await?;
+    s.versions = fetch_as(c, url, "version", SQL_VERSIONS).await?;
+    s.directories = fetch_as(c, url, "directory", SQL_DIRECTORIES).await?;
+    s.category_directories = fetch_as(c, url, "category_directory", SQL_CATEGORY_DIRECTORIES).await?;
+    s.file_details = fetch_as(c, url, "file_detail", SQL_FILE_DETAILS).await?;
     s.repositories = fetch(c, url, "repository", SQL_REPOSITORIES, |r| {
         Ok(RepositoryRow {
             id: r.try_get(0)?,
@@ -403,10 +392,7 @@ async fn read(pool: &sqlx::PgPool, url: &str) -> Result<Source, ImportError> {
         })
     })
     .await?;
-    s.redirects = fetch(c, url, "repository_redirect", SQL_REDIRECTS, |r| {
-        Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
-    })
-    .await?;
+    s.redirects = fetch_as(c, url, "repository_redirect", SQL_REDIRECTS).await?;
     s.sites = fetch(c, url, "site", SQL_SITES, |r| {
         Ok(SiteRow {
             id: r.try_get(0)?,
@@ -425,10 +411,7 @@ async fn read(pool: &sqlx::PgPool, url: &str) -> Result<Source, ImportError> {
         })
     })
     .await?;
-    s.site_admins = fetch(c, url, "site_admin", SQL_SITE_ADMINS, |r| {
-        Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
-    })
-    .await?;
+    s.site_admins = fetch_as(c, url, "site_admin", SQL_SITE_ADMINS).await?;
     s.hosts = fetch(c, url, "host", SQL_HOSTS, |r| {
         Ok(HostRow {
             id: r.try_get(0)?,
@@ -454,44 +437,17 @@ async fn read(pool: &sqlx::PgPool, url: &str) -> Result<Source, ImportError> {
         })
     })
     .await?;
-    s.host_categories = fetch(c, url, "host_category", SQL_HOST_CATEGORIES, |r| {
-        Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
-    })
-    .await?;
-    s.host_category_dirs = fetch(c, url, "host_category_dir", SQL_HOST_CATEGORY_DIRS, |r| {
-        Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
-    })
-    .await?;
-    s.urls = fetch(c, url, "host_category_url", SQL_URLS, |r| {
-        Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
-    })
-    .await?;
-    s.netblocks = fetch(c, url, "host_netblock", SQL_NETBLOCKS, |r| {
-        Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
-    })
-    .await?;
-    s.peer_asns = fetch(c, url, "host_peer_asn", SQL_PEER_ASNS, |r| {
-        Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
-    })
-    .await?;
-    s.allowed = fetch(c, url, "host_country_allowed", SQL_ALLOWED, |r| {
-        Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
-    })
-    .await?;
-    s.host_countries = fetch(c, url, "host_country", SQL_HOST_COUNTRIES, |r| {
-        Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
-    })
-    .await?;
-    s.countries = fetch(c, url, "country", SQL_COUNTRIES, |r| r.try_get(0)).await?;
-    s.continents = fetch(c, url, "country_continent_redirect", SQL_CONTINENTS, |r| {
-        Ok((r.try_get(0)?, r.try_get(1)?))
-    })
-    .await?;
-    s.netblock_countries = fetch(c, url, "netblock_country", SQL_NETBLOCK_COUNTRIES, |r| {
-        Ok((r.try_get(0)?, r.try_get(1)?))
-    })
-    .await?;
-    s.embargoed = fetch(c, url, "embargoed_country", SQL_EMBARGOED, |r| r.try_get(0)).await?;
+    s.host_categories = fetch_as(c, url, "host_category", SQL_HOST_CATEGORIES).await?;
+    s.host_category_dirs = fetch_as(c, url, "host_category_dir", SQL_HOST_CATEGORY_DIRS).await?;
+    s.urls = fetch_as(c, url, "host_category_url", SQL_URLS).await?;
+    s.netblocks = fetch_as(c, url, "host_netblock", SQL_NETBLOCKS).await?;
+    s.peer_asns = fetch_as(c, url, "host_peer_asn", SQL_PEER_ASNS).await?;
+    s.allowed = fetch_as(c, url, "host_country_allowed", SQL_ALLOWED).await?;
+    s.host_countries = fetch_as(c, url, "host_country", SQL_HOST_COUNTRIES).await?;
+    s.countries = fetch_scalar(c, url, "country", SQL_COUNTRIES).await?;
+    s.continents = fetch_as(c, url, "country_continent_redirect", SQL_CONTINENTS).await?;
+    s.netblock_countries = fetch_as(c, url, "netblock_country", SQL_NETBLOCK_COUNTRIES).await?;
+    s.embargoed = fetch_scalar(c, url, "embargoed_country", SQL_EMBARGOED).await?;
     // Read-only: nothing to commit.
     let _ = tx.rollback().await;
     Ok(s)
