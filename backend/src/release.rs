@@ -161,6 +161,19 @@ async fn directory_by_name(conn: &mut sqlx::AnyConnection, name: &str) -> Result
     row.map(|r| r.try_get(0)).transpose()
 }
 
+async fn version_id(
+    conn: &mut sqlx::AnyConnection,
+    product_id: i64,
+    version: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row = sqlx::query("SELECT id FROM version WHERE product_id = $1 AND name = $2")
+        .bind(product_id)
+        .bind(version)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| r.try_get(0)).transpose()
+}
+
 /// `mirrorvane move-devel-to-release --version V --category C`.
 ///
 /// For each repository of category `C` with a prefix whose directory name contains `development/V`: the target
@@ -191,13 +204,7 @@ pub async fn move_devel_to_release(
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-    let version_id: Option<i64> = sqlx::query("SELECT id FROM version WHERE product_id = $1 AND name = $2")
-        .bind(product_id)
-        .bind(version)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| r.try_get(0))
-        .transpose()?;
+    let version_id: Option<i64> = version_id(&mut tx, product_id, version).await?;
     let Some(version_id) = version_id else {
         return Err(ReleaseError::UnknownVersion {
             version: version.to_owned(),
@@ -286,13 +293,7 @@ pub async fn move_to_archive(
             let Some(product_id) = product_id else {
                 return Err(ReleaseError::UnknownProduct(product.clone()));
             };
-            let version_id: Option<i64> = sqlx::query("SELECT id FROM version WHERE product_id = $1 AND name = $2")
-                .bind(product_id)
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get(0))
-                .transpose()?;
+            let version_id: Option<i64> = version_id(&mut tx, product_id, version).await?;
             let Some(version_id) = version_id else {
                 return Err(ReleaseError::UnknownVersion {
                     version: version.clone(),
