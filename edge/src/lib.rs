@@ -9,7 +9,8 @@
 //! requests.
 
 pub mod access_log;
-pub mod geo;
+/// Client location: the shared `mirrorvane-geo` crate, re-exported under its old path.
+pub use mirrorvane_geo as geo;
 pub mod metrics;
 pub mod service;
 pub mod source;

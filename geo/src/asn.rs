@@ -10,8 +10,8 @@ use std::path::Path;
 use maxminddb::Reader;
 use serde::Deserialize;
 
-use super::mmdb::{MEMORY, is_mmdb, open_reader, probe, read_file};
-use super::{GeoError, PrefixAsnTable};
+use crate::mmdb::{MEMORY, is_mmdb, open_reader, probe, read_file};
+use crate::{GeoError, PrefixAsnTable};
 
 /// A GeoLite2-ASN-style MaxMind DB (`autonomous_system_number` at the top level of each record).
 pub struct AsnDb {

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use mirrorvane_edge::geo::{
+use mirrorvane_geo::{
     AsnDb, AsnSource, CountryDb, CountryInfo, CountrySchema, GeoError, GeoLocator, NetblockReport, PrefixAsnTable,
 };
 use mirrorvane_selector::{ClientGeo, Code, Locate};
@@ -12,7 +12,9 @@ use mmdb_writer::{IpVersion, Writer, ipnet};
 use serde::Serialize;
 
 fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../edge/testdata")
+        .join(name)
 }
 
 fn ip(s: &str) -> IpAddr {

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use mirrorvane_selector::client::locating_address;
 use mirrorvane_selector::{ClientGeo, Locate};
 
-use super::{AsnSource, CountryDb};
+use crate::{AsnSource, CountryDb};
 
 /// Answers the selector's per-request question "where is this client".
 #[derive(Debug)]

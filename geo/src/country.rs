@@ -17,8 +17,8 @@ use maxminddb::{PathElement, Reader};
 use mirrorvane_selector::{ContinentCode, CountryCode};
 use serde::Deserialize;
 
-use super::GeoError;
-use super::mmdb::{MEMORY, open_reader, probe, read_file};
+use crate::GeoError;
+use crate::mmdb::{MEMORY, open_reader, probe, read_file};
 
 /// The record layout of a country database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

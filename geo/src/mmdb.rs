@@ -4,7 +4,7 @@ use std::path::Path;
 
 use maxminddb::Reader;
 
-use super::GeoError;
+use crate::GeoError;
 
 /// The MaxMind DB metadata marker. The spec puts it in the last 128 KiB of the file.
 const METADATA_MARKER: &[u8] = b"\xab\xcd\xefMaxMind.com";

@@ -13,8 +13,8 @@ use std::path::Path;
 use ip_network::IpNetwork;
 use ip_network_table::IpNetworkTable;
 
-use super::GeoError;
-use super::mmdb::{MEMORY, read_file};
+use crate::GeoError;
+use crate::mmdb::{MEMORY, read_file};
 
 /// What loading a netblock list did; worth logging at start-up.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
