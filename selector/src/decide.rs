@@ -17,7 +17,7 @@ use core::net::IpAddr;
 use crate::client::ClientGeo;
 use crate::codes::{Code, CodeSet, ContinentCode, CountryCode};
 use crate::index::Selector;
-use crate::index::{UrlFacts, facts};
+use crate::index::{Preferred, UrlFacts, facts};
 use crate::random::{self, Random};
 use crate::snapshot::{DirectoryId, HostCategoryId, HostId};
 
@@ -89,10 +89,8 @@ pub struct Decision {
     requested: Vec<(u32, u32)>,
     protocols: Vec<(u32, u32)>,
     masks: Vec<u64>,
-    tree: Vec<u32>,
-    shuffled: Vec<HostCategoryId>,
-    spare: Vec<HostCategoryId>,
-    weights: Vec<u32>,
+    keys: Vec<u64>,
+    shuffled: Vec<Entry>,
 }
 
 /// What a decision is about.
@@ -172,9 +170,19 @@ impl Decision {
         self.protocols = ranges;
     }
 
-    /// Trims to the first URL whose scheme is in `schemes` (a mask of [`facts`] scheme bits).
-    pub(crate) fn trim_to(&mut self, sel: &Selector, schemes: u8) {
-        self.trim_with(sel, 1, |u| u.scheme & schemes != 0);
+    /// Trims to each host's first URL with a [`Preferred`] protocol; when no host has one, keeps everything
+    /// (as [`Decision::trim_with`] with a limit of one, from the masks prepared at load).
+    pub(crate) fn trim_to(&mut self, sel: &Selector, preferred: Preferred) {
+        let which = preferred as usize;
+        let first = |e: &Entry| {
+            let m = e.urls & sel.hc_schemes[e.hc.index()][which];
+            m & m.wrapping_neg()
+        };
+        if self.entries.iter().any(|e| first(e) != 0) {
+            for e in &mut self.entries {
+                e.urls = first(e);
+            }
+        }
     }
 }
 
@@ -456,19 +464,11 @@ impl Selector {
             match tier {
                 Tier::Netblock | Tier::Asn => random::shuffle(run, rng),
                 _ => {
+                    let weights = run.iter().map(|e| self.hc_facts[e.hc.index()].bandwidth);
+                    random::weighted_order(weights, &mut d.keys, rng);
                     d.shuffled.clear();
-                    d.shuffled.extend(run.iter().map(|e| e.hc));
-                    d.weights.clear();
-                    d.weights
-                        .extend(run.iter().map(|e| self.hc_facts[e.hc.index()].bandwidth));
-                    random::weighted_shuffle(&mut d.shuffled, &d.weights, &mut d.tree, &mut d.spare, rng);
-                    for (e, hc) in run.iter_mut().zip(&d.shuffled) {
-                        *e = Entry {
-                            hc: *hc,
-                            tier,
-                            urls: all_urls(self.hc_urls[hc.index()].1),
-                        };
-                    }
+                    d.shuffled.extend(d.keys.iter().map(|&k| run[random::order_index(k)]));
+                    run.copy_from_slice(&d.shuffled);
                 }
             }
             start = end;

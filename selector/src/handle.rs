@@ -7,7 +7,7 @@ use core::net::IpAddr;
 
 use crate::client::{self, Locate};
 use crate::decide::{Decision, Inputs};
-use crate::index::{Selector, facts};
+use crate::index::{Preferred, Selector};
 use crate::query::Query;
 use crate::random::Random;
 use crate::render;
@@ -352,9 +352,9 @@ impl Selector {
         }
         if out.kind == Kind::Mirrorlist {
             if q.redirect.is_some() {
-                d.trim_to(self, facts::HTTPS | facts::HTTP);
+                d.trim_to(self, Preferred::Web);
             } else if !protocols_trimmed {
-                d.trim_to(self, facts::HTTPS | facts::HTTP | facts::FTP);
+                d.trim_to(self, Preferred::Any);
             }
         }
 

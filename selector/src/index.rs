@@ -41,6 +41,10 @@ pub struct Selector {
     pub(crate) hc_facts: Vec<facts::HcFacts>,
     /// Per host category: range of its URLs in `urls`.
     pub(crate) hc_urls: Vec<(u32, u32)>,
+    /// Per host category: which of its URLs are `https`/`http`/`ftp` ([`Preferred::Any`]) and which
+    /// `https`/`http` ([`Preferred::Web`]), as bit masks — so trimming to the preferred protocol is a mask
+    /// operation per host, not a scan of its URLs.
+    pub(crate) hc_schemes: Vec<[u64; 2]>,
     pub(crate) urls: Vec<UrlFacts>,
     /// Per directory: byte offset of its subpath (the part below the category top directory) in its name.
     pub(crate) subpath_start: Vec<u32>,
@@ -95,6 +99,26 @@ pub(crate) mod facts {
     }
 }
 
+/// The protocols a mirrorlist keeps one URL of per host when the client did not choose (MirrorManager's
+/// `trim_to_preferred_protocols`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Preferred {
+    /// `https`, `http` or `ftp`: a plain mirrorlist.
+    Any,
+    /// `https` or `http`: a redirect.
+    Web,
+}
+
+impl Preferred {
+    /// The [`facts`] scheme bits.
+    pub(crate) fn schemes(self) -> u8 {
+        match self {
+            Preferred::Any => facts::HTTPS | facts::HTTP | facts::FTP,
+            Preferred::Web => facts::HTTPS | facts::HTTP,
+        }
+    }
+}
+
 pub(crate) struct FileBlocks {
     pub v3: String,
     pub v4: String,
@@ -135,6 +159,7 @@ impl Selector {
             continent_overrides: Vec::new(),
             hc_facts: Vec::new(),
             hc_urls: Vec::new(),
+            hc_schemes: Vec::new(),
             urls: Vec::new(),
             subpath_start: Vec::new(),
             file_blocks: Vec::new(),
@@ -266,10 +291,18 @@ impl Selector {
         for hc in &snap.host_categories {
             let host = &snap.hosts[hc.host.index()];
             let start = s.urls.len() as u32;
-            for url in &hc.urls {
-                s.urls.push(url_facts(url, host.country));
+            let mut schemes = [0u64; 2];
+            for (i, url) in hc.urls.iter().enumerate() {
+                let facts = url_facts(url, host.country);
+                for (mask, preferred) in schemes.iter_mut().zip([Preferred::Any, Preferred::Web]) {
+                    if facts.scheme & preferred.schemes() != 0 {
+                        *mask |= 1 << i;
+                    }
+                }
+                s.urls.push(facts);
             }
             s.hc_urls.push((start, hc.urls.len() as u32));
+            s.hc_schemes.push(schemes);
         }
 
         for d in &snap.directories {

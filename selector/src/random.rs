@@ -66,43 +66,26 @@ fn clamp_weight(w: u32) -> u32 {
     w.clamp(1, MAX_WEIGHT)
 }
 
-/// Uniform in `0..bound` from 32 random bits, using each 64-bit draw twice (Lemire's method).
-fn below32(rng: &mut dyn Random, spare: &mut Option<u32>, bound: u32) -> u32 {
-    let mut next = || match spare.take() {
-        Some(x) => x,
-        None => {
-            let v = rng.next_u64();
-            *spare = Some(v as u32);
-            (v >> 32) as u32
-        }
-    };
-    let mut m = u64::from(next()) * u64::from(bound);
-    if (m as u32) < bound {
-        let threshold = bound.wrapping_neg() % bound;
-        while (m as u32) < threshold {
-            m = u64::from(next()) * u64::from(bound);
-        }
-    }
-    (m >> 32) as u32
-}
-
-/// Items per block of [`weighted_shuffle`]'s two-level prefix sums.
-const BLOCK: usize = 16;
-
-/// Weighted random permutation without replacement: repeatedly draws one of the remaining items with probability
-/// proportional to its weight — MirrorManager's bandwidth shuffle. Weights of 0 count as 1.
+/// Weighted random permutation without replacement: the order in which items come out when one of the remaining
+/// is drawn at a time with probability proportional to its weight — MirrorManager's bandwidth shuffle. Weights of
+/// 0 count as 1.
 ///
-/// MirrorManager rebuilt a weighted index for every draw (O(n²)). Here the weights are kept as inclusive prefix
-/// sums in blocks of [`BLOCK`], plus prefix sums over the blocks. A draw counts the block prefixes `<= r` and then
-/// the item prefixes `<= r` inside the block — independent comparisons the compiler vectorises, where a tree
-/// descent would be a chain of dependent loads — and a removal subtracts the weight from the rest of its block
-/// and from the following block prefixes. Exact: the chosen item is the first whose prefix sum exceeds `r`.
+/// MirrorManager rebuilt a weighted index for every draw (O(n²)). Here each item gets an exponential "clock"
+/// `E / w` (E exponentially distributed) and the items are sorted by it: the item with the smallest clock is
+/// the first draw with probability `w / Σw`, and by memorylessness the rest follow the same rule (Efraimidis and
+/// Spirakis, 2006). That is n random numbers and one sort, O(n log n), instead of n dependent draws.
 ///
-/// `prefix` and `out` are scratch space reused between calls; `items` is permuted in place.
+/// E is `−log2 U` (the common factor `ln 2` does not change the order) computed in fixed point from 32 random
+/// bits with a table built at compile time, and the clocks are compared as IEEE `f64` bit patterns: no
+/// platform `ln`, whose last bits differ between native and WASM builds, so the same seed gives the same order
+/// everywhere. The error against the exact distribution (the logarithm's ~2·10⁻⁸ relative error, 32-bit U) is
+/// far below anything a sample of answers could show.
+///
+/// `keys` and `out` are scratch space reused between calls; `items` is permuted in place.
 pub fn weighted_shuffle<T: Copy>(
     items: &mut [T],
     weights: &[u32],
-    prefix: &mut Vec<u32>,
+    keys: &mut Vec<u64>,
     out: &mut Vec<T>,
     rng: &mut dyn Random,
 ) {
@@ -110,57 +93,96 @@ pub fn weighted_shuffle<T: Copy>(
     if n < 2 {
         return;
     }
-    let blocks = n.div_ceil(BLOCK);
-    // Layout: `blocks` block prefixes, then blocks × BLOCK item prefixes (padding repeats the block's total, so a
-    // padded slot is never `<= r` when its real neighbours are not).
-    prefix.clear();
-    prefix.resize(blocks + blocks * BLOCK, 0);
-    let (block_prefix, item_prefix) = prefix.split_at_mut(blocks);
-    // Totals fit in 32 bits: weights are clamped to 1..=MAX_WEIGHT and snapshots hold at most MAX_HOSTS hosts.
-    let mut total: u32 = 0;
-    for (b, (block_total, block)) in block_prefix
-        .iter_mut()
-        .zip(item_prefix.chunks_exact_mut(BLOCK))
-        .enumerate()
-    {
-        let mut inside = 0u32;
-        for (j, p) in block.iter_mut().enumerate() {
-            if let Some(&w) = weights[..n].get(b * BLOCK + j) {
-                inside += clamp_weight(w);
-            }
-            *p = inside;
-        }
-        total += inside;
-        *block_total = total;
-    }
+    weighted_order(weights[..n].iter().copied(), keys, rng);
     out.clear();
-    let mut spare: Option<u32> = None;
-    for _ in 0..n {
-        let r = below32(rng, &mut spare, total);
-        // Branch-free counts and masked updates over whole (fixed-size) blocks, so they vectorise.
-        let b = block_prefix.iter().map(|&p| usize::from(p <= r)).sum::<usize>();
-        let base = if b == 0 { 0 } else { block_prefix[b - 1] };
-        let rest = r - base;
-        let block: &mut [u32; BLOCK] = (&mut item_prefix[b * BLOCK..(b + 1) * BLOCK])
-            .try_into()
-            .unwrap_or_else(|_| unreachable!());
-        let j = block.iter().map(|&p| usize::from(p <= rest)).sum::<usize>();
-        let pos = b * BLOCK + j;
-        out.push(items[pos]);
-        let w = clamp_weight(weights[pos]);
-        total -= w;
-        // `w & mask` with an all-ones mask for k >= j, computed arithmetically from the lane index: this
-        // vectorises as one compare and one subtract per vector, where `w * bool` was assembled lane by lane
-        // (−30 % decision time for a 125-host answer).
-        let (j, b) = (j as i32, b as i32);
-        for (k, p) in block.iter_mut().enumerate() {
-            *p -= w & (((j - 1 - k as i32) >> 31) as u32);
-        }
-        for (k, p) in block_prefix.iter_mut().enumerate() {
-            *p -= w & (((b - 1 - k as i32) >> 31) as u32);
-        }
-    }
+    out.extend(keys.iter().map(|&k| items[order_index(k)]));
     items[..n].copy_from_slice(out);
+}
+
+/// Low bits of a key from [`weighted_order`] that hold the item's index.
+const INDEX_BITS: u32 = 20;
+const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
+
+/// Most items [`weighted_order`] orders in one call; more (never, with [`crate::index::MAX_HOSTS`] hosts) are
+/// left in their order.
+pub const MAX_WEIGHTED_ITEMS: usize = 1 << INDEX_BITS;
+
+/// The index of the item a key from [`weighted_order`] stands for.
+pub fn order_index(key: u64) -> usize {
+    (key & INDEX_MASK) as usize
+}
+
+/// Fills `keys` with one key per weight, sorted into the order of [`weighted_shuffle`]; [`order_index`] gives
+/// the position of each key's item in `weights`.
+pub fn weighted_order(weights: impl ExactSizeIterator<Item = u32>, keys: &mut Vec<u64>, rng: &mut dyn Random) {
+    keys.clear();
+    let n = weights.len();
+    if n > MAX_WEIGHTED_ITEMS {
+        keys.extend((0..n as u64).take(MAX_WEIGHTED_ITEMS));
+        return;
+    }
+    let mut bits = 0u64;
+    for (i, w) in weights.enumerate() {
+        // One 64-bit draw serves two items.
+        let x = if i % 2 == 0 {
+            bits = rng.next_u64();
+            bits as u32
+        } else {
+            (bits >> 32) as u32
+        };
+        let clock = neg_log2(x) as f64 / f64::from(clamp_weight(w));
+        // A positive finite f64's bit pattern orders like its value; the low mantissa bits (below 2⁻³² of the
+        // value) make room for the index.
+        keys.push((clock.to_bits() & !INDEX_MASK) | i as u64);
+    }
+    keys.sort_unstable();
+}
+
+/// Entries of [`LOG2_MANTISSA`] after the first (`log2(1 + i/1024)`, i in 0..=1024).
+const LOG2_STEPS: u32 = 1024;
+
+/// `log2(1 + i/1024)` in units of 2⁻³¹, for i in 0..=1024; computed at compile time by the digit-by-digit
+/// method (square, and emit a 1 bit whenever the square reaches 2), integers only.
+static LOG2_MANTISSA: [u32; LOG2_STEPS as usize + 1] = log2_table();
+
+const fn log2_table() -> [u32; LOG2_STEPS as usize + 1] {
+    let mut table = [0u32; LOG2_STEPS as usize + 1];
+    let mut i = 0;
+    while i < LOG2_STEPS as usize {
+        // m = 1 + i/1024 in Q62; its square stays below 2^126.
+        let mut m: u128 = (1 << 62) + ((i as u128) << 52);
+        let mut bits: u32 = 0;
+        let mut b = 0;
+        while b < 31 {
+            m = (m * m) >> 62;
+            bits <<= 1;
+            if m >= 2 << 62 {
+                m >>= 1;
+                bits |= 1;
+            }
+            b += 1;
+        }
+        table[i] = bits;
+        i += 1;
+    }
+    table[LOG2_STEPS as usize] = 1 << 31;
+    table
+}
+
+/// `−log2(U)` in units of 2⁻³¹ for `U = (x | 1) / 2³²` — the midpoints of 2³¹ equal steps of (0, 1), so never
+/// 0 or 1. Linear interpolation in a 1,024-step table: absolute error below 2·10⁻⁷ (in log2 units).
+fn neg_log2(x: u32) -> u64 {
+    let u = x | 1;
+    let lz = u.leading_zeros();
+    // The mantissa's fraction bits, with the leading 1 shifted out.
+    let f = (u << lz) << 1;
+    let i = (f >> 22) as usize;
+    let frac = u64::from(f & 0x3f_ffff);
+    let lo = u64::from(LOG2_MANTISSA[i]);
+    let hi = u64::from(LOG2_MANTISSA[i + 1]);
+    let fraction_log = lo + (((hi - lo) * frac) >> 22);
+    // log2(u) = 31 − lz + fraction_log, so −log2(u / 2³²) = 1 + lz − fraction_log.
+    (u64::from(1 + lz) << 31) - fraction_log
 }
 
 #[cfg(test)]
@@ -180,14 +202,35 @@ mod tests {
     #[test]
     fn weighted_shuffle_is_a_permutation() {
         let mut r = SeededRandom::new(7);
-        let (mut tree, mut out) = (Vec::new(), Vec::new());
+        let (mut keys, mut out) = (Vec::new(), Vec::new());
         for n in 0..40u32 {
             let mut items: Vec<u32> = (0..n).collect();
             let weights: Vec<u32> = items.iter().map(|i| i * 37 % 11).collect();
-            weighted_shuffle(&mut items, &weights, &mut tree, &mut out, &mut r);
+            weighted_shuffle(&mut items, &weights, &mut keys, &mut out, &mut r);
             let mut sorted = items.clone();
             sorted.sort();
             assert_eq!(sorted, (0..n).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn neg_log2_is_close_to_the_logarithm() {
+        let mut worst = 0f64;
+        for x in (0..=u32::MAX).step_by(65_521).chain([0, 1, 2, u32::MAX - 1, u32::MAX]) {
+            let u = f64::from(x | 1) / 4_294_967_296.0;
+            let exact = -u.log2();
+            let got = neg_log2(x) as f64 / 2_147_483_648.0;
+            worst = worst.max((exact - got).abs());
+            assert!(got > 0.0, "x = {x}");
+        }
+        assert!(worst < 2e-7, "worst error {worst:e}");
+    }
+
+    #[test]
+    fn log2_table_matches_the_logarithm() {
+        for (i, &t) in LOG2_MANTISSA.iter().enumerate() {
+            let exact = (1.0 + i as f64 / 1024.0).log2() * 2_147_483_648.0;
+            assert!((f64::from(t) - exact).abs() <= 2.0, "entry {i}: {t} vs {exact}");
         }
     }
 }

@@ -59,12 +59,15 @@ pub(crate) fn mirrorlist(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
     a.body.push_str(&d.header);
     a.body.push('\n');
     for e in &d.entries {
-        for (i, url) in sel.urls_of(e.hc).iter().enumerate() {
-            if e.urls & (1 << i) != 0 {
-                a.body.push_str(&url.text);
-                a.body.push_str(&ws.suffix[usize::from(url.ends_with_slash)]);
-                a.body.push('\n');
-            }
+        let urls = sel.urls_of(e.hc);
+        let mut mask = e.urls;
+        // One URL per host after the protocol trim: walk the set bits, not every URL.
+        while mask != 0 {
+            let url = &urls[mask.trailing_zeros() as usize];
+            mask &= mask - 1;
+            a.body.push_str(&url.text);
+            a.body.push_str(&ws.suffix[usize::from(url.ends_with_slash)]);
+            a.body.push('\n');
         }
     }
 }
