@@ -39,6 +39,9 @@ struct Args {
     /// Seconds between polls of a snapshot URL.
     #[arg(long, default_value_t = 30.0)]
     poll_interval: f64,
+    /// Threads serving connections (default: one per available core).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    workers: Option<u16>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,6 +66,10 @@ fn main() -> anyhow::Result<()> {
             url: secs(args.poll_interval, "poll-interval")?,
         },
         access_log: args.access_log,
+        workers: Some(match args.workers {
+            Some(n) => usize::from(n),
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }),
     };
     let (geoip, asn) = (args.geoip, args.asn);
     let load_locator = move || -> anyhow::Result<Arc<dyn Locate + Send + Sync>> {
@@ -74,7 +81,8 @@ fn main() -> anyhow::Result<()> {
             .context("loading the ASN data")?;
         Ok(Arc::new(geo::GeoLocator::new(country, asn)))
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // This thread loads the data and then only watches for new snapshots; the workers serve.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(serve_loading(config, load_locator, |addr| {
         println!("Listening on http://{addr}");
     }))

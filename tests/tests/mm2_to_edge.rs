@@ -98,6 +98,7 @@ fn start_edge(snapshot: &Path, minimum: usize) -> SocketAddr {
             url: Duration::from_secs(30),
         },
         access_log: None,
+        workers: None,
     };
     let locator = GeoLocator::new(
         CountryDb::open(edge_testdata("GeoIP2-Country-Test.mmdb")).unwrap(),

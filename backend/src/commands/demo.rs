@@ -143,6 +143,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             url: Duration::from_secs(30),
         },
         access_log: Some(dir.path().join("access.log")),
+        workers: None,
     };
     let s = built;
     let countries: std::collections::BTreeSet<_> = s.hosts.iter().filter_map(|h| h.country).collect();
