@@ -88,7 +88,17 @@ impl CodeSet {
 
     /// Adds a (valid) code.
     pub fn insert(&mut self, c: Code) {
-        let i = slot(c.0[0]) * 37 + slot(c.0[1]);
+        self.insert_slot(Self::slot_of(c));
+    }
+
+    /// Where `c` lives in the bitmap (for [`CodeSet::insert_slot`]).
+    pub fn slot_of(c: Code) -> u16 {
+        (slot(c.0[0]) * 37 + slot(c.0[1])) as u16
+    }
+
+    /// Adds the code in `slot` (from [`CodeSet::slot_of`]).
+    pub fn insert_slot(&mut self, slot: u16) {
+        let i = usize::from(slot).min(37 * 37 - 1);
         self.0[i / 64] |= 1 << (i % 64);
     }
 

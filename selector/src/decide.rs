@@ -355,17 +355,29 @@ impl Selector {
             d.countries.clear();
             let (geo, rest) = d.groups.split_at_mut(4);
             let (geo, cont) = (&mut geo[3], &mut rest[0]);
+            // Branch-free: whether a carrier is in the client's country, elsewhere on its continent or neither
+            // is data the processor cannot predict (half of a European answer), so every member is written to
+            // both lists and only the right one's length advances.
+            let (mut g, mut c) = (geo.len(), cont.len());
+            geo.resize(g + members.len(), HostCategoryId(0));
+            cont.resize(c + members.len(), HostCategoryId(0));
+            let known_continent = k != facts::NO_CODE;
             for &m in members {
                 let f = &self.hc_facts[m.index()];
-                if f.flags & facts::PUBLIC == 0 || f.country == facts::NO_CODE {
-                    continue;
-                }
-                if f.country == cc {
-                    geo.push(m);
-                } else if f.continent == k {
-                    cont.push(m);
-                    d.countries.insert(f.country);
-                }
+                let usable = (f.flags & facts::PUBLIC != 0) & (f.country != facts::NO_CODE);
+                let in_geo = usable & (f.country == cc);
+                let in_cont = usable & !in_geo & known_continent & (f.continent == k);
+                geo[g] = m;
+                g += usize::from(in_geo);
+                cont[c] = m;
+                c += usize::from(in_cont);
+            }
+            geo.truncate(g);
+            cont.truncate(c);
+            // Not in the scan: setting bits of the same few words from every iteration makes a chain of
+            // read-modify-writes through memory.
+            for &m in cont.iter() {
+                d.countries.insert_slot(self.hc_facts[m.index()].country_slot);
             }
             if !geo.is_empty() {
                 d.header.push_str("country = ");

@@ -15,7 +15,7 @@ use core::net::IpAddr;
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
-use crate::codes::{self, Code, ContinentCode, CountryCode};
+use crate::codes::{self, Code, CodeSet, ContinentCode, CountryCode};
 use crate::prefix::PrefixMap;
 use crate::render::xml;
 use crate::snapshot::{self, DirectoryId, FileDetail, HostCategoryId, HostId, Snapshot, SnapshotError};
@@ -56,8 +56,9 @@ pub struct Selector {
 pub(crate) struct UrlFacts {
     /// The URL as configured.
     pub text: String,
-    /// The URL escaped for XML.
-    pub xml: String,
+    /// What follows the preference in a metalink `<url>`: the end of the opening tag (with
+    /// `mm0:private="True"` for a private host) and the URL escaped for XML — one copy per URL instead of three.
+    pub xml_tail: String,
     /// `    <url protocol="https" type="https" location="DE" preference="` (metalink v3).
     pub v3_open: String,
     /// `    <url location="de" priority="` (metalink v4).
@@ -95,6 +96,8 @@ pub(crate) mod facts {
         pub bandwidth: u32,
         pub country: Code,
         pub continent: Code,
+        /// `country`'s slot in a [`crate::codes::CodeSet`].
+        pub country_slot: u16,
         pub flags: u8,
     }
 }
@@ -284,6 +287,7 @@ impl Selector {
                 bandwidth: host.bandwidth.max(1),
                 country: host.country.unwrap_or(facts::NO_CODE),
                 continent: host.country.and_then(|c| s.continent_of(c)).unwrap_or(facts::NO_CODE),
+                country_slot: host.country.map_or(0, CodeSet::slot_of),
                 flags,
             });
         }
@@ -293,7 +297,7 @@ impl Selector {
             let start = s.urls.len() as u32;
             let mut schemes = [0u64; 2];
             for (i, url) in hc.urls.iter().enumerate() {
-                let facts = url_facts(url, host.country);
+                let facts = url_facts(url, host.country, host.private);
                 for (mask, preferred) in schemes.iter_mut().zip([Preferred::Any, Preferred::Web]) {
                     if facts.scheme & preferred.schemes() != 0 {
                         *mask |= 1 << i;
@@ -466,7 +470,7 @@ fn find_by<'a, T, K: Hash + Eq>(
         .map(|&j| j as usize)
 }
 
-fn url_facts(url: &str, country: Option<CountryCode>) -> UrlFacts {
+fn url_facts(url: &str, country: Option<CountryCode>, private: bool) -> UrlFacts {
     // MirrorManager: protocol = text before the first ':'; location = host country, upper-case, or empty.
     let scheme = url.split(':').next().unwrap_or("");
     let location = country.as_ref().map_or("", |c| c.as_str());
@@ -487,11 +491,12 @@ fn url_facts(url: &str, country: Option<CountryCode>) -> UrlFacts {
         v4_open.push('"');
     }
     v4_open.push_str(" priority=\"");
-    let mut x = String::with_capacity(url.len());
-    xml::escape_into(&mut x, url);
+    let mut xml_tail = String::with_capacity(url.len() + 24);
+    xml_tail.push_str(if private { "\" mm0:private=\"True\">" } else { "\">" });
+    xml::escape_into(&mut xml_tail, url);
     UrlFacts {
         text: String::from(url),
-        xml: x,
+        xml_tail,
         v3_open,
         v4_open,
         ends_with_slash: url.ends_with('/'),

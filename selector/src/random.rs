@@ -9,6 +9,13 @@ pub trait Random {
     /// The next value.
     fn next_u64(&mut self) -> u64;
 
+    /// Fills `out` with the next values (one call for many, where a `dyn Random` is called per value).
+    fn fill(&mut self, out: &mut [u64]) {
+        for v in out {
+            *v = self.next_u64();
+        }
+    }
+
     /// Uniform in `0..bound` (`bound > 0`), without modulo bias (Lemire's multiply-and-reject).
     fn below(&mut self, bound: u64) -> u64 {
         debug_assert!(bound > 0);
@@ -27,6 +34,10 @@ impl<R: Random + ?Sized> Random for &mut R {
     fn next_u64(&mut self) -> u64 {
         (**self).next_u64()
     }
+
+    fn fill(&mut self, out: &mut [u64]) {
+        (**self).fill(out)
+    }
 }
 
 /// SplitMix64: tiny, fast, statistically sound for shuffling, identical everywhere. Seed it from the operating
@@ -44,11 +55,23 @@ impl SeededRandom {
 impl Random for SeededRandom {
     fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        splitmix_mix(self.0)
     }
+
+    fn fill(&mut self, out: &mut [u64]) {
+        // The states are known in advance, so the mixes are independent and pipeline.
+        let start = self.0;
+        for (i, v) in out.iter_mut().enumerate() {
+            *v = splitmix_mix(start.wrapping_add((i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+        }
+        self.0 = start.wrapping_add((out.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    }
+}
+
+fn splitmix_mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Uniform random permutation (Fisher–Yates).
@@ -76,7 +99,7 @@ fn clamp_weight(w: u32) -> u32 {
 /// Spirakis, 2006). That is n random numbers and one sort, O(n log n), instead of n dependent draws.
 ///
 /// E is `−log2 U` (the common factor `ln 2` does not change the order) computed in fixed point from 32 random
-/// bits with a table built at compile time, and the clocks are compared as IEEE `f64` bit patterns: no
+/// bits (the high half of one draw per item) with a table built at compile time, and the clocks are compared as IEEE `f64` bit patterns: no
 /// platform `ln`, whose last bits differ between native and WASM builds, so the same seed gives the same order
 /// everywhere. The error against the exact distribution (the logarithm's ~2·10⁻⁸ relative error, 32-bit U) is
 /// far below anything a sample of answers could show.
@@ -121,19 +144,13 @@ pub fn weighted_order(weights: impl ExactSizeIterator<Item = u32>, keys: &mut Ve
         keys.extend((0..n as u64).take(MAX_WEIGHTED_ITEMS));
         return;
     }
-    let mut bits = 0u64;
-    for (i, w) in weights.enumerate() {
-        // One 64-bit draw serves two items.
-        let x = if i % 2 == 0 {
-            bits = rng.next_u64();
-            bits as u32
-        } else {
-            (bits >> 32) as u32
-        };
-        let clock = neg_log2(x) as f64 / f64::from(clamp_weight(w));
+    keys.resize(n, 0);
+    rng.fill(keys);
+    for (i, (key, w)) in keys.iter_mut().zip(weights).enumerate() {
+        let clock = neg_log2((*key >> 32) as u32) as f64 / f64::from(clamp_weight(w));
         // A positive finite f64's bit pattern orders like its value; the low mantissa bits (below 2⁻³² of the
         // value) make room for the index.
-        keys.push((clock.to_bits() & !INDEX_MASK) | i as u64);
+        *key = (clock.to_bits() & !INDEX_MASK) | i as u64;
     }
     keys.sort_unstable();
 }
@@ -232,5 +249,15 @@ mod tests {
             let exact = (1.0 + i as f64 / 1024.0).log2() * 2_147_483_648.0;
             assert!((f64::from(t) - exact).abs() <= 2.0, "entry {i}: {t} vs {exact}");
         }
+    }
+
+    #[test]
+    fn fill_continues_the_sequence() {
+        let (mut a, mut b) = (SeededRandom::new(3), SeededRandom::new(3));
+        let mut bulk = [0u64; 5];
+        a.fill(&mut bulk);
+        let one_by_one: Vec<u64> = (0..5).map(|_| b.next_u64()).collect();
+        assert_eq!(bulk.to_vec(), one_by_one);
+        assert_eq!(a.next_u64(), b.next_u64());
     }
 }

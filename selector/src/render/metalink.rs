@@ -55,6 +55,9 @@ pub(crate) fn metalink(sel: &Selector, t: &Target<'_>, flavour: Flavour, now: u6
         return;
     };
     suffixes(sel, t, ws, true);
+    for s in &mut ws.suffix {
+        s.push_str("</url>\n");
+    }
     let (a, d) = (&mut ws.answer, &ws.decision);
     let blocks = &sel.file_blocks[file];
     let out = &mut a.body;
@@ -93,7 +96,8 @@ pub(crate) fn metalink(sel: &Selector, t: &Target<'_>, flavour: Flavour, now: u6
     }
 }
 
-/// One `<url>` per printed URL; every URL of a host shares the value `rank_value(host rank)`.
+/// One `<url>` per printed URL; every URL of a host shares the value `rank_value(host rank)`. `suffix` ends with
+/// the closing tag, so a line is four copies.
 fn write_urls(
     sel: &Selector,
     d: &crate::Decision,
@@ -103,22 +107,17 @@ fn write_urls(
     rank_value: impl Fn(u32) -> u32,
 ) {
     let mut itoa = itoa::Buffer::new();
-    let mut rank = 0;
-    for e in d.entries.iter().filter(|e| e.urls != 0) {
-        let host = sel.snapshot().host_categories[e.hc.index()].host;
-        let private = sel.snapshot().hosts[host.index()].private;
+    for (rank, e) in (0u32..).zip(d.entries.iter().filter(|e| e.urls != 0)) {
         let value = itoa.format(rank_value(rank));
-        for (i, url) in sel.urls_of(e.hc).iter().enumerate() {
-            if e.urls & (1 << i) == 0 {
-                continue;
-            }
+        let urls = sel.urls_of(e.hc);
+        let mut mask = e.urls;
+        while mask != 0 {
+            let url = &urls[mask.trailing_zeros() as usize];
+            mask &= mask - 1;
             out.push_str(open(url));
             out.push_str(value);
-            out.push_str(if private { "\" mm0:private=\"True\">" } else { "\">" });
-            out.push_str(&url.xml);
+            out.push_str(&url.xml_tail);
             out.push_str(&suffix[usize::from(url.ends_with_slash)]);
-            out.push_str("</url>\n");
         }
-        rank += 1;
     }
 }

@@ -53,6 +53,9 @@ pub(crate) fn suffixes(sel: &Selector, t: &Target<'_>, ws: &mut Workspace, escap
 /// The plain-text list: the header line, then one URL per line.
 pub(crate) fn mirrorlist(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
     suffixes(sel, t, ws, false);
+    for s in &mut ws.suffix {
+        s.push('\n');
+    }
     let (a, d) = (&mut ws.answer, &ws.decision);
     a.content_type = ContentType::Text;
     a.body.reserve(d.header.len() + 1 + d.entries.len() * 96);
@@ -67,7 +70,6 @@ pub(crate) fn mirrorlist(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
             mask &= mask - 1;
             a.body.push_str(&url.text);
             a.body.push_str(&ws.suffix[usize::from(url.ends_with_slash)]);
-            a.body.push('\n');
         }
     }
 }
