@@ -478,9 +478,11 @@ impl Selector {
                 _ => {
                     let weights = run.iter().map(|e| self.hc_facts[e.hc.index()].bandwidth);
                     random::weighted_order(weights, &mut d.keys, rng);
-                    d.shuffled.clear();
-                    d.shuffled.extend(d.keys.iter().map(|&k| run[random::order_index(k)]));
-                    run.copy_from_slice(&d.shuffled);
+                    if d.keys.len() == run.len() {
+                        d.shuffled.clear();
+                        d.shuffled.extend(d.keys.iter().map(|&k| run[random::order_index(k)]));
+                        run.copy_from_slice(&d.shuffled);
+                    }
                 }
             }
             start = end;

@@ -113,7 +113,7 @@ pub fn weighted_shuffle<T: Copy>(
     rng: &mut dyn Random,
 ) {
     let n = items.len().min(weights.len());
-    if n < 2 {
+    if n < 2 || n > MAX_WEIGHTED_ITEMS {
         return;
     }
     weighted_order(weights[..n].iter().copied(), keys, rng);
@@ -127,7 +127,7 @@ const INDEX_BITS: u32 = 20;
 const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
 
 /// Most items [`weighted_order`] orders in one call; more (never, with [`crate::index::MAX_HOSTS`] hosts) are
-/// left in their order.
+/// left in their order by [`weighted_shuffle`].
 pub const MAX_WEIGHTED_ITEMS: usize = 1 << INDEX_BITS;
 
 /// The index of the item a key from [`weighted_order`] stands for.
@@ -136,12 +136,11 @@ pub fn order_index(key: u64) -> usize {
 }
 
 /// Fills `keys` with one key per weight, sorted into the order of [`weighted_shuffle`]; [`order_index`] gives
-/// the position of each key's item in `weights`.
+/// the position of each key's item in `weights`. More than [`MAX_WEIGHTED_ITEMS`] weights leave `keys` empty.
 pub fn weighted_order(weights: impl ExactSizeIterator<Item = u32>, keys: &mut Vec<u64>, rng: &mut dyn Random) {
     keys.clear();
     let n = weights.len();
     if n > MAX_WEIGHTED_ITEMS {
-        keys.extend((0..n as u64).take(MAX_WEIGHTED_ITEMS));
         return;
     }
     keys.resize(n, 0);
@@ -220,7 +219,7 @@ mod tests {
     fn weighted_shuffle_is_a_permutation() {
         let mut r = SeededRandom::new(7);
         let (mut keys, mut out) = (Vec::new(), Vec::new());
-        for n in 0..40u32 {
+        for n in (0..80u32).chain([200, 1000]) {
             let mut items: Vec<u32> = (0..n).collect();
             let weights: Vec<u32> = items.iter().map(|i| i * 37 % 11).collect();
             weighted_shuffle(&mut items, &weights, &mut keys, &mut out, &mut r);
