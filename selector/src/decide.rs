@@ -377,7 +377,7 @@ impl Selector {
             // Not in the scan: setting bits of the same few words from every iteration makes a chain of
             // read-modify-writes through memory.
             for &m in cont.iter() {
-                d.countries.insert_slot(self.hc_facts[m.index()].country_slot);
+                d.countries.insert(self.hc_facts[m.index()].country);
             }
             if !geo.is_empty() {
                 d.header.push_str("country = ");
@@ -476,7 +476,7 @@ impl Selector {
             match tier {
                 Tier::Netblock | Tier::Asn => random::shuffle(run, rng),
                 _ => {
-                    let weights = run.iter().map(|e| self.hc_facts[e.hc.index()].bandwidth);
+                    let weights = run.iter().map(|e| u32::from(self.hc_facts[e.hc.index()].bandwidth));
                     random::weighted_order(weights, &mut d.keys, rng);
                     if d.keys.len() == run.len() {
                         d.shuffled.clear();
