@@ -215,6 +215,7 @@ impl Selector {
     /// MirrorManager's country lists).
     fn push_country(&self, members: &[HostCategoryId], country: CountryCode, out: &mut Vec<HostCategoryId>) -> bool {
         let mut any = false;
+        let country = CodeSet::slot_of(country);
         for &m in members {
             let f = &self.hc_facts[m.index()];
             if f.flags & facts::PUBLIC != 0 && f.country == country {
@@ -237,16 +238,16 @@ impl Selector {
         out: &mut Vec<HostCategoryId>,
     ) {
         countries.clear();
-        let except = except.unwrap_or(facts::NO_CODE);
+        let except = except.map_or(facts::NO_COUNTRY, CodeSet::slot_of);
         for &m in members {
             let f = &self.hc_facts[m.index()];
             if f.flags & facts::PUBLIC != 0
                 && f.continent == continent
                 && f.country != except
-                && f.country != facts::NO_CODE
+                && f.country != facts::NO_COUNTRY
             {
                 out.push(m);
-                countries.insert(f.country);
+                countries.insert_slot(f.country);
             }
         }
         countries.for_each(|c| {
@@ -351,6 +352,7 @@ impl Selector {
         // Tiers 4 and 5: GeoIP country and the rest of its continent, in one pass over the carriers.
         if !d.only_country {
             let cc = country.unwrap_or(facts::NO_CODE);
+            let cc_slot = country.map_or(facts::NO_COUNTRY, CodeSet::slot_of);
             let k = continent.unwrap_or(facts::NO_CODE);
             d.countries.clear();
             let (geo, rest) = d.groups.split_at_mut(4);
@@ -364,8 +366,8 @@ impl Selector {
             let known_continent = k != facts::NO_CODE;
             for &m in members {
                 let f = &self.hc_facts[m.index()];
-                let usable = (f.flags & facts::PUBLIC != 0) & (f.country != facts::NO_CODE);
-                let in_geo = usable & (f.country == cc);
+                let usable = (f.flags & facts::PUBLIC != 0) & (f.country != facts::NO_COUNTRY);
+                let in_geo = usable & (f.country == cc_slot);
                 let in_cont = usable & !in_geo & known_continent & (f.continent == k);
                 geo[g] = m;
                 g += usize::from(in_geo);
@@ -377,7 +379,7 @@ impl Selector {
             // Not in the scan: setting bits of the same few words from every iteration makes a chain of
             // read-modify-writes through memory.
             for &m in cont.iter() {
-                d.countries.insert(self.hc_facts[m.index()].country);
+                d.countries.insert_slot(self.hc_facts[m.index()].country);
             }
             if !geo.is_empty() {
                 d.header.push_str("country = ");

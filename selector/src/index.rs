@@ -15,7 +15,7 @@ use core::net::IpAddr;
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
-use crate::codes::{self, Code, ContinentCode, CountryCode};
+use crate::codes::{self, Code, CodeSet, ContinentCode, CountryCode};
 use crate::prefix::PrefixMap;
 use crate::render::xml;
 use crate::snapshot::{self, DirectoryId, FileDetail, HostCategoryId, HostId, Snapshot, SnapshotError};
@@ -88,20 +88,26 @@ pub(crate) mod facts {
     pub const FTP: u8 = 4;
     /// Stands for "no code" (never a valid [`Code`]).
     pub const NO_CODE: Code = Code([0, 0]);
+    /// Stands for "no country" in [`HcFacts::country`] (never a [`crate::codes::CodeSet`] slot).
+    pub const NO_COUNTRY: u16 = u16::MAX;
 
     /// What a scan over a directory's carriers needs, without touching [`crate::snapshot::Host`].
-    #[derive(Clone, Copy, Debug)]
     ///
     /// Kept small (12 bytes): the GeoIP/continent scan reads one per carrier of the directory, and at 24 bytes
     /// the scan was measurably slower.
+    #[derive(Clone, Copy, Debug)]
     pub struct HcFacts {
         pub host: HostId,
         /// The weight: bandwidth clamped to `1..=MAX_WEIGHT`.
         pub bandwidth: u16,
-        pub country: Code,
+        /// The host's country as its [`crate::codes::CodeSet`] slot (a comparison and a set bit without
+        /// decoding), or [`NO_COUNTRY`].
+        pub country: u16,
         pub continent: Code,
         pub flags: u8,
     }
+
+    const _: () = assert!(core::mem::size_of::<HcFacts>() == 12);
 }
 
 /// The protocols a mirrorlist keeps one URL of per host when the client did not choose (MirrorManager's
@@ -287,7 +293,7 @@ impl Selector {
             s.hc_facts.push(facts::HcFacts {
                 host: hc.host,
                 bandwidth: host.bandwidth.clamp(1, crate::random::MAX_WEIGHT) as u16,
-                country: host.country.unwrap_or(facts::NO_CODE),
+                country: host.country.map_or(facts::NO_COUNTRY, CodeSet::slot_of),
                 continent: host.country.and_then(|c| s.continent_of(c)).unwrap_or(facts::NO_CODE),
                 flags,
             });
