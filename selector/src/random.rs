@@ -113,7 +113,7 @@ pub fn weighted_shuffle<T: Copy>(
     rng: &mut dyn Random,
 ) {
     let n = items.len().min(weights.len());
-    if n < 2 || n > MAX_WEIGHTED_ITEMS {
+    if !(2..=MAX_WEIGHTED_ITEMS).contains(&n) {
         return;
     }
     weighted_order(weights[..n].iter().copied(), keys, rng);
