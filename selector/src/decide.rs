@@ -11,7 +11,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::Write;
 use core::net::IpAddr;
 
 use crate::client::ClientGeo;
@@ -290,7 +289,9 @@ impl Selector {
             if let Some(asn) = inp.geo.asn {
                 let hosts = self.asn_hosts(asn);
                 if !hosts.is_empty() {
-                    let _ = write!(d.header, "Using ASN {asn} ");
+                    d.header.push_str("Using ASN ");
+                    d.header.push_str(itoa::Buffer::new().format(asn));
+                    d.header.push(' ');
                 }
                 for &h in hosts {
                     if let Some(hc) = self.carrier(inp.dir, h) {
@@ -402,12 +403,20 @@ impl Selector {
             (3, Tier::GeoCountry),
             (4, Tier::Continent),
         ];
+        // Entries before `marked` are in `seen`. The GeoIP and continent groups come from one pass over the
+        // directory's carriers (one per host, validated at load) and are disjoint, so they need checking only
+        // against hosts of the earlier tiers — usually there are none, and marking would cost a
+        // read-modify-write per host.
+        let mut marked = 0;
         for (g, tier) in order {
             let group = core::mem::take(&mut d.groups[g]);
             let geo_tier = g >= 2;
+            let check = g < 3 || marked > 0;
             for (i, &hc) in group.iter().enumerate() {
-                let host = self.host_of(hc);
-                if !self.has_urls(hc) || (geo_tier && !self.allowed_hc(hc, country)) || !d.mark(host) {
+                if !self.has_urls(hc) || (geo_tier && !self.allowed_hc(hc, country)) {
+                    continue;
+                }
+                if check && !d.mark(self.host_of(hc)) {
                     continue;
                 }
                 if g == 0 {
@@ -418,6 +427,9 @@ impl Selector {
                     tier,
                     urls: all_urls(self.hc_urls[hc.index()].1),
                 });
+            }
+            if check {
+                marked = d.entries.len();
             }
             d.groups[g] = group;
         }
@@ -446,6 +458,10 @@ impl Selector {
         if d.found < inp.minimum && !d.only_country {
             d.global = true;
             d.header.push_str("country = global ");
+            for i in marked..d.entries.len() {
+                let host = self.host_of(d.entries[i].hc);
+                d.mark(host);
+            }
             for &hc in members {
                 let host = self.host_of(hc);
                 if self.public(hc) && self.has_urls(hc) && self.allowed_hc(hc, country) && d.mark(host) {

@@ -251,7 +251,7 @@ impl Selector {
                 }
                 path.push_str(part);
             }
-            let _ = write!(header, "# path = {path} ");
+            push_all(header, &["# path = ", &path, " "]);
             if let Some(dir) = self.directory(&path) {
                 Target {
                     dir,
@@ -278,7 +278,7 @@ impl Selector {
                 log_arch = "source";
             }
             let repo = self.redirect(sent).unwrap_or(sent);
-            let _ = write!(header, "# repo = {repo} arch = {log_arch} ");
+            push_all(header, &["# repo = ", repo, " arch = ", log_arch, " "]);
             if self.is_disabled(repo) {
                 out.fail(ctx.now, a, 200, "repo disabled");
                 return false;
@@ -335,9 +335,14 @@ impl Selector {
 
         if let (Some(repo), Some(_), false) = (q.repo, q.arch, out.explain) {
             let cc = d.country.as_ref().map_or("N/A", |c| c.as_str());
-            let _ = write!(a.log_line, "IP: {ip}; DATE: ");
+            a.log_line.push_str("IP: ");
+            write_ip(&mut a.log_line, ip);
+            a.log_line.push_str("; DATE: ");
             time::write_date(&mut a.log_line, ctx.now);
-            let _ = writeln!(a.log_line, "; COUNTRY: {cc}; REPO: {repo}; ARCH: {log_arch}");
+            push_all(
+                &mut a.log_line,
+                &["; COUNTRY: ", cc, "; REPO: ", repo, "; ARCH: ", log_arch, "\n"],
+            );
         }
 
         let mut protocols_trimmed = false;
@@ -393,6 +398,53 @@ impl Output {
             render::metalink_failure(a, self.flavour, now, message);
         } else {
             a.body.push_str(message);
+        }
+    }
+}
+
+/// Appends `parts` (what `write!` would, without the formatting machinery, on every request).
+fn push_all(out: &mut String, parts: &[&str]) {
+    for p in parts {
+        out.push_str(p);
+    }
+}
+
+/// Appends `ip` as `Display` writes it; IPv4, almost every client, without the formatting machinery.
+fn write_ip(out: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut digits = itoa::Buffer::new();
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push_str(digits.format(octet));
+            }
+        }
+        IpAddr::V6(_) => {
+            let _ = write!(out, "{ip}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_ip_matches_display() {
+        for ip in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "192.0.2.7",
+            "10.200.3.45",
+            "2001:db8::1",
+            "::ffff:192.0.2.1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            let mut out = String::from("x");
+            write_ip(&mut out, ip);
+            assert_eq!(out, alloc::format!("x{ip}"));
         }
     }
 }
