@@ -372,7 +372,8 @@ fn swaps_snapshots_under_load_without_a_failed_request() {
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("snap");
     std::fs::write(&snap, encode(&snapshot(0))).unwrap();
-    let edge = start(snap.to_str().unwrap(), &[]);
+    // More worker threads than cores: every one of them must pick up each new snapshot.
+    let edge = start(snap.to_str().unwrap(), &["--workers", "3"]);
     let stop = Arc::new(AtomicBool::new(false));
     let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let workers: Vec<_> = (0..4)
@@ -509,4 +510,15 @@ fn refuses_to_start_on_bad_input() {
         &testdata("GeoIP2-Country-Test.mmdb"),
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing"));
+    let out = Command::new(env!("CARGO_BIN_EXE_mirrorvane-edge"))
+        .args(["--snapshot", good.to_str().unwrap(), "--workers", "0", "--geoip"])
+        .arg(testdata("GeoIP2-Country-Test.mmdb"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--workers"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
