@@ -62,15 +62,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut ws = Workspace::new();
     let mut random = SeededRandom::new(1);
+    // One context for every request: an hour after the snapshot was made, MirrorManager's default minimum.
+    let mut ctx = Context {
+        now: selector.created() + 3600,
+        minimum: 5,
+        locate: &locate,
+        random: &mut random,
+    };
     let mut tiers: BTreeMap<String, usize> = BTreeMap::new();
     let mut bytes = 0;
     for r in &mix {
-        let mut ctx = Context {
-            now: selector.created() + 3600,
-            minimum: 5,
-            locate: &locate,
-            random: &mut random,
-        };
         let key = match selector.decide(&request(&path, r), &mut ctx, &mut ws) {
             Ok(d) => {
                 let mut t: Vec<&str> = d.entries.iter().map(|e| e.tier.name()).collect();
@@ -84,12 +85,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err(a) => format!("answered early: {}", a.status),
         };
         *tiers.entry(key).or_default() += 1;
-        let mut ctx = Context {
-            now: selector.created() + 3600,
-            minimum: 5,
-            locate: &locate,
-            random: &mut random,
-        };
         bytes += selector.handle(&request(&path, r), &mut ctx, &mut ws).body.len();
     }
     for (k, n) in &tiers {
@@ -101,12 +96,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut n, started) = (0usize, Instant::now());
     while Instant::now() < deadline {
         for r in &mix {
-            let mut ctx = Context {
-                now: selector.created() + 3600,
-                minimum: 5,
-                locate: &locate,
-                random: &mut random,
-            };
             std::hint::black_box(selector.handle(&request(&path, r), &mut ctx, &mut ws).body.len());
         }
         n += mix.len();
