@@ -712,3 +712,40 @@ fn acceptance_table() {
         failures.join("\n")
     );
 }
+
+/// A client without a GeoIP country has no continent either: no host is "on its continent", not even one whose
+/// own country has no continent in the table (an earlier version matched the two unknowns).
+#[test]
+fn unknown_continent_matches_nothing() {
+    let fx = Fixture::default()
+        .host(1, Some("ZZ"), 100, &["http://zz.example/pub"])
+        .host(2, Some("DE"), 100, &["http://de.example/pub"])
+        .dir("pub/x", "pub", &[1, 2]);
+    let sel = fx.selector();
+    let geo = Geo(vec![]);
+    let r = call(
+        &sel,
+        &geo,
+        &Call {
+            path_and_query: "/mirrorlist?path=pub/x&ip=198.51.100.7",
+            minimum: 0,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.body.lines().count(), 1, "{}", r.body);
+    // With the default minimum the global list brings both.
+    let r = call(
+        &sel,
+        &geo,
+        &Call {
+            path_and_query: "/mirrorlist?path=pub/x&ip=198.51.100.7",
+            minimum: 5,
+            ..Default::default()
+        },
+    );
+    assert!(
+        r.body.contains("zz.example") && r.body.contains("de.example"),
+        "{}",
+        r.body
+    );
+}
