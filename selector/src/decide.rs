@@ -172,9 +172,8 @@ impl Decision {
     /// Trims to each host's first URL with a [`Preferred`] protocol; when no host has one, keeps everything
     /// (as [`Decision::trim_with`] with a limit of one, from the masks prepared at load).
     pub(crate) fn trim_to(&mut self, sel: &Selector, preferred: Preferred) {
-        let which = preferred as usize;
         let first = |e: &Entry| {
-            let m = e.urls & sel.hc_schemes[e.hc.index()][which];
+            let m = e.urls & sel.hc_schemes[e.hc.index()][preferred as usize];
             m & m.wrapping_neg()
         };
         if self.entries.iter().any(|e| first(e) != 0) {

@@ -41,8 +41,8 @@ pub struct Selector {
     pub(crate) hc_facts: Vec<facts::HcFacts>,
     /// Per host category: range of its URLs in `urls`.
     pub(crate) hc_urls: Vec<(u32, u32)>,
-    /// Per host category: which of its URLs are `https`/`http`/`ftp` ([`Preferred::Any`]) and which
-    /// `https`/`http` ([`Preferred::Web`]), as bit masks — so trimming to the preferred protocol is a mask
+    /// Per host category, indexed by `Preferred as usize`: which of its URLs have a [`Preferred`] protocol, as
+    /// bit masks — so trimming to the preferred protocol is a mask
     /// operation per host, not a scan of its URLs.
     pub(crate) hc_schemes: Vec<[u64; 2]>,
     pub(crate) urls: Vec<UrlFacts>,
@@ -305,9 +305,9 @@ impl Selector {
             let mut schemes = [0u64; 2];
             for (i, url) in hc.urls.iter().enumerate() {
                 let facts = url_facts(url, host.country, host.private);
-                for (mask, preferred) in schemes.iter_mut().zip([Preferred::Any, Preferred::Web]) {
+                for preferred in [Preferred::Any, Preferred::Web] {
                     if facts.scheme & preferred.schemes() != 0 {
-                        *mask |= 1 << i;
+                        schemes[preferred as usize] |= 1 << i;
                     }
                 }
                 s.urls.push(facts);
@@ -440,6 +440,17 @@ impl Selector {
     pub(crate) fn urls_of(&self, hc: HostCategoryId) -> &[UrlFacts] {
         let (start, len) = self.hc_urls[hc.index()];
         &self.urls[start as usize..(start + len) as usize]
+    }
+
+    /// The URLs of `hc` whose bits are set in `mask` (bit i = URL i), in order: a walk over the set bits, since
+    /// after the protocol trim there is usually one.
+    pub(crate) fn printed_urls(&self, hc: HostCategoryId, mut mask: u64) -> impl Iterator<Item = &UrlFacts> {
+        let urls = self.urls_of(hc);
+        core::iter::from_fn(move || {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask.wrapping_sub(1);
+            urls.get(i)
+        })
     }
 }
 

@@ -98,11 +98,11 @@ fn clamp_weight(w: u32) -> u32 {
 /// the first draw with probability `w / Σw`, and by memorylessness the rest follow the same rule (Efraimidis and
 /// Spirakis, 2006). That is n random numbers and one sort, O(n log n), instead of n dependent draws.
 ///
-/// E is `−log2 U` (the common factor `ln 2` does not change the order) computed in fixed point from 32 random
-/// bits (the high half of one draw per item) with a table built at compile time, and the clocks are compared as IEEE `f64` bit patterns: no
-/// platform `ln`, whose last bits differ between native and WASM builds, so the same seed gives the same order
-/// everywhere. The error against the exact distribution (the logarithm's ~2·10⁻⁸ relative error, 32-bit U) is
-/// far below anything a sample of answers could show.
+/// E is `−log2 U` (the common factor `ln 2` does not change the order), computed in fixed point from 32 random
+/// bits (the high half of one draw per item) with a table built at compile time; the clocks are compared as IEEE
+/// `f64` bit patterns. No platform `ln`, whose last bits differ between native and WASM builds, so the same seed
+/// gives the same order everywhere. The error against the exact distribution (the logarithm's error below 2·10⁻⁷
+/// in log2 units, a 32-bit U) is far below anything a sample of answers could show.
 ///
 /// `keys` and `out` are scratch space reused between calls; `items` is permuted in place.
 pub fn weighted_shuffle<T: Copy>(

@@ -85,7 +85,7 @@ pub(crate) fn explain(
     kind: Kind,
     redirect: bool,
 ) {
-    suffixes(sel, t, ws, false);
+    suffixes(sel, t, ws, false, "");
     let snap = sel.snapshot();
     let d = &ws.decision;
     let mut status = 200;
@@ -103,11 +103,8 @@ pub(crate) fn explain(
         position += 1;
         let host = &snap.hosts[snap.host_categories[e.hc.index()].host.index()];
         let urls: Vec<String> = sel
-            .urls_of(e.hc)
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| e.urls & (1 << i) != 0)
-            .map(|(_, u)| {
+            .printed_urls(e.hc, e.urls)
+            .map(|u| {
                 let mut s = u.text.clone();
                 s.push_str(&ws.suffix[usize::from(u.ends_with_slash)]);
                 s

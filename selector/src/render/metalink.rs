@@ -54,10 +54,7 @@ pub(crate) fn metalink(sel: &Selector, t: &Target<'_>, flavour: Flavour, now: u6
         metalink_failure(&mut ws.answer, flavour, now, &msg);
         return;
     };
-    suffixes(sel, t, ws, true);
-    for s in &mut ws.suffix {
-        s.push_str("</url>\n");
-    }
+    suffixes(sel, t, ws, true, "</url>\n");
     let (a, d) = (&mut ws.answer, &ws.decision);
     let blocks = &sel.file_blocks[file];
     let out = &mut a.body;
@@ -109,11 +106,7 @@ fn write_urls(
     let mut itoa = itoa::Buffer::new();
     for (rank, e) in (0u32..).zip(d.entries.iter().filter(|e| e.urls != 0)) {
         let value = itoa.format(rank_value(rank));
-        let urls = sel.urls_of(e.hc);
-        let mut mask = e.urls;
-        while mask != 0 {
-            let url = &urls[mask.trailing_zeros() as usize];
-            mask &= mask - 1;
+        for url in sel.printed_urls(e.hc, e.urls) {
             out.push_str(open(url));
             out.push_str(value);
             out.push_str(&url.xml_tail);

@@ -13,11 +13,11 @@ use crate::handle::{ContentType, Target, Workspace};
 use crate::index::Selector;
 
 /// Fills `ws.suffix` with what follows each URL: `[after a URL not ending in '/', after one that does]`, escaped
-/// for XML when `escaped`.
+/// for XML when `escaped`, and then `end` (the rest of the line, so a line is the URL and one more copy).
 ///
 /// MirrorManager appends `/<subpath>`, then `/` for a directory, or the file name after a `/` unless the
 /// string so far already ends with one — which, without a subpath, depends on the URL itself.
-pub(crate) fn suffixes(sel: &Selector, t: &Target<'_>, ws: &mut Workspace, escaped: bool) {
+pub(crate) fn suffixes(sel: &Selector, t: &Target<'_>, ws: &mut Workspace, escaped: bool, end: &str) {
     let subpath = sel.subpath(t.dir);
     for (i, s) in ws.suffix.iter_mut().enumerate() {
         let after_slash = i == 1;
@@ -47,27 +47,20 @@ pub(crate) fn suffixes(sel: &Selector, t: &Target<'_>, ws: &mut Workspace, escap
             }
             push(s, t.file);
         }
+        s.push_str(end);
     }
 }
 
 /// The plain-text list: the header line, then one URL per line.
 pub(crate) fn mirrorlist(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
-    suffixes(sel, t, ws, false);
-    for s in &mut ws.suffix {
-        s.push('\n');
-    }
+    suffixes(sel, t, ws, false, "\n");
     let (a, d) = (&mut ws.answer, &ws.decision);
     a.content_type = ContentType::Text;
     a.body.reserve(d.header.len() + 1 + d.entries.len() * 96);
     a.body.push_str(&d.header);
     a.body.push('\n');
     for e in &d.entries {
-        let urls = sel.urls_of(e.hc);
-        let mut mask = e.urls;
-        // One URL per host after the protocol trim: walk the set bits, not every URL.
-        while mask != 0 {
-            let url = &urls[mask.trailing_zeros() as usize];
-            mask &= mask - 1;
+        for url in sel.printed_urls(e.hc, e.urls) {
             a.body.push_str(&url.text);
             a.body.push_str(&ws.suffix[usize::from(url.ends_with_slash)]);
         }
@@ -76,16 +69,13 @@ pub(crate) fn mirrorlist(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
 
 /// `302` to the first `http`/`https` URL, `404` when there is none.
 pub(crate) fn redirect(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
-    suffixes(sel, t, ws, false);
+    suffixes(sel, t, ws, false, "");
     let (a, d) = (&mut ws.answer, &ws.decision);
     a.content_type = ContentType::Text;
-    let first = d.entries.iter().find_map(|e| {
-        sel.urls_of(e.hc)
-            .iter()
-            .enumerate()
-            .find(|(i, u)| e.urls & (1 << i) != 0 && u.text.starts_with("http"))
-            .map(|(_, u)| u)
-    });
+    let first = d
+        .entries
+        .iter()
+        .find_map(|e| sel.printed_urls(e.hc, e.urls).find(|u| u.text.starts_with("http")));
     match first {
         Some(url) => {
             a.status = 302;
