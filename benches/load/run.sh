@@ -3,6 +3,8 @@
 # and server CPU per request under wrk (metalink and mirrorlist), and prints one line per figure.
 # Usage: benches/load/run.sh SNAPSHOT COUNTRY.mmdb DATA_DIR [ASN_FILE]
 #   DATA_DIR holds repos.txt and special_clients.txt (../shared/data/fedora-scale has both).
+# FLOOR_BYTES=N runs edge/examples/floor.rs instead (same HTTP stack, a fixed N-byte body, no decision): the
+# floor that the edge's figures are compared with.
 # Needs wrk (Debian package `wrk`). Everything binds 127.0.0.1.
 set -euo pipefail
 snapshot=$1 geoip=$2 data=$3 asn=${4:-$3/global_netblocks.txt}
@@ -12,7 +14,11 @@ duration=${DURATION:-15s}
 port=${PORT:-18181}
 
 start=$(date +%s%N)
-"$edge" --snapshot "$snapshot" --geoip "$geoip" --asn "$asn" --listen 127.0.0.1:$port > /tmp/edge-load.out 2>/tmp/edge-load.err &
+if [ -n "${FLOOR_BYTES:-}" ]; then
+  "$here/../../target/release/examples/floor" --body-bytes "$FLOOR_BYTES" --listen 127.0.0.1:$port > /tmp/edge-load.out 2>/tmp/edge-load.err &
+else
+  "$edge" --snapshot "$snapshot" --geoip "$geoip" --asn "$asn" --listen 127.0.0.1:$port > /tmp/edge-load.out 2>/tmp/edge-load.err &
+fi
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 until grep -q Listening /tmp/edge-load.out 2>/dev/null; do sleep 0.005; done

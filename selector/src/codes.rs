@@ -96,6 +96,12 @@ impl CodeSet {
         (slot(c.0[0]) * 37 + slot(c.0[1])) as u16
     }
 
+    /// The code in `slot` (from [`CodeSet::slot_of`]).
+    pub fn code_of_slot(slot: u16) -> Code {
+        let i = usize::from(slot).min(37 * 37 - 1);
+        Code([unslot(i / 37), unslot(i % 37)])
+    }
+
     /// Adds the code in `slot` (from [`CodeSet::slot_of`]).
     pub fn insert_slot(&mut self, slot: u16) {
         let i = usize::from(slot).min(37 * 37 - 1);
@@ -109,7 +115,7 @@ impl CodeSet {
             while bits != 0 {
                 let i = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                f(Code([unslot(i / 37), unslot(i % 37)]));
+                f(Self::code_of_slot(i as u16));
             }
         }
     }

@@ -257,7 +257,8 @@ impl Selector {
 
     /// Runs the decision into `d` (its `header` already holds the request part of the header line).
     pub(crate) fn select(&self, inp: &Inputs<'_>, rng: &mut dyn Random, d: &mut Decision) {
-        let members = self.snap.host_sets[self.snap.directories[inp.dir.index()].hosts.index()].members();
+        let set = self.snap.directories[inp.dir.index()].hosts;
+        let members = self.snap.host_sets[set.index()].members();
         d.entries.clear();
         d.seen.clear();
         d.seen.resize(self.snap.hosts.len().div_ceil(64), 0);
@@ -302,7 +303,8 @@ impl Selector {
 
         // The client's country: the operators' netblock override, else the geo lookup.
         let country = self.netblock_country(inp.ip).or(inp.geo.country);
-        let continent = country.and_then(|c| self.continent_of(c)).or(inp.geo.continent);
+        let country_continent = country.and_then(|c| self.continent_of(c));
+        let continent = country_continent.or(inp.geo.continent);
         d.country = country;
         d.continent = continent;
 
@@ -349,49 +351,26 @@ impl Selector {
             d.only_country = found;
         }
 
-        // Tiers 4 and 5: GeoIP country and the rest of its continent, in one pass over the carriers.
+        // Tiers 4 and 5: GeoIP country and the rest of its continent, slices of the set's members ordered by
+        // continent and country.
         if !d.only_country {
-            let cc = country.unwrap_or(facts::NO_CODE);
-            let cc_slot = country.map_or(facts::NO_COUNTRY, CodeSet::slot_of);
-            let k = continent.unwrap_or(facts::NO_CODE);
-            d.countries.clear();
-            let (geo, rest) = d.groups.split_at_mut(4);
-            let (geo, cont) = (&mut geo[3], &mut rest[0]);
-            // Branch-free: whether a carrier is in the client's country, elsewhere on its continent or neither
-            // is data the processor cannot predict (half of a European answer), so every member is written to
-            // both lists and only the right one's length advances.
-            let (mut g, mut c) = (geo.len(), cont.len());
-            geo.resize(g + members.len(), HostCategoryId(0));
-            cont.resize(c + members.len(), HostCategoryId(0));
-            let known_continent = k != facts::NO_CODE;
-            for &m in members {
-                let f = &self.hc_facts[m.index()];
-                let usable = (f.flags & facts::PUBLIC != 0) & (f.country != facts::NO_COUNTRY);
-                let in_geo = usable & (f.country == cc_slot);
-                let in_cont = usable & !in_geo & known_continent & (f.continent == k);
-                geo[g] = m;
-                g += usize::from(in_geo);
-                cont[c] = m;
-                c += usize::from(in_cont);
+            let around = self
+                .nearby
+                .around(set, members, country.map(|c| (c, country_continent)), continent);
+            d.groups[3].extend_from_slice(around.country);
+            for part in around.continent {
+                d.groups[4].extend_from_slice(part);
             }
-            geo.truncate(g);
-            cont.truncate(c);
-            // Not in the scan: setting bits of the same few words from every iteration makes a chain of
-            // read-modify-writes through memory.
-            for &m in cont.iter() {
-                d.countries.insert_slot(self.hc_facts[m.index()].country);
-            }
-            if !geo.is_empty() {
+            if let Some(cc) = country.filter(|_| !around.country.is_empty()) {
                 d.header.push_str("country = ");
                 d.header.push_str(cc.as_str());
                 d.header.push(' ');
             }
-            let header = &mut d.header;
-            d.countries.for_each(|c| {
-                header.push_str("country = ");
-                header.push_str(c.as_str());
-                header.push(' ');
-            });
+            for c in around.continent_countries() {
+                d.header.push_str("country = ");
+                d.header.push_str(c.as_str());
+                d.header.push(' ');
+            }
         }
 
         // Assign each host to its first tier, dropping what cannot be printed or is not allowed for the client.

@@ -16,6 +16,7 @@ use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
 use crate::codes::{self, Code, CodeSet, ContinentCode, CountryCode};
+use crate::nearby::Nearby;
 use crate::prefix::PrefixMap;
 use crate::render::xml;
 use crate::snapshot::{self, DirectoryId, FileDetail, HostCategoryId, HostId, Snapshot, SnapshotError};
@@ -39,6 +40,8 @@ pub struct Selector {
     continent_overrides: Vec<(CountryCode, ContinentCode)>,
     /// Per host category: what the decision's scans read, packed in 20 bytes.
     pub(crate) hc_facts: Vec<facts::HcFacts>,
+    /// Per host set: its public members with a country, by continent and country (on first use).
+    pub(crate) nearby: Nearby,
     /// Per host category: range of its URLs in `urls`.
     pub(crate) hc_urls: Vec<(u32, u32)>,
     /// Per host category, indexed by `Preferred as usize`: which of its URLs have a [`Preferred`] protocol, as
@@ -169,6 +172,7 @@ impl Selector {
             asn_hosts: hashbrown::HashMap::with_hasher(hasher),
             continent_overrides: Vec::new(),
             hc_facts: Vec::new(),
+            nearby: Nearby::default(),
             hc_urls: Vec::new(),
             hc_schemes: Vec::new(),
             urls: Vec::new(),
@@ -298,6 +302,8 @@ impl Selector {
                 flags,
             });
         }
+
+        s.nearby = Nearby::new(&s.hc_facts, snap.host_sets.len());
 
         for hc in &snap.host_categories {
             let host = &snap.hosts[hc.host.index()];

@@ -26,6 +26,7 @@ pub mod codes;
 mod decide;
 mod handle;
 mod index;
+mod nearby;
 pub mod prefix;
 pub mod query;
 pub mod random;
