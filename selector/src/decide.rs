@@ -472,8 +472,8 @@ impl Selector {
             match tier {
                 Tier::Netblock | Tier::Asn => random::shuffle(run, rng),
                 _ => {
-                    let weights = run.iter().map(|e| u32::from(self.hc_facts[e.hc.index()].bandwidth));
-                    random::weighted_order(weights, &mut d.keys, rng);
+                    let inverse = run.iter().map(|e| self.hc_facts[e.hc.index()].inverse_weight);
+                    random::weighted_order(inverse, &mut d.keys, rng);
                     if d.keys.len() == run.len() {
                         d.shuffled.clear();
                         d.shuffled.extend(d.keys.iter().map(|&k| run[random::order_index(k)]));

@@ -250,7 +250,7 @@ mod tests {
                 };
                 HcFacts {
                     host: HostId(i),
-                    bandwidth: 1,
+                    inverse_weight: 1.0,
                     country,
                     continent,
                     flags: if rng.below(5) == 0 { 0 } else { facts::PUBLIC },

@@ -85,8 +85,11 @@ pub fn shuffle<T>(items: &mut [T], rng: &mut dyn Random) {
 /// Largest weight: MirrorManager's bandwidth clamp (10 Gbit/s in Mbit/s).
 pub const MAX_WEIGHT: u32 = 10_000;
 
-fn clamp_weight(w: u32) -> u32 {
-    w.clamp(1, MAX_WEIGHT)
+/// `1 / w` for weight `w` (clamped to `1..=MAX_WEIGHT`; 0 counts as 1), what [`weighted_order`] takes: clocks
+/// are multiplied by it rather than divided by the weight. An `f32` (relative error below 6·10⁻⁸, a weight
+/// that much off) keeps the per-host facts small; the product is exact IEEE arithmetic everywhere.
+pub fn inverse_weight(w: u32) -> f32 {
+    1.0 / w.clamp(1, MAX_WEIGHT) as f32
 }
 
 /// Weighted random permutation without replacement: the order in which items come out when one of the remaining
@@ -116,7 +119,7 @@ pub fn weighted_shuffle<T: Copy>(
     if !(2..=MAX_WEIGHTED_ITEMS).contains(&n) {
         return;
     }
-    weighted_order(weights[..n].iter().copied(), keys, rng);
+    weighted_order(weights[..n].iter().map(|&w| inverse_weight(w)), keys, rng);
     out.clear();
     out.extend(keys.iter().map(|&k| items[order_index(k)]));
     items[..n].copy_from_slice(out);
@@ -135,18 +138,19 @@ pub fn order_index(key: u64) -> usize {
     (key & INDEX_MASK) as usize
 }
 
-/// Fills `keys` with one key per weight, sorted into the order of [`weighted_shuffle`]; [`order_index`] gives
-/// the position of each key's item in `weights`. More than [`MAX_WEIGHTED_ITEMS`] weights leave `keys` empty.
-pub fn weighted_order(weights: impl ExactSizeIterator<Item = u32>, keys: &mut Vec<u64>, rng: &mut dyn Random) {
+/// Fills `keys` with one key per item, sorted into the order of [`weighted_shuffle`], from the items'
+/// [`inverse_weight`]s; [`order_index`] gives the position of each key's item. More than [`MAX_WEIGHTED_ITEMS`]
+/// items leave `keys` empty.
+pub fn weighted_order(inverse_weights: impl ExactSizeIterator<Item = f32>, keys: &mut Vec<u64>, rng: &mut dyn Random) {
     keys.clear();
-    let n = weights.len();
+    let n = inverse_weights.len();
     if n > MAX_WEIGHTED_ITEMS {
         return;
     }
     keys.resize(n, 0);
     rng.fill(keys);
-    for (i, (key, w)) in keys.iter_mut().zip(weights).enumerate() {
-        let clock = neg_log2((*key >> 32) as u32) as f64 / f64::from(clamp_weight(w));
+    for (i, (key, inverse)) in keys.iter_mut().zip(inverse_weights).enumerate() {
+        let clock = neg_log2((*key >> 32) as u32) as f64 * f64::from(inverse);
         // A positive finite f64's bit pattern orders like its value; the low mantissa bits (below 2⁻³² of the
         // value) make room for the index.
         *key = (clock.to_bits() & !INDEX_MASK) | i as u64;
