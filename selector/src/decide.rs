@@ -403,7 +403,7 @@ impl Selector {
                 d.entries.push(Entry {
                     hc,
                     tier,
-                    urls: all_urls(self.hc_urls[hc.index()].1),
+                    urls: self.hc_facts[hc.index()].all_urls(),
                 });
             }
             if check {
@@ -446,7 +446,7 @@ impl Selector {
                     d.entries.push(Entry {
                         hc,
                         tier: Tier::Global,
-                        urls: all_urls(self.hc_urls[hc.index()].1),
+                        urls: self.hc_facts[hc.index()].all_urls(),
                     });
                 }
             }
@@ -484,8 +484,4 @@ impl Selector {
             start = end;
         }
     }
-}
-
-fn all_urls(n: u32) -> u64 {
-    if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
 }

@@ -108,6 +108,15 @@ pub(crate) mod facts {
         pub country: u16,
         pub continent: Code,
         pub flags: u8,
+        /// How many URLs it has (at most [`super::MAX_URLS_PER_HOST_CATEGORY`]), read with the flags.
+        pub url_count: u8,
+    }
+
+    impl HcFacts {
+        /// Bit i set for each of its URLs: an entry's initial URL mask.
+        pub fn all_urls(&self) -> u64 {
+            u64::MAX.checked_shr(64 - u32::from(self.url_count)).unwrap_or(0)
+        }
     }
 
     const _: () = assert!(core::mem::size_of::<HcFacts>() == 16);
@@ -297,6 +306,8 @@ impl Selector {
             s.hc_facts.push(facts::HcFacts {
                 host: hc.host,
                 inverse_weight: crate::random::inverse_weight(host.bandwidth),
+                // Validated against MAX_URLS_PER_HOST_CATEGORY (64).
+                url_count: hc.urls.len().min(MAX_URLS_PER_HOST_CATEGORY) as u8,
                 country: host.country.map_or(facts::NO_COUNTRY, CodeSet::slot_of),
                 continent: host.country.and_then(|c| s.continent_of(c)).unwrap_or(facts::NO_CODE),
                 flags,
@@ -755,5 +766,28 @@ fn check_code(c: Code, what: impl FnOnce() -> String) -> Result<(), SnapshotErro
         Ok(())
     } else {
         Err(inconsistent(format!("{}: {:?} is not a two-letter code", what(), c.0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::facts::{HcFacts, NO_CODE, NO_COUNTRY};
+    use crate::snapshot::HostId;
+
+    #[test]
+    fn all_urls_sets_one_bit_per_url() {
+        let facts = |url_count| HcFacts {
+            host: HostId(0),
+            inverse_weight: 1.0,
+            country: NO_COUNTRY,
+            continent: NO_CODE,
+            flags: 0,
+            url_count,
+        };
+        assert_eq!(facts(0).all_urls(), 0);
+        assert_eq!(facts(1).all_urls(), 1);
+        assert_eq!(facts(3).all_urls(), 0b111);
+        assert_eq!(facts(63).all_urls(), u64::MAX >> 1);
+        assert_eq!(facts(64).all_urls(), u64::MAX);
     }
 }

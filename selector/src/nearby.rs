@@ -251,6 +251,7 @@ mod tests {
                 HcFacts {
                     host: HostId(i),
                     inverse_weight: 1.0,
+                    url_count: 1,
                     country,
                     continent,
                     flags: if rng.below(5) == 0 { 0 } else { facts::PUBLIC },

@@ -1,6 +1,6 @@
 //! Calendar arithmetic for the two dates the answers print (no clock here: the caller passes Unix seconds).
 
-use core::fmt::Write;
+use alloc::string::String;
 
 /// (year, month 1..=12, day 1..=31) of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
 fn civil(days: i64) -> (i64, u32, u32) {
@@ -15,43 +15,68 @@ fn civil(days: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// `value` in decimal with at least `width` digits (zeros in front), as `{value:0width$}` without `core::fmt`:
+/// the access-log date is written for every request.
+fn push_padded(out: &mut String, value: u64, width: usize) {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(value);
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    out.push_str(digits);
+}
+
 /// `YYYY-MM-DD` (UTC), the access log's date.
-pub fn write_date(out: &mut impl Write, unix: u64) {
+pub fn write_date(out: &mut String, unix: u64) {
     let (y, m, d) = civil((unix / 86_400) as i64);
-    let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+    push_padded(out, y as u64, 4);
+    out.push('-');
+    push_padded(out, u64::from(m), 2);
+    out.push('-');
+    push_padded(out, u64::from(d), 2);
+}
+
+/// `HH:MM:SS` of the day.
+fn write_clock(out: &mut String, unix: u64) {
+    let secs = unix % 86_400;
+    push_padded(out, secs / 3600, 2);
+    out.push(':');
+    push_padded(out, secs / 60 % 60, 2);
+    out.push(':');
+    push_padded(out, secs % 60, 2);
 }
 
 /// `Thu, 26 Nov 2026 13:40:03 GMT` (RFC 1123), the metalink v3 `pubdate`.
-pub fn write_rfc1123(out: &mut impl Write, unix: u64) {
+pub fn write_rfc1123(out: &mut String, unix: u64) {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let days = unix / 86_400;
     let (y, m, d) = civil(days as i64);
-    let secs = unix % 86_400;
-    let _ = write!(
-        out,
-        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
-        DAYS[(days % 7) as usize],
-        MONTHS[(m - 1) as usize],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    out.push_str(DAYS[(days % 7) as usize]);
+    out.push_str(", ");
+    push_padded(out, u64::from(d), 2);
+    out.push(' ');
+    out.push_str(MONTHS[(m - 1) as usize]);
+    out.push(' ');
+    push_padded(out, y as u64, 4);
+    out.push(' ');
+    write_clock(out, unix);
+    out.push_str(" GMT");
 }
 
 /// `2026-11-26T13:40:03Z` (RFC 3339), the metalink v4 `published`.
-pub fn write_rfc3339(out: &mut impl Write, unix: u64) {
+pub fn write_rfc3339(out: &mut String, unix: u64) {
     write_date(out, unix);
-    let secs = unix % 86_400;
-    let _ = write!(out, "T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60);
+    out.push('T');
+    write_clock(out, unix);
+    out.push('Z');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::String;
 
     #[test]
     fn known_dates() {
@@ -67,5 +92,12 @@ mod tests {
         s.clear();
         write_rfc3339(&mut s, 1_795_700_403);
         assert_eq!(s, "2026-11-26T13:40:03Z");
+        // Past year 9999 the year widens, as `{y:04}` did; the largest time still gives a date.
+        s.clear();
+        write_date(&mut s, 253_402_300_800);
+        assert_eq!(s, "10000-01-01");
+        s.clear();
+        write_rfc1123(&mut s, u64::MAX);
+        assert!(s.ends_with(" GMT"), "{s}");
     }
 }
