@@ -59,12 +59,11 @@ impl Random for SeededRandom {
     }
 
     fn fill(&mut self, out: &mut [u64]) {
-        // The states are known in advance, so the mixes are independent and pipeline.
-        let start = self.0;
-        for (i, v) in out.iter_mut().enumerate() {
-            *v = splitmix_mix(start.wrapping_add((i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+        // The states are an add apart, so the mixes are independent and pipeline.
+        for v in out {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            *v = splitmix_mix(self.0);
         }
-        self.0 = start.wrapping_add((out.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     }
 }
 
@@ -150,7 +149,8 @@ pub fn weighted_order(inverse_weights: impl ExactSizeIterator<Item = f32>, keys:
     keys.resize(n, 0);
     rng.fill(keys);
     for (i, (key, inverse)) in keys.iter_mut().zip(inverse_weights).enumerate() {
-        let clock = neg_log2((*key >> 32) as u32) as f64 * f64::from(inverse);
+        // At most 2^36, so exact through i64, whose conversion is one instruction (u64 needs several on x86-64).
+        let clock = neg_log2((*key >> 32) as u32) as i64 as f64 * f64::from(inverse);
         // A positive finite f64's bit pattern orders like its value; the low mantissa bits (below 2⁻³² of the
         // value) make room for the index.
         *key = (clock.to_bits() & !INDEX_MASK) | i as u64;
