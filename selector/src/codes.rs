@@ -64,11 +64,14 @@ impl fmt::Display for Code {
 #[derive(Clone, Default)]
 pub struct CodeSet([u64; 22]);
 
-fn slot(b: u8) -> usize {
+const fn slot(b: u8) -> usize {
     match b {
         b'-' => 0,
         b'0'..=b'9' => 1 + (b - b'0') as usize,
-        _ => 11 + (b.wrapping_sub(b'A') as usize).min(25),
+        _ => {
+            let letter = b.wrapping_sub(b'A') as usize;
+            11 + if letter < 25 { letter } else { 25 }
+        }
     }
 }
 
@@ -123,11 +126,25 @@ impl CodeSet {
 
 /// The continent of `country` in the built-in table (MirrorManager's `country_continent.csv`), if listed.
 pub fn builtin_continent(country: Code) -> Option<ContinentCode> {
-    BUILTIN
-        .binary_search_by(|(c, _)| c.as_slice().cmp(country.0.as_slice()))
-        .ok()
-        .map(|i| Code(*BUILTIN[i].1))
+    // Every request looks its country up: an index by code-set slot instead of a binary search over byte
+    // slices. A code with characters outside the slots' alphabet shares a slot with a valid one; the check
+    // turns it away.
+    let slot = CodeSet::slot_of(country);
+    let continent = CONTINENT_BY_SLOT[usize::from(slot)];
+    (continent != [0, 0] && CodeSet::code_of_slot(slot) == country).then_some(Code(continent))
 }
+
+/// [`BUILTIN`] indexed by [`CodeSet::slot_of`] of the country; `[0, 0]` where no country is listed.
+static CONTINENT_BY_SLOT: [[u8; 2]; 37 * 37] = {
+    let mut table = [[0u8; 2]; 37 * 37];
+    let mut i = 0;
+    while i < BUILTIN.len() {
+        let (country, continent) = BUILTIN[i];
+        table[slot(country[0]) * 37 + slot(country[1])] = *continent;
+        i += 1;
+    }
+    table
+};
 
 /// Every country of the built-in table, sorted, with its continent.
 pub fn builtin_table() -> impl Iterator<Item = (CountryCode, ContinentCode)> {
@@ -135,8 +152,8 @@ pub fn builtin_table() -> impl Iterator<Item = (CountryCode, ContinentCode)> {
 }
 
 // MaxMind's legacy GeoIP country → continent assignment, as in MirrorManager's country_continent.csv.
-// Sorted by country code (binary search above; a test checks the order).
-static BUILTIN: &[(&[u8; 2], &[u8; 2])] = &[
+// Sorted by country code (`builtin_table` lists it in that order; a test checks it).
+const BUILTIN: &[(&[u8; 2], &[u8; 2])] = &[
     (b"A1", b"--"),
     (b"A2", b"--"),
     (b"AD", b"EU"),
@@ -411,6 +428,12 @@ mod tests {
         assert_eq!(builtin_continent(Code::parse("US").unwrap()), Code::parse("NA"));
         assert_eq!(builtin_continent(Code::parse("A1").unwrap()), Code::parse("--"));
         assert_eq!(builtin_continent(Code::parse("ZZ").unwrap()), None);
+        // Outside the alphabet (the field is public): no continent, not the one of a code sharing its slot.
+        assert_eq!(builtin_continent(Code(*b"D~")), None);
+        assert_eq!(builtin_continent(Code(*b"de")), None);
+        for (country, continent) in builtin_table() {
+            assert_eq!(builtin_continent(country), Some(continent));
+        }
         assert_eq!(Code::parse("N/A"), None);
         assert_eq!(Code::parse("d"), None);
     }
