@@ -95,7 +95,7 @@ impl CodeSet {
     }
 
     /// Where `c` lives in the bitmap (for [`CodeSet::insert_slot`]).
-    pub fn slot_of(c: Code) -> u16 {
+    pub const fn slot_of(c: Code) -> u16 {
         (slot(c.0[0]) * 37 + slot(c.0[1])) as u16
     }
 
@@ -140,7 +140,7 @@ static CONTINENT_BY_SLOT: [[u8; 2]; 37 * 37] = {
     let mut i = 0;
     while i < BUILTIN.len() {
         let (country, continent) = BUILTIN[i];
-        table[slot(country[0]) * 37 + slot(country[1])] = *continent;
+        table[CodeSet::slot_of(Code(*country)) as usize] = *continent;
         i += 1;
     }
     table

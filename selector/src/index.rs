@@ -38,7 +38,7 @@ pub struct Selector {
     netblock_countries: PrefixMap<CountryCode>,
     asn_hosts: hashbrown::HashMap<u32, Vec<HostId>, FixedState>,
     continent_overrides: Vec<(CountryCode, ContinentCode)>,
-    /// Per host category: what the decision's scans read, packed in 20 bytes.
+    /// Per host category: what the decision's tier assignment and global scan read, packed in 16 bytes.
     pub(crate) hc_facts: Vec<facts::HcFacts>,
     /// Per host set: its public members with a country, by continent and country (on first use).
     pub(crate) nearby: Nearby,

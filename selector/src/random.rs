@@ -57,14 +57,6 @@ impl Random for SeededRandom {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         splitmix_mix(self.0)
     }
-
-    fn fill(&mut self, out: &mut [u64]) {
-        // The states are an add apart, so the mixes are independent and pipeline.
-        for v in out {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            *v = splitmix_mix(self.0);
-        }
-    }
 }
 
 fn splitmix_mix(mut z: u64) -> u64 {
