@@ -5,6 +5,12 @@
 //!     cargo run --release -p mirrorvane-benches --example replay -- SNAPSHOT COUNTRY.mmdb ASN DATA_DIR [ENDPOINT] [SECONDS]
 //!
 //! Prints the tiers the answers used, their average size, and the time per request.
+//!
+//! `REPLAY_EVICT_BYTES=N` writes over an N-byte buffer between requests, as the kernel's network stack and the
+//! load generator do to the caches of the core that serves: the selector's figure under load is its figure
+//! with a cold cache, not the warm one of a tight loop. Only the time inside `Selector::handle` is counted, and
+//! under callgrind's cache simulation (`benches/load/instructions.sh` with `CACHE_SIM=1`) the misses per
+//! request measure how much memory one answer touches.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -92,17 +98,48 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("average answer {} bytes", bytes / mix.len());
 
+    let evict_bytes: usize = match std::env::var("REPLAY_EVICT_BYTES") {
+        Ok(v) => v.parse().map_err(|e| format!("REPLAY_EVICT_BYTES={v}: {e}"))?,
+        Err(_) => 0,
+    };
+    let mut evict = vec![0u8; evict_bytes];
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
-    let (mut n, started) = (0usize, Instant::now());
-    while Instant::now() < deadline {
-        for r in &mix {
-            std::hint::black_box(selector.handle(&request(&path, r), &mut ctx, &mut ws).body.len());
+    let (mut n, mut inside) = (0usize, Duration::ZERO);
+    // SECONDS = 0 runs the mix once: what instructions.sh counts.
+    for r in mix.iter().cycle() {
+        if n % mix.len() == 0 && n > 0 && Instant::now() >= deadline {
+            break;
         }
-        n += mix.len();
+        if evict_bytes > 0 {
+            evict_caches(&mut evict, n);
+        }
+        let started = Instant::now();
+        std::hint::black_box(answer(&selector, &request(&path, r), &mut ctx, &mut ws));
+        inside += started.elapsed();
+        n += 1;
     }
     println!(
-        "{endpoint}: {:.2} µs per request (locate + decide + render), {n} requests",
-        started.elapsed().as_secs_f64() * 1e6 / n as f64
+        "{endpoint}: {:.2} µs per request (locate + decide + render), {n} requests{}",
+        inside.as_secs_f64() * 1e6 / n as f64,
+        if evict_bytes > 0 {
+            format!(", {evict_bytes} bytes evicted between requests")
+        } else {
+            String::new()
+        }
     );
     Ok(())
+}
+
+/// One timed request; its own function so that instructions.sh can count inside it alone.
+#[inline(never)]
+fn answer(selector: &Selector, request: &Request<'_>, ctx: &mut Context<'_>, ws: &mut Workspace) -> usize {
+    selector.handle(request, ctx, ws).body.len()
+}
+
+/// Dirties every cache line of `buffer` (a different byte each round, so no write is skipped as redundant).
+fn evict_caches(buffer: &mut [u8], round: usize) {
+    for line in buffer.chunks_mut(64) {
+        line[0] = line[0].wrapping_add(round as u8 | 1);
+    }
+    std::hint::black_box(buffer);
 }

@@ -16,9 +16,10 @@ use core::net::IpAddr;
 use crate::client::ClientGeo;
 use crate::codes::{Code, CodeSet, ContinentCode, CountryCode};
 use crate::index::Selector;
-use crate::index::{Preferred, UrlFacts, facts};
+use crate::index::facts;
 use crate::random::{self, Random};
 use crate::snapshot::{DirectoryId, HostCategoryId, HostId};
+use crate::urls::{Preferred, Url};
 
 /// Why a host is in the answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -137,17 +138,17 @@ impl Decision {
 
     /// Keeps, per entry, the first `max` printed URLs that `keep` accepts; when that leaves nothing at all,
     /// keeps everything (MirrorManager's `trim_to_preferred_protocols`).
-    fn trim_with(&mut self, sel: &Selector, max: usize, keep: impl Fn(&UrlFacts) -> bool) {
+    fn trim_with(&mut self, sel: &Selector, max: usize, keep: impl Fn(&Url<'_>) -> bool) {
         self.masks.clear();
         let mut any = false;
         for e in &self.entries {
             let mut kept = 0u64;
             let mut count = 0;
-            for (i, url) in sel.urls_of(e.hc).iter().enumerate() {
+            for (i, url) in sel.urls_of(e.hc).enumerate() {
                 if count >= max {
                     break;
                 }
-                if e.urls & (1 << i) != 0 && keep(url) {
+                if e.urls & (1 << i) != 0 && keep(&url) {
                     kept |= 1 << i;
                     count += 1;
                 }
@@ -165,16 +166,22 @@ impl Decision {
     /// Trims to the request's `protocol=` list (as split by the decision): up to one URL per protocol.
     pub(crate) fn trim_requested(&mut self, sel: &Selector, raw: &str) {
         let ranges = core::mem::take(&mut self.protocols);
-        self.trim_with(sel, ranges.len(), |u| matches_protocol(&u.text, raw, &ranges));
+        self.trim_with(sel, ranges.len(), |u| matches_protocol(u.text(), raw, &ranges));
         self.protocols = ranges;
     }
 
     /// Trims to each host's first URL with a [`Preferred`] protocol; when no host has one, keeps everything
-    /// (as [`Decision::trim_with`] with a limit of one, from the masks prepared at load).
+    /// (as [`Decision::trim_with`] with a limit of one). Reads the URL records that rendering reads next.
     pub(crate) fn trim_to(&mut self, sel: &Selector, preferred: Preferred) {
+        let schemes = preferred.schemes();
         let first = |e: &Entry| {
-            let m = e.urls & sel.hc_schemes[e.hc.index()][preferred as usize];
-            m & m.wrapping_neg()
+            let start = sel.hc_urls[e.hc.index()] as usize;
+            match sel.urls.first_preferred(start, preferred) {
+                // The first such URL of the host category, when the mask keeps it, is the first in the mask.
+                Some(i) if e.urls & (1 << i) != 0 => 1 << i,
+                Some(_) => sel.first_printed(e.hc, e.urls, |u| u.scheme() & schemes != 0),
+                None => 0,
+            }
         };
         if self.entries.iter().any(|e| first(e) != 0) {
             for e in &mut self.entries {
@@ -421,11 +428,7 @@ impl Selector {
             let with_protocol = d
                 .entries
                 .iter()
-                .filter(|e| {
-                    self.urls_of(e.hc)
-                        .iter()
-                        .any(|u| matches_protocol(&u.text, p, &d.protocols))
-                })
+                .filter(|e| self.urls_of(e.hc).any(|u| matches_protocol(u.text(), p, &d.protocols)))
                 .count();
             if with_protocol > 0 {
                 d.found = with_protocol;

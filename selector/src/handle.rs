@@ -7,12 +7,13 @@ use core::net::IpAddr;
 
 use crate::client::{self, Locate};
 use crate::decide::{Decision, Inputs};
-use crate::index::{Preferred, Selector};
+use crate::index::Selector;
 use crate::query::Query;
 use crate::random::Random;
 use crate::render;
 use crate::snapshot::DirectoryId;
 use crate::time;
+use crate::urls::Preferred;
 
 /// One HTTP request, as much of it as the selector reads.
 #[derive(Clone, Copy, Debug)]

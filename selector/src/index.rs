@@ -20,6 +20,7 @@ use crate::nearby::Nearby;
 use crate::prefix::PrefixMap;
 use crate::render::xml;
 use crate::snapshot::{self, DirectoryId, FileDetail, HostCategoryId, HostId, Snapshot, SnapshotError};
+use crate::urls::{Url, UrlTable};
 
 /// A snapshot ready to answer requests. Immutable; share it behind an `Arc` and swap the whole value to reload.
 pub struct Selector {
@@ -42,34 +43,13 @@ pub struct Selector {
     pub(crate) hc_facts: Vec<facts::HcFacts>,
     /// Per host set: its public members with a country, by continent and country (on first use).
     pub(crate) nearby: Nearby,
-    /// Per host category: range of its URLs in `urls`.
-    pub(crate) hc_urls: Vec<(u32, u32)>,
-    /// Per host category, indexed by `Preferred as usize`: which of its URLs have a [`Preferred`] protocol, as
-    /// bit masks — so trimming to the preferred protocol is a mask
-    /// operation per host, not a scan of its URLs.
-    pub(crate) hc_schemes: Vec<[u64; 2]>,
-    pub(crate) urls: Vec<UrlFacts>,
+    /// Where each host category's URLs start in `urls` (one more entry: where the last one's end).
+    pub(crate) hc_urls: Vec<u32>,
+    pub(crate) urls: UrlTable,
     /// Per directory: byte offset of its subpath (the part below the category top directory) in its name.
     pub(crate) subpath_start: Vec<u32>,
     /// Per file entry: the metalink `<file>` opening, details and alternates, rendered once.
     pub(crate) file_blocks: Vec<FileBlocks>,
-}
-
-/// What the request path needs of one URL, prepared at load.
-pub(crate) struct UrlFacts {
-    /// The URL as configured.
-    pub text: String,
-    /// What follows the preference in a metalink `<url>`: the end of the opening tag (with
-    /// `mm0:private="True"` for a private host) and the URL escaped for XML — one copy per URL instead of three.
-    pub xml_tail: String,
-    /// `    <url protocol="https" type="https" location="DE" preference="` (metalink v3).
-    pub v3_open: String,
-    /// `    <url location="de" priority="` (metalink v4).
-    pub v4_open: String,
-    /// Whether `text` ends with `/` (decides the `/` before a file name when there is no subpath).
-    pub ends_with_slash: bool,
-    /// [`facts::HTTPS`], [`facts::HTTP`], [`facts::FTP`] or 0, for the fixed protocol preferences.
-    pub scheme: u8,
 }
 
 /// Compact per-host-category data for the decision's scans, and scheme bits.
@@ -83,12 +63,6 @@ pub(crate) mod facts {
     pub const HAS_URLS: u8 = 2;
     /// The host has an allowed-countries list.
     pub const RESTRICTED: u8 = 4;
-    /// `https:` URL.
-    pub const HTTPS: u8 = 1;
-    /// `http:` URL.
-    pub const HTTP: u8 = 2;
-    /// `ftp:` URL.
-    pub const FTP: u8 = 4;
     /// Stands for "no code" (never a valid [`Code`]).
     pub const NO_CODE: Code = Code([0, 0]);
     /// Stands for "no country" in [`HcFacts::country`] (never a [`crate::codes::CodeSet`] slot).
@@ -120,26 +94,6 @@ pub(crate) mod facts {
     }
 
     const _: () = assert!(core::mem::size_of::<HcFacts>() == 16);
-}
-
-/// The protocols a mirrorlist keeps one URL of per host when the client did not choose (MirrorManager's
-/// `trim_to_preferred_protocols`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Preferred {
-    /// `https`, `http` or `ftp`: a plain mirrorlist.
-    Any,
-    /// `https` or `http`: a redirect.
-    Web,
-}
-
-impl Preferred {
-    /// The [`facts`] scheme bits.
-    pub(crate) fn schemes(self) -> u8 {
-        match self {
-            Preferred::Any => facts::HTTPS | facts::HTTP | facts::FTP,
-            Preferred::Web => facts::HTTPS | facts::HTTP,
-        }
-    }
 }
 
 pub(crate) struct FileBlocks {
@@ -183,8 +137,7 @@ impl Selector {
             hc_facts: Vec::new(),
             nearby: Nearby::default(),
             hc_urls: Vec::new(),
-            hc_schemes: Vec::new(),
-            urls: Vec::new(),
+            urls: UrlTable::default(),
             subpath_start: Vec::new(),
             file_blocks: Vec::new(),
             snap: Snapshot::default(),
@@ -318,20 +271,12 @@ impl Selector {
 
         for hc in &snap.host_categories {
             let host = &snap.hosts[hc.host.index()];
-            let start = s.urls.len() as u32;
-            let mut schemes = [0u64; 2];
-            for (i, url) in hc.urls.iter().enumerate() {
-                let facts = url_facts(url, host.country, host.private);
-                for preferred in [Preferred::Any, Preferred::Web] {
-                    if facts.scheme & preferred.schemes() != 0 {
-                        schemes[preferred as usize] |= 1 << i;
-                    }
-                }
-                s.urls.push(facts);
-            }
-            s.hc_urls.push((start, hc.urls.len() as u32));
-            s.hc_schemes.push(schemes);
+            s.hc_urls.push(s.urls.len() as u32);
+            s.urls
+                .push_group(hc.urls.iter().map(String::as_str), host.country, host.private)
+                .map_err(|_| inconsistent(String::from("the URLs take more than 4 GiB once rendered")))?;
         }
+        s.hc_urls.push(s.urls.len() as u32);
 
         for d in &snap.directories {
             let topdir = &snap.categories[d.category.index()].topdir;
@@ -453,21 +398,38 @@ impl Selector {
             .map(|i| members[i])
     }
 
-    /// The URL facts of a host category.
-    pub(crate) fn urls_of(&self, hc: HostCategoryId) -> &[UrlFacts] {
-        let (start, len) = self.hc_urls[hc.index()];
-        &self.urls[start as usize..(start + len) as usize]
+    /// The URLs of a host category.
+    pub(crate) fn urls_of(&self, hc: HostCategoryId) -> impl ExactSizeIterator<Item = Url<'_>> {
+        let (start, end) = (self.hc_urls[hc.index()], self.hc_urls[hc.index() + 1]);
+        (start as usize..end as usize).map(|i| self.urls.get(i))
     }
 
     /// The URLs of `hc` whose bits are set in `mask` (bit i = URL i), in order: a walk over the set bits, since
     /// after the protocol trim there is usually one.
-    pub(crate) fn printed_urls(&self, hc: HostCategoryId, mut mask: u64) -> impl Iterator<Item = &UrlFacts> {
-        let urls = self.urls_of(hc);
+    pub(crate) fn printed_urls(&self, hc: HostCategoryId, mut mask: u64) -> impl Iterator<Item = Url<'_>> {
+        let (start, end) = (self.hc_urls[hc.index()] as usize, self.hc_urls[hc.index() + 1] as usize);
         core::iter::from_fn(move || {
-            let i = mask.trailing_zeros() as usize;
+            let i = start + mask.trailing_zeros() as usize;
             mask &= mask.wrapping_sub(1);
-            urls.get(i)
+            (i < end).then(|| self.urls.get(i))
         })
+    }
+
+    /// The bit of the first URL of `hc` in `mask` that `accept`s, or 0.
+    pub(crate) fn first_printed(&self, hc: HostCategoryId, mut mask: u64, accept: impl Fn(&Url<'_>) -> bool) -> u64 {
+        let (start, end) = (self.hc_urls[hc.index()] as usize, self.hc_urls[hc.index() + 1] as usize);
+        while mask != 0 {
+            let bit = mask & mask.wrapping_neg();
+            let i = start + bit.trailing_zeros() as usize;
+            if i >= end {
+                break;
+            }
+            if accept(&self.urls.get(i)) {
+                return bit;
+            }
+            mask ^= bit;
+        }
+        0
     }
 }
 
@@ -503,45 +465,6 @@ fn find_by<'a, T, K: Hash + Eq>(
     table
         .find(hasher.hash_one(&k), |&j| key(&items[j as usize]) == k)
         .map(|&j| j as usize)
-}
-
-fn url_facts(url: &str, country: Option<CountryCode>, private: bool) -> UrlFacts {
-    // MirrorManager: protocol = text before the first ':'; location = host country, upper-case, or empty.
-    let scheme = url.split(':').next().unwrap_or("");
-    let location = country.as_ref().map_or("", |c| c.as_str());
-    let mut v3_open = String::with_capacity(80);
-    v3_open.push_str("    <url protocol=\"");
-    xml::escape_into(&mut v3_open, scheme);
-    v3_open.push_str("\" type=\"");
-    xml::escape_into(&mut v3_open, scheme);
-    v3_open.push_str("\" location=\"");
-    v3_open.push_str(location);
-    v3_open.push_str("\" preference=\"");
-    let mut v4_open = String::with_capacity(40);
-    v4_open.push_str("    <url");
-    if let Some(c) = country {
-        v4_open.push_str(" location=\"");
-        v4_open.push(c.0[0].to_ascii_lowercase() as char);
-        v4_open.push(c.0[1].to_ascii_lowercase() as char);
-        v4_open.push('"');
-    }
-    v4_open.push_str(" priority=\"");
-    let mut xml_tail = String::with_capacity(url.len() + 24);
-    xml_tail.push_str(if private { "\" mm0:private=\"True\">" } else { "\">" });
-    xml::escape_into(&mut xml_tail, url);
-    UrlFacts {
-        text: String::from(url),
-        xml_tail,
-        v3_open,
-        v4_open,
-        ends_with_slash: url.ends_with('/'),
-        scheme: match scheme {
-            "https" => facts::HTTPS,
-            "http" => facts::HTTP,
-            "ftp" => facts::FTP,
-            _ => 0,
-        },
-    }
 }
 
 fn details_v3(out: &mut String, d: &FileDetail, indent: &str) {

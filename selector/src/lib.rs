@@ -33,6 +33,7 @@ pub mod random;
 mod render;
 pub mod snapshot;
 mod time;
+mod urls;
 
 pub use client::{ClientGeo, Locate};
 pub use codes::{Code, ContinentCode, CountryCode};

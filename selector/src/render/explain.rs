@@ -105,8 +105,8 @@ pub(crate) fn explain(
         let urls: Vec<String> = sel
             .printed_urls(e.hc, e.urls)
             .map(|u| {
-                let mut s = u.text.clone();
-                s.push_str(&ws.suffix[usize::from(u.ends_with_slash)]);
+                let mut s = String::from(u.text());
+                s.push_str(&ws.suffix[usize::from(u.ends_with_slash())]);
                 s
             })
             .collect();

@@ -5,8 +5,9 @@ use core::fmt::Write;
 
 use super::suffixes;
 use crate::handle::{Answer, ContentType, Flavour, Target, Workspace};
-use crate::index::{Selector, UrlFacts};
+use crate::index::Selector;
 use crate::time;
+use crate::urls::Url;
 
 fn header(out: &mut alloc::string::String, flavour: Flavour, now: u64) {
     match flavour {
@@ -71,7 +72,7 @@ pub(crate) fn metalink(sel: &Selector, t: &Target<'_>, flavour: Flavour, now: u6
                 d,
                 &ws.suffix,
                 out,
-                |url| &url.v3_open,
+                |url| url.v3_open(),
                 |rank| 100u32.saturating_sub(rank).max(1),
             );
             out.push_str("   </resources>\n  </file>\n </files>\n</metalink>\n");
@@ -85,7 +86,7 @@ pub(crate) fn metalink(sel: &Selector, t: &Target<'_>, flavour: Flavour, now: u6
                 d,
                 &ws.suffix,
                 out,
-                |url| &url.v4_open,
+                |url| url.v4_open(),
                 |rank| (rank + 1).min(999_999),
             );
             out.push_str("  </file>\n</metalink>\n");
@@ -100,17 +101,17 @@ fn write_urls(
     d: &crate::Decision,
     suffix: &[alloc::string::String; 2],
     out: &mut alloc::string::String,
-    open: impl Fn(&UrlFacts) -> &str,
+    open: impl for<'u> Fn(&Url<'u>) -> &'u str,
     rank_value: impl Fn(u32) -> u32,
 ) {
     let mut itoa = itoa::Buffer::new();
     for (rank, e) in (0u32..).zip(d.entries.iter().filter(|e| e.urls != 0)) {
         let value = itoa.format(rank_value(rank));
         for url in sel.printed_urls(e.hc, e.urls) {
-            out.push_str(open(url));
+            out.push_str(open(&url));
             out.push_str(value);
-            out.push_str(&url.xml_tail);
-            out.push_str(&suffix[usize::from(url.ends_with_slash)]);
+            out.push_str(url.xml_tail());
+            out.push_str(&suffix[usize::from(url.ends_with_slash())]);
         }
     }
 }

@@ -61,8 +61,8 @@ pub(crate) fn mirrorlist(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
     a.body.push('\n');
     for e in &d.entries {
         for url in sel.printed_urls(e.hc, e.urls) {
-            a.body.push_str(&url.text);
-            a.body.push_str(&ws.suffix[usize::from(url.ends_with_slash)]);
+            a.body.push_str(url.text());
+            a.body.push_str(&ws.suffix[usize::from(url.ends_with_slash())]);
         }
     }
 }
@@ -75,12 +75,12 @@ pub(crate) fn redirect(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
     let first = d
         .entries
         .iter()
-        .find_map(|e| sel.printed_urls(e.hc, e.urls).find(|u| u.text.starts_with("http")));
+        .find_map(|e| sel.printed_urls(e.hc, e.urls).find(|u| u.text().starts_with("http")));
     match first {
         Some(url) => {
             a.status = 302;
-            a.location.push_str(&url.text);
-            a.location.push_str(&ws.suffix[usize::from(url.ends_with_slash)]);
+            a.location.push_str(url.text());
+            a.location.push_str(&ws.suffix[usize::from(url.ends_with_slash())]);
         }
         None => a.status = 404,
     }
