@@ -38,6 +38,14 @@ impl Code {
         core::str::from_utf8(&self.0).unwrap_or("??")
     }
 
+    /// Appends the code to `out`: what `out.push_str(self.as_str())` does, without the UTF-8 check (every header
+    /// line lists the client's continent's countries, a few dozen codes).
+    pub fn push_to(&self, out: &mut alloc::string::String) {
+        // Constructors only admit ASCII, so each byte is one char.
+        out.push(char::from(self.0[0]));
+        out.push(char::from(self.0[1]));
+    }
+
     /// True for bytes a [`Code`] may hold (after upper-casing).
     pub fn is_valid(&self) -> bool {
         valid(self.0[0]) && valid(self.0[1]) && !self.0[0].is_ascii_lowercase() && !self.0[1].is_ascii_lowercase()
@@ -436,6 +444,18 @@ mod tests {
         }
         assert_eq!(Code::parse("N/A"), None);
         assert_eq!(Code::parse("d"), None);
+    }
+
+    #[test]
+    fn push_to_writes_as_str() {
+        let mut out = alloc::string::String::new();
+        for (country, continent) in builtin_table() {
+            for c in [country, continent] {
+                out.clear();
+                c.push_to(&mut out);
+                assert_eq!(out, c.as_str());
+            }
+        }
     }
 
     #[test]

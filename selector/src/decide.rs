@@ -19,7 +19,7 @@ use crate::index::Selector;
 use crate::index::facts;
 use crate::random::{self, Random};
 use crate::snapshot::{DirectoryId, HostCategoryId, HostId};
-use crate::urls::{Preferred, Url};
+use crate::urls::{self, Preferred, Url};
 
 /// Why a host is in the answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -174,14 +174,11 @@ impl Decision {
     /// (as [`Decision::trim_with`] with a limit of one). Reads the URL records that rendering reads next.
     pub(crate) fn trim_to(&mut self, sel: &Selector, preferred: Preferred) {
         let schemes = preferred.schemes();
-        let first = |e: &Entry| {
-            let start = sel.hc_urls[e.hc.index()] as usize;
-            match sel.urls.first_preferred(start, preferred) {
-                // The first such URL of the host category, when the mask keeps it, is the first in the mask.
-                Some(i) if e.urls & (1 << i) != 0 => 1 << i,
-                Some(_) => sel.first_printed(e.hc, e.urls, |u| u.scheme() & schemes != 0),
-                None => 0,
-            }
+        let first = |e: &Entry| match sel.hc_facts[e.hc.index()].first_preferred[preferred as usize] {
+            urls::NONE => 0,
+            // The first such URL of the host category, when the mask keeps it, is the first in the mask.
+            i if e.urls & (1 << i) != 0 => 1 << i,
+            _ => sel.first_printed(e.hc, e.urls, |u| u.scheme() & schemes != 0),
         };
         if self.entries.iter().any(|e| first(e) != 0) {
             for e in &mut self.entries {
@@ -257,7 +254,7 @@ impl Selector {
         }
         countries.for_each(|c| {
             header.push_str("country = ");
-            header.push_str(c.as_str());
+            c.push_to(header);
             header.push(' ');
         });
     }
@@ -370,12 +367,12 @@ impl Selector {
             }
             if let Some(cc) = country.filter(|_| !around.country.is_empty()) {
                 d.header.push_str("country = ");
-                d.header.push_str(cc.as_str());
+                cc.push_to(&mut d.header);
                 d.header.push(' ');
             }
             for c in around.continent_countries() {
                 d.header.push_str("country = ");
-                d.header.push_str(c.as_str());
+                c.push_to(&mut d.header);
                 d.header.push(' ');
             }
         }

@@ -20,7 +20,7 @@ use crate::nearby::Nearby;
 use crate::prefix::PrefixMap;
 use crate::render::xml;
 use crate::snapshot::{self, DirectoryId, FileDetail, HostCategoryId, HostId, Snapshot, SnapshotError};
-use crate::urls::{Url, UrlTable};
+use crate::urls::{self, Url, UrlTable};
 
 /// A snapshot ready to answer requests. Immutable; share it behind an `Arc` and swap the whole value to reload.
 pub struct Selector {
@@ -84,6 +84,9 @@ pub(crate) mod facts {
         pub flags: u8,
         /// How many URLs it has (at most [`super::MAX_URLS_PER_HOST_CATEGORY`]), read with the flags.
         pub url_count: u8,
+        /// [`crate::urls::first_preferred`] of its URLs: the usual protocol trim from the facts the decision
+        /// has just read, not from the URL table.
+        pub first_preferred: [u8; 2],
     }
 
     impl HcFacts {
@@ -261,6 +264,7 @@ impl Selector {
                 inverse_weight: crate::random::inverse_weight(host.bandwidth),
                 // Validated against MAX_URLS_PER_HOST_CATEGORY (64).
                 url_count: hc.urls.len().min(MAX_URLS_PER_HOST_CATEGORY) as u8,
+                first_preferred: urls::first_preferred(hc.urls.iter().map(String::as_str)),
                 country: host.country.map_or(facts::NO_COUNTRY, CodeSet::slot_of),
                 continent: host.country.and_then(|c| s.continent_of(c)).unwrap_or(facts::NO_CODE),
                 flags,
@@ -706,6 +710,7 @@ mod tests {
             continent: NO_CODE,
             flags: 0,
             url_count,
+            first_preferred: [0; 2],
         };
         assert_eq!(facts(0).all_urls(), 0);
         assert_eq!(facts(1).all_urls(), 1);

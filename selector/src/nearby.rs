@@ -252,6 +252,7 @@ mod tests {
                     host: HostId(i),
                     inverse_weight: 1.0,
                     url_count: 1,
+                    first_preferred: [0; 2],
                     country,
                     continent,
                     flags: if rng.below(5) == 0 { 0 } else { facts::PUBLIC },

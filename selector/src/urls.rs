@@ -43,11 +43,33 @@ impl Preferred {
     }
 }
 
-/// In [`Record::first_preferred`]: no URL of the group has the protocol.
-const NONE: u8 = u8::MAX;
+/// In [`first_preferred`]'s answer: no URL has the protocol.
+pub(crate) const NONE: u8 = u8::MAX;
+
+/// [`HTTPS`], [`HTTP`], [`FTP`] or 0 for `url` (MirrorManager: the protocol is the text before the first ':').
+pub(crate) fn scheme(url: &str) -> u8 {
+    match url.split(':').next().unwrap_or("") {
+        "https" => HTTPS,
+        "http" => HTTP,
+        "ftp" => FTP,
+        _ => 0,
+    }
+}
+
+/// Indexed by `Preferred as usize`: the position among `urls` of the first with that protocol, or [`NONE`] —
+/// what the usual protocol trim keeps, found at load.
+pub(crate) fn first_preferred<'u>(urls: impl IntoIterator<Item = &'u str> + Clone) -> [u8; 2] {
+    [Preferred::Any, Preferred::Web].map(|p| {
+        urls.clone()
+            .into_iter()
+            .position(|u| scheme(u) & p.schemes() != 0)
+            .and_then(|i| u8::try_from(i).ok())
+            .unwrap_or(NONE)
+    })
+}
 
 /// Where one URL's pieces start; each ends where the next begins (the next URL's for the last piece).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Record {
     /// Start of the URL as configured, in `text`.
     text: u32,
@@ -62,26 +84,9 @@ struct Record {
     scheme: u8,
     /// Whether the URL ends with `/` (decides the `/` before a file name when there is no subpath).
     ends_with_slash: bool,
-    /// On the first URL of a group (a host category's URLs), indexed by `Preferred as usize`: the position in
-    /// the group of the first URL with that protocol, or [`NONE`] — the usual protocol trim without a scan.
-    first_preferred: [u8; 2],
 }
 
 const _: () = assert!(core::mem::size_of::<Record>() == 20);
-
-impl Default for Record {
-    fn default() -> Self {
-        Record {
-            text: 0,
-            v3_open: 0,
-            xml_tail: 0,
-            v4_open: 0,
-            scheme: 0,
-            ends_with_slash: false,
-            first_preferred: [NONE; 2],
-        }
-    }
-}
 
 /// All URLs, numbered in the order they were pushed.
 #[derive(Debug)]
@@ -126,43 +131,16 @@ impl UrlTable {
         country: Option<CountryCode>,
         private: bool,
     ) -> Result<(), TooLarge> {
-        let start = self.len();
-        for url in urls {
-            self.push(url, country, private)?;
-        }
-        if start < self.len() {
-            let mut first = [NONE; 2];
-            for (f, preferred) in first.iter_mut().zip([Preferred::Any, Preferred::Web]) {
-                if let Some(i) = self.records[start..self.len()]
-                    .iter()
-                    .position(|r| r.scheme & preferred.schemes() != 0)
-                {
-                    *f = u8::try_from(i).unwrap_or(NONE);
-                }
-            }
-            self.records[start].first_preferred = first;
-        }
-        Ok(())
-    }
-
-    /// The position in the group starting at URL `start` of its first URL with a `preferred` protocol.
-    pub fn first_preferred(&self, start: usize, preferred: Preferred) -> Option<u32> {
-        let f = self.records.get(start)?.first_preferred[preferred as usize];
-        (f != NONE).then_some(u32::from(f))
+        urls.into_iter().try_for_each(|url| self.push(url, country, private))
     }
 
     fn push(&mut self, url: &str, country: Option<CountryCode>, private: bool) -> Result<(), TooLarge> {
         // MirrorManager: protocol = text before the first ':'; location = host country, upper-case, or empty.
-        let scheme = url.split(':').next().unwrap_or("");
+        let scheme_text = url.split(':').next().unwrap_or("");
         let location = country.as_ref().map_or("", |c| c.as_str());
         let last = self.records.len() - 1;
         let r = &mut self.records[last];
-        r.scheme = match scheme {
-            "https" => HTTPS,
-            "http" => HTTP,
-            "ftp" => FTP,
-            _ => 0,
-        };
+        r.scheme = scheme(url);
         r.ends_with_slash = url.ends_with('/');
         let offset = |s: &String| u32::try_from(s.len()).map_err(|_| TooLarge);
         r.text = offset(&self.text)?;
@@ -171,9 +149,9 @@ impl UrlTable {
         let xml_out = &mut self.xml;
         r.v3_open = offset(xml_out)?;
         xml_out.push_str("    <url protocol=\"");
-        xml::escape_into(xml_out, scheme);
+        xml::escape_into(xml_out, scheme_text);
         xml_out.push_str("\" type=\"");
-        xml::escape_into(xml_out, scheme);
+        xml::escape_into(xml_out, scheme_text);
         xml_out.push_str("\" location=\"");
         xml_out.push_str(location);
         xml_out.push_str("\" preference=\"");
@@ -287,18 +265,12 @@ mod tests {
     }
 
     #[test]
-    fn first_preferred_is_per_group() {
-        let mut t = UrlTable::default();
-        t.push_group(["rsync://a/", "ftp://a/", "http://a/", "https://a/"], None, false)
-            .unwrap();
-        t.push_group([], None, false).unwrap();
-        t.push_group(["rsync://b/"], None, false).unwrap();
-        t.push_group(["https://c/"], None, false).unwrap();
-        assert_eq!(t.first_preferred(0, Preferred::Any), Some(1));
-        assert_eq!(t.first_preferred(0, Preferred::Web), Some(2));
-        assert_eq!(t.first_preferred(4, Preferred::Any), None);
-        assert_eq!(t.first_preferred(4, Preferred::Web), None);
-        assert_eq!(t.first_preferred(5, Preferred::Web), Some(0));
-        assert_eq!(t.first_preferred(6, Preferred::Any), None, "past the end");
+    fn first_preferred_by_protocol() {
+        let urls = ["rsync://a/", "ftp://a/", "http://a/", "https://a/"];
+        assert_eq!(first_preferred(urls), [1, 2]);
+        assert_eq!(first_preferred(["https://c/", "ftp://c/"]), [0, 0]);
+        assert_eq!(first_preferred(["rsync://b/", "ftp://b/"]), [1, NONE]);
+        assert_eq!(first_preferred([]), [NONE, NONE]);
+        assert_eq!(scheme("HTTPS://upper/"), 0, "protocols are matched as written");
     }
 }

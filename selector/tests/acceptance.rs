@@ -425,6 +425,18 @@ fn cases() -> Vec<Case> {
             )
         },
         Case {
+            // The protocol filter runs before the redirect's: the redirect takes the first web URL the filter
+            // left (https here, though the host lists http first).
+            location: Some("https://a.example/fedora/linux/releases/40/Everything/x86_64/os/"),
+            ..case(
+                "D9c redirect after protocol=https",
+                fedora,
+                "/mirrorlist?repo=fedora-40&arch=x86_64&country=DE&protocol=https&redirect=1",
+                302,
+                Exact(""),
+            )
+        },
+        Case {
             fixture: || {
                 let mut fx = fedora();
                 fx.hosts.get_mut(&1).unwrap().urls = vec!["rsync://a.example/fedora/linux".into()];
