@@ -1,10 +1,10 @@
 //! [`UrlTable`]: every host category URL, with the pieces the answers copy, packed for the request path.
 //!
-//! Under load an answer starts with caches that the kernel's network stack has just gone through, so what it
-//! costs is mostly the cache lines it touches, not its instructions. A URL used to be four separately allocated
-//! strings behind a 104-byte record: a printed URL cost a record line plus a line per string, scattered over
-//! the heap. Here the texts sit in one string and the metalink pieces in another, in host category order, and
-//! a URL is a 20-byte record of offsets: a mirrorlist line reads one record and the URL's own bytes.
+//! Under load an answer starts with caches that the kernel's network stack has just gone through, so it pays
+//! mostly for the cache lines it touches. Hence the texts sit in one string and the metalink pieces in another,
+//! in host category order, and a URL is a 20-byte record of offsets: a mirrorlist line reads a record (and the
+//! next one's start) and the URL's own bytes, not four string headers and four heap blocks scattered over the
+//! heap.
 
 use alloc::string::String;
 use alloc::vec::Vec;
