@@ -171,7 +171,7 @@ impl Decision {
     }
 
     /// Trims to each host's first URL with a [`Preferred`] protocol; when no host has one, keeps everything
-    /// (as [`Decision::trim_with`] with a limit of one). Reads the URL records that rendering reads next.
+    /// (as [`Decision::trim_with`] with a limit of one). The facts hold each host category's first such URL.
     pub(crate) fn trim_to(&mut self, sel: &Selector, preferred: Preferred) {
         let schemes = preferred.schemes();
         let first = |e: &Entry| match sel.hc_facts[e.hc.index()].first_preferred[preferred as usize] {

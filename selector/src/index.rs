@@ -43,7 +43,7 @@ pub struct Selector {
     pub(crate) hc_facts: Vec<facts::HcFacts>,
     /// Per host set: its public members with a country, by continent and country (on first use).
     pub(crate) nearby: Nearby,
-    /// Where each host category's URLs start in `urls` (one more entry: where the last one's end).
+    /// Where each host category's URLs start in `urls` (and one more: where the last one's URLs end).
     pub(crate) hc_urls: Vec<u32>,
     pub(crate) urls: UrlTable,
     /// Per directory: byte offset of its subpath (the part below the category top directory) in its name.
@@ -52,7 +52,7 @@ pub struct Selector {
     pub(crate) file_blocks: Vec<FileBlocks>,
 }
 
-/// Compact per-host-category data for the decision's scans, and scheme bits.
+/// Compact per-host-category data for the decision's scans.
 pub(crate) mod facts {
     use crate::codes::Code;
     use crate::snapshot::HostId;
@@ -402,16 +402,20 @@ impl Selector {
             .map(|i| members[i])
     }
 
+    /// Positions of a host category's URLs in `urls`.
+    fn url_range(&self, hc: HostCategoryId) -> core::ops::Range<usize> {
+        self.hc_urls[hc.index()] as usize..self.hc_urls[hc.index() + 1] as usize
+    }
+
     /// The URLs of a host category.
     pub(crate) fn urls_of(&self, hc: HostCategoryId) -> impl ExactSizeIterator<Item = Url<'_>> {
-        let (start, end) = (self.hc_urls[hc.index()], self.hc_urls[hc.index() + 1]);
-        (start as usize..end as usize).map(|i| self.urls.get(i))
+        self.url_range(hc).map(|i| self.urls.get(i))
     }
 
     /// The URLs of `hc` whose bits are set in `mask` (bit i = URL i), in order: a walk over the set bits, since
     /// after the protocol trim there is usually one.
     pub(crate) fn printed_urls(&self, hc: HostCategoryId, mut mask: u64) -> impl Iterator<Item = Url<'_>> {
-        let (start, end) = (self.hc_urls[hc.index()] as usize, self.hc_urls[hc.index() + 1] as usize);
+        let core::ops::Range { start, end } = self.url_range(hc);
         core::iter::from_fn(move || {
             let i = start + mask.trailing_zeros() as usize;
             mask &= mask.wrapping_sub(1);
@@ -421,7 +425,7 @@ impl Selector {
 
     /// The bit of the first URL of `hc` in `mask` that `accept`s, or 0.
     pub(crate) fn first_printed(&self, hc: HostCategoryId, mut mask: u64, accept: impl Fn(&Url<'_>) -> bool) -> u64 {
-        let (start, end) = (self.hc_urls[hc.index()] as usize, self.hc_urls[hc.index() + 1] as usize);
+        let core::ops::Range { start, end } = self.url_range(hc);
         while mask != 0 {
             let bit = mask & mask.wrapping_neg();
             let i = start + bit.trailing_zeros() as usize;
