@@ -1,11 +1,13 @@
 //! [`UrlTable`]: every host category URL, with the pieces the answers copy, packed for the request path.
 //!
 //! Under load an answer starts with caches that the kernel's network stack has just gone through, so it pays
-//! mostly for the cache lines it touches. Hence the texts sit in one string and the metalink pieces in another,
-//! in host category order, and a URL is a 20-byte record of offsets: a mirrorlist line reads a record (and the
-//! next one's start) and the URL's own bytes, not four string headers and four heap blocks scattered over the
-//! heap.
+//! mostly for the cache lines it touches. Hence the texts sit in one string, in host category order, behind
+//! 12-byte records of offsets, and a metalink copies the same text as a mirrorlist: what a metalink `<url>` adds
+//! before the value depends only on the protocol and the country (a few hundred shared openings that stay in
+//! cache), the `">` after it is stored in front of each URL (one copy for both), and the rare URL that XML
+//! escaping changes has its escaped copy in a second string.
 
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -68,41 +70,67 @@ pub(crate) fn first_preferred<'u>(urls: impl IntoIterator<Item = &'u str> + Clon
     })
 }
 
-/// Where one URL's pieces start; each ends where the next begins (the next URL's for the last piece).
+/// Where one URL's pieces start; each ends where the next record's begins.
 #[derive(Clone, Copy, Debug, Default)]
 struct Record {
-    /// Start of the URL as configured, in `text`.
+    /// Start of the [`TAG_END`] in front of the URL in `text`.
     text: u32,
-    /// Start of `    <url protocol="https" type="https" location="DE" preference="` (metalink v3), in `xml`.
-    v3_open: u32,
-    /// Start of what follows the preference in a metalink `<url>`: the end of the opening tag (with
-    /// `mm0:private="True"` for a private host) and the URL escaped for XML, in `xml`.
-    xml_tail: u32,
-    /// Start of `    <url location="de" priority="` (metalink v4), in `xml`.
-    v4_open: u32,
+    /// Start of the URL escaped for XML, in `escaped`; empty unless [`ESCAPED`].
+    escaped: u32,
+    /// Its metalink openings, in `openings`.
+    opening: u16,
     /// [`HTTPS`], [`HTTP`], [`FTP`] or 0.
     scheme: u8,
-    /// Whether the URL ends with `/` (decides the `/` before a file name when there is no subpath).
-    ends_with_slash: bool,
+    /// [`ENDS_WITH_SLASH`], [`PRIVATE`] and [`ESCAPED`].
+    flags: u8,
 }
 
-const _: () = assert!(core::mem::size_of::<Record>() == 20);
+const _: () = assert!(core::mem::size_of::<Record>() == 12);
+
+/// Whether the URL ends with `/` (decides the `/` before a file name when there is no subpath).
+const ENDS_WITH_SLASH: u8 = 1;
+/// A private host's URL: metalinks mark it `mm0:private="True"`.
+const PRIVATE: u8 = 2;
+/// A URL that XML escaping changes.
+const ESCAPED: u8 = 4;
+
+/// What ends a public host's metalink `<url …` tag after the value. Each URL's text is stored after one, so that
+/// a metalink copies the tag end and the URL at once.
+const TAG_END: &str = "\">";
+/// The same for a private host.
+const PRIVATE_TAG_END: &str = "\" mm0:private=\"True\">";
+
+/// What opens a metalink `<url>` up to the preference or priority value. It depends only on the protocol and
+/// the host's country, so a few hundred serve every URL (and stay in cache between requests).
+#[derive(Debug)]
+struct Opening {
+    /// `    <url protocol="https" type="https" location="DE" preference="` (metalink v3).
+    v3: String,
+    /// `    <url location="de" priority="` (metalink v4).
+    v4: String,
+}
 
 /// All URLs, numbered in the order they were pushed.
 #[derive(Debug)]
 pub(crate) struct UrlTable {
+    /// Each URL after a [`TAG_END`].
     text: String,
-    xml: String,
+    escaped: String,
     /// One per URL, then one that only marks where the last URL's pieces end.
     records: Vec<Record>,
+    openings: Vec<Opening>,
+    /// Which opening a country and protocol text have, while the table is built.
+    opening_ids: BTreeMap<Option<CountryCode>, BTreeMap<String, u16>>,
 }
 
 impl Default for UrlTable {
     fn default() -> Self {
         UrlTable {
             text: String::new(),
-            xml: String::new(),
+            escaped: String::new(),
             records: alloc::vec![Record::default()],
+            openings: Vec::new(),
+            opening_ids: BTreeMap::new(),
         }
     }
 }
@@ -112,8 +140,7 @@ impl Default for UrlTable {
 pub(crate) struct Url<'a> {
     /// Its record and the next, where its pieces end.
     records: &'a [Record; 2],
-    text: &'a str,
-    xml: &'a str,
+    table: &'a UrlTable,
 }
 
 impl UrlTable {
@@ -124,7 +151,7 @@ impl UrlTable {
 
     /// Appends the URLs of one host category (at most 64) of a host in `country` (`private` marks them in
     /// metalinks); they are numbered from the current [`UrlTable::len`]. Fails, leaving the table unusable, when
-    /// its text would outgrow the 32-bit offsets (4 GiB).
+    /// its text would outgrow the 32-bit offsets (4 GiB) or its openings 16-bit numbers.
     pub fn push_group<'u>(
         &mut self,
         urls: impl IntoIterator<Item = &'u str>,
@@ -135,53 +162,65 @@ impl UrlTable {
     }
 
     fn push(&mut self, url: &str, country: Option<CountryCode>, private: bool) -> Result<(), TooLarge> {
-        // MirrorManager: protocol = text before the first ':'; location = host country, upper-case, or empty.
+        // MirrorManager: protocol = text before the first ':'.
         let scheme_text = url.split(':').next().unwrap_or("");
-        let location = country.as_ref().map_or("", |c| c.as_str());
+        let opening = self.opening(scheme_text, country)?;
         let last = self.records.len() - 1;
         let r = &mut self.records[last];
+        r.opening = opening;
         r.scheme = scheme(url);
-        r.ends_with_slash = url.ends_with('/');
+        r.flags = if url.ends_with('/') { ENDS_WITH_SLASH } else { 0 } | if private { PRIVATE } else { 0 };
         let offset = |s: &String| u32::try_from(s.len()).map_err(|_| TooLarge);
-        r.text = offset(&self.text)?;
-        self.text.push_str(url);
-
-        let xml_out = &mut self.xml;
-        r.v3_open = offset(xml_out)?;
-        xml_out.push_str("    <url protocol=\"");
-        xml::escape_into(xml_out, scheme_text);
-        xml_out.push_str("\" type=\"");
-        xml::escape_into(xml_out, scheme_text);
-        xml_out.push_str("\" location=\"");
-        xml_out.push_str(location);
-        xml_out.push_str("\" preference=\"");
-        r.xml_tail = offset(xml_out)?;
-        xml_out.push_str(if private { "\" mm0:private=\"True\">" } else { "\">" });
-        xml::escape_into(xml_out, url);
-        r.v4_open = offset(xml_out)?;
-        xml_out.push_str("    <url");
-        if let Some(c) = country {
-            xml_out.push_str(" location=\"");
-            xml_out.push(c.0[0].to_ascii_lowercase() as char);
-            xml_out.push(c.0[1].to_ascii_lowercase() as char);
-            xml_out.push('"');
+        r.escaped = offset(&self.escaped)?;
+        if xml::needs_escape(url) {
+            r.flags |= ESCAPED;
+            xml::escape_into(&mut self.escaped, url);
         }
-        xml_out.push_str(" priority=\"");
+        r.text = offset(&self.text)?;
+        self.text.push_str(TAG_END);
+        self.text.push_str(url);
         let end = Record {
             text: offset(&self.text)?,
-            v3_open: offset(&self.xml)?,
+            escaped: offset(&self.escaped)?,
             ..Record::default()
         };
         self.records.push(end);
         Ok(())
     }
 
+    /// The number of the openings for `scheme_text` and `country`, rendered on first use.
+    fn opening(&mut self, scheme_text: &str, country: Option<CountryCode>) -> Result<u16, TooLarge> {
+        let ids = self.opening_ids.entry(country).or_default();
+        if let Some(&id) = ids.get(scheme_text) {
+            return Ok(id);
+        }
+        let id = u16::try_from(self.openings.len()).map_err(|_| TooLarge)?;
+        // MirrorManager: location = host country, upper-case, or empty.
+        let mut v3 = String::from("    <url protocol=\"");
+        xml::escape_into(&mut v3, scheme_text);
+        v3.push_str("\" type=\"");
+        xml::escape_into(&mut v3, scheme_text);
+        v3.push_str("\" location=\"");
+        v3.push_str(country.as_ref().map_or("", |c| c.as_str()));
+        v3.push_str("\" preference=\"");
+        let mut v4 = String::from("    <url");
+        if let Some(c) = country {
+            v4.push_str(" location=\"");
+            v4.push(c.0[0].to_ascii_lowercase() as char);
+            v4.push(c.0[1].to_ascii_lowercase() as char);
+            v4.push('"');
+        }
+        v4.push_str(" priority=\"");
+        ids.insert(String::from(scheme_text), id);
+        self.openings.push(Opening { v3, v4 });
+        Ok(id)
+    }
+
     /// URL `i` (< [`UrlTable::len`]).
     pub fn get(&self, i: usize) -> Url<'_> {
         Url {
             records: (&self.records[i..i + 2]).try_into().expect("a slice of two"),
-            text: &self.text,
-            xml: &self.xml,
+            table: self,
         }
     }
 }
@@ -193,29 +232,53 @@ impl<'a> Url<'a> {
 
     /// The URL as configured.
     pub fn text(&self) -> &'a str {
-        &self.text[self.records[0].text as usize..self.records[1].text as usize]
+        &self.table.text[self.records[0].text as usize + TAG_END.len()..self.records[1].text as usize]
+    }
+
+    /// The URL escaped for XML.
+    pub fn xml_text(&self) -> &'a str {
+        let [r, next] = self.records;
+        if r.flags & ESCAPED == 0 {
+            self.text()
+        } else {
+            &self.table.escaped[r.escaped as usize..next.escaped as usize]
+        }
+    }
+
+    /// Appends what follows the value in a metalink `<url …` tag: the end of the tag and the URL escaped for XML —
+    /// for the usual URL (public, unchanged by escaping) one copy of the bytes in front of and in its text.
+    pub fn push_tag_end_and_url(&self, out: &mut String) {
+        let [r, next] = self.records;
+        if r.flags & (PRIVATE | ESCAPED) == 0 {
+            out.push_str(&self.table.text[r.text as usize..next.text as usize]);
+        } else {
+            out.push_str(self.xml_close());
+            out.push_str(self.xml_text());
+        }
     }
 
     /// Metalink v3 `<url …` up to the preference value.
     pub fn v3_open(&self) -> &'a str {
-        let r = self.record();
-        &self.xml[r.v3_open as usize..r.xml_tail as usize]
-    }
-
-    /// Metalink `<url>` from after the preference or priority value to the end of the escaped URL.
-    pub fn xml_tail(&self) -> &'a str {
-        let r = self.record();
-        &self.xml[r.xml_tail as usize..r.v4_open as usize]
+        &self.table.openings[usize::from(self.record().opening)].v3
     }
 
     /// Metalink v4 `<url …` up to the priority value.
     pub fn v4_open(&self) -> &'a str {
-        &self.xml[self.records[0].v4_open as usize..self.records[1].v3_open as usize]
+        &self.table.openings[usize::from(self.record().opening)].v4
+    }
+
+    /// What closes a metalink `<url …` tag after the value (with `mm0:private="True"` for a private host).
+    pub fn xml_close(&self) -> &'static str {
+        if self.record().flags & PRIVATE != 0 {
+            PRIVATE_TAG_END
+        } else {
+            TAG_END
+        }
     }
 
     /// Whether the URL ends with `/`.
     pub fn ends_with_slash(&self) -> bool {
-        self.record().ends_with_slash
+        self.record().flags & ENDS_WITH_SLASH != 0
     }
 
     /// [`HTTPS`], [`HTTP`], [`FTP`] or 0.
@@ -244,7 +307,8 @@ mod tests {
             a.v3_open(),
             "    <url protocol=\"https\" type=\"https\" location=\"DE\" preference=\""
         );
-        assert_eq!(a.xml_tail(), "\">https://a.example/pub/");
+        assert_eq!(a.xml_close(), "\">");
+        assert_eq!(a.xml_text(), "https://a.example/pub/");
         assert_eq!(a.v4_open(), "    <url location=\"de\" priority=\"");
         assert!(a.ends_with_slash());
         assert_eq!(a.scheme(), HTTPS);
@@ -254,13 +318,25 @@ mod tests {
             b.v3_open(),
             "    <url protocol=\"ftp\" type=\"ftp\" location=\"\" preference=\""
         );
-        assert_eq!(b.xml_tail(), "\" mm0:private=\"True\">ftp://b.example/x&amp;y");
+        assert_eq!(b.xml_close(), "\" mm0:private=\"True\">");
+        assert_eq!(b.xml_text(), "ftp://b.example/x&amp;y");
         assert_eq!(b.v4_open(), "    <url priority=\"");
         assert!(!b.ends_with_slash());
         assert_eq!(b.scheme(), FTP);
         assert_eq!(t.get(2).scheme(), 0);
         assert_eq!(t.get(2).v4_open(), "    <url location=\"us\" priority=\"");
+        assert_eq!(t.get(2).xml_text(), "rsync://c.example/");
         assert_eq!(t.get(3).text(), "");
+        assert_eq!(t.get(3).xml_text(), "");
+        let tag_end_and_url = |i| {
+            let mut out = String::new();
+            t.get(i).push_tag_end_and_url(&mut out);
+            out
+        };
+        assert_eq!(tag_end_and_url(0), "\">https://a.example/pub/");
+        assert_eq!(tag_end_and_url(1), "\" mm0:private=\"True\">ftp://b.example/x&amp;y");
+        assert_eq!(tag_end_and_url(2), "\">rsync://c.example/");
+        assert_eq!(tag_end_and_url(3), "\">");
         assert_eq!(t.get(3).scheme(), 0);
     }
 

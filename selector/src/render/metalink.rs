@@ -95,7 +95,7 @@ pub(crate) fn metalink(sel: &Selector, t: &Target<'_>, flavour: Flavour, now: u6
 }
 
 /// One `<url>` per printed URL; every URL of a host shares the value `rank_value(host rank)`. `suffix` ends with
-/// the closing tag, so a line is four copies.
+/// the closing tag, so a line is usually four copies: opening, value, end of the opening tag with the URL, suffix.
 fn write_urls(
     sel: &Selector,
     d: &crate::Decision,
@@ -110,7 +110,7 @@ fn write_urls(
         for url in sel.printed_urls(e.hc, e.urls) {
             out.push_str(open(&url));
             out.push_str(value);
-            out.push_str(url.xml_tail());
+            url.push_tag_end_and_url(out);
             out.push_str(&suffix[usize::from(url.ends_with_slash())]);
         }
     }

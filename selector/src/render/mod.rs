@@ -9,6 +9,8 @@ pub(crate) mod xml;
 pub(crate) use explain::{explain, explain_error};
 pub(crate) use metalink::{metalink, metalink_failure};
 
+use alloc::string::String;
+
 use crate::handle::{ContentType, Target, Workspace};
 use crate::index::Selector;
 
@@ -18,36 +20,40 @@ use crate::index::Selector;
 /// MirrorManager appends `/<subpath>`, then `/` for a directory, or the file name after a `/` unless the
 /// string so far already ends with one — which, without a subpath, depends on the URL itself.
 pub(crate) fn suffixes(sel: &Selector, t: &Target<'_>, ws: &mut Workspace, escaped: bool, end: &str) {
-    let subpath = sel.subpath(t.dir);
-    for (i, s) in ws.suffix.iter_mut().enumerate() {
-        let after_slash = i == 1;
-        s.clear();
-        let push = |s: &mut alloc::string::String, text: &str| {
-            if escaped {
-                xml::escape_into(s, text)
-            } else {
-                s.push_str(text)
-            }
-        };
-        if !subpath.is_empty() {
-            s.push('/');
-            push(s, subpath);
+    write_suffixes(sel.subpath(t.dir), t.file, t.is_dir, escaped, end, &mut ws.suffix);
+}
+
+fn write_suffixes(subpath: &str, file: &str, is_dir: bool, escaped: bool, end: &str, out: &mut [String; 2]) {
+    let push = |s: &mut String, text: &str| {
+        if escaped {
+            xml::escape_into(s, text)
+        } else {
+            s.push_str(text)
         }
-        if t.file.is_empty() && t.is_dir {
-            s.push('/');
+    };
+    let [plain, after_slash] = out;
+    plain.clear();
+    if !subpath.is_empty() {
+        plain.push('/');
+        push(plain, subpath);
+    }
+    if file.is_empty() && is_dir {
+        plain.push('/');
+    }
+    if !file.is_empty() {
+        if !subpath.ends_with('/') {
+            plain.push('/');
         }
-        if !t.file.is_empty() {
-            let ends_with_slash = if subpath.is_empty() {
-                after_slash
-            } else {
-                subpath.ends_with('/')
-            };
-            if !ends_with_slash {
-                s.push('/');
-            }
-            push(s, t.file);
-        }
-        s.push_str(end);
+        push(plain, file);
+    }
+    plain.push_str(end);
+    // Only without a subpath does the URL's own final `/` stand in for the one before the file name; then
+    // `plain` is that `/` and what follows.
+    after_slash.clear();
+    if subpath.is_empty() && !file.is_empty() {
+        after_slash.push_str(&plain[1..]);
+    } else {
+        after_slash.push_str(plain);
     }
 }
 
@@ -83,5 +89,63 @@ pub(crate) fn redirect(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
             a.location.push_str(&ws.suffix[usize::from(url.ends_with_slash())]);
         }
         None => a.status = 404,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::String;
+
+    /// MirrorManager's rule, one suffix at a time: `/<subpath>`, then `/` for a directory, or the file name after
+    /// a `/` unless the string so far (the URL, when there is no subpath) already ends with one.
+    fn reference(subpath: &str, file: &str, is_dir: bool, url_ends_with_slash: bool) -> String {
+        let mut s = String::new();
+        if !subpath.is_empty() {
+            s.push('/');
+            s.push_str(subpath);
+        }
+        if file.is_empty() && is_dir {
+            s.push('/');
+        }
+        if !file.is_empty() {
+            let slash = if subpath.is_empty() {
+                url_ends_with_slash
+            } else {
+                subpath.ends_with('/')
+            };
+            if !slash {
+                s.push('/');
+            }
+            s.push_str(file);
+        }
+        s
+    }
+
+    #[test]
+    fn suffixes_follow_mirrormanager() {
+        let mut out = [String::new(), String::new()];
+        for subpath in ["", "41/Everything/x86_64/os", "odd/"] {
+            for file in ["", "repomd.xml"] {
+                for is_dir in [false, true] {
+                    super::write_suffixes(subpath, file, is_dir, false, "\n", &mut out);
+                    for (i, got) in out.iter().enumerate() {
+                        let want = reference(subpath, file, is_dir, i == 1) + "\n";
+                        assert_eq!(
+                            *got,
+                            want,
+                            "subpath {subpath:?} file {file:?} dir {is_dir} after slash {}",
+                            i == 1
+                        );
+                    }
+                }
+            }
+        }
+        super::write_suffixes("a&b", "c<d", false, true, "</url>", &mut out);
+        assert_eq!(
+            out,
+            ["/a&amp;b/c&lt;d</url>", "/a&amp;b/c&lt;d</url>"].map(String::from)
+        );
+        super::write_suffixes("", "c&d", false, true, "", &mut out);
+        assert_eq!(out, ["/c&amp;d", "c&amp;d"].map(String::from));
     }
 }
