@@ -7,7 +7,6 @@
 //! cache), the `">` after it is stored in front of each URL (one copy for both), and the rare URL that XML
 //! escaping changes has its escaped copy in a second string.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -119,8 +118,8 @@ pub(crate) struct UrlTable {
     /// One per URL, then one that only marks where the last URL's pieces end.
     records: Vec<Record>,
     openings: Vec<Opening>,
-    /// Which opening a country and protocol text have, while the table is built.
-    opening_ids: BTreeMap<Option<CountryCode>, BTreeMap<String, u16>>,
+    /// Which opening a country and protocol text have, sorted by both, while the table is built.
+    opening_ids: Vec<(Option<CountryCode>, String, u16)>,
 }
 
 impl Default for UrlTable {
@@ -130,7 +129,7 @@ impl Default for UrlTable {
             escaped: String::new(),
             records: alloc::vec![Record::default()],
             openings: Vec::new(),
-            opening_ids: BTreeMap::new(),
+            opening_ids: Vec::new(),
         }
     }
 }
@@ -190,10 +189,13 @@ impl UrlTable {
 
     /// The number of the openings for `scheme_text` and `country`, rendered on first use.
     fn opening(&mut self, scheme_text: &str, country: Option<CountryCode>) -> Result<u16, TooLarge> {
-        let ids = self.opening_ids.entry(country).or_default();
-        if let Some(&id) = ids.get(scheme_text) {
-            return Ok(id);
-        }
+        let at = match self
+            .opening_ids
+            .binary_search_by(|(c, s, _)| (*c, s.as_str()).cmp(&(country, scheme_text)))
+        {
+            Ok(i) => return Ok(self.opening_ids[i].2),
+            Err(at) => at,
+        };
         let id = u16::try_from(self.openings.len()).map_err(|_| TooLarge)?;
         // MirrorManager: location = host country, upper-case, or empty.
         let mut v3 = String::from("    <url protocol=\"");
@@ -211,7 +213,7 @@ impl UrlTable {
             v4.push('"');
         }
         v4.push_str(" priority=\"");
-        ids.insert(String::from(scheme_text), id);
+        self.opening_ids.insert(at, (country, String::from(scheme_text), id));
         self.openings.push(Opening { v3, v4 });
         Ok(id)
     }
