@@ -278,7 +278,11 @@ impl Selector {
             s.hc_urls.push(s.urls.len() as u32);
             s.urls
                 .push_group(hc.urls.iter().map(String::as_str), host.country, host.private)
-                .map_err(|_| inconsistent(String::from("the URLs take more than 4 GiB once rendered")))?;
+                .map_err(|_| {
+                    inconsistent(String::from(
+                        "the URLs take more than 4 GiB, or have more than 65,536 distinct protocol and country pairs",
+                    ))
+                })?;
         }
         s.hc_urls.push(s.urls.len() as u32);
 

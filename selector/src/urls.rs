@@ -114,6 +114,7 @@ struct Opening {
 pub(crate) struct UrlTable {
     /// Each URL after a [`TAG_END`].
     text: String,
+    /// The escaped copies of the URLs that XML escaping changes.
     escaped: String,
     /// One per URL, then one that only marks where the last URL's pieces end.
     records: Vec<Record>,
@@ -340,6 +341,23 @@ mod tests {
         assert_eq!(tag_end_and_url(2), "\">rsync://c.example/");
         assert_eq!(tag_end_and_url(3), "\">");
         assert_eq!(t.get(3).scheme(), 0);
+    }
+
+    #[test]
+    fn too_many_openings_is_an_error_not_a_wrap() {
+        let mut t = UrlTable::default();
+        for i in 0..=u16::MAX {
+            t.push_group([alloc::format!("p{i}://h/").as_str()], None, false)
+                .unwrap();
+        }
+        // Among 65,536 openings a known one is found, not added again.
+        t.push_group(["p7://other/"], None, false).unwrap();
+        assert_eq!(t.openings.len(), 65_536);
+        assert_eq!(
+            t.get(t.len() - 1).v3_open(),
+            "    <url protocol=\"p7\" type=\"p7\" location=\"\" preference=\""
+        );
+        assert_eq!(t.push_group(["q://h/"], None, false), Err(TooLarge));
     }
 
     #[test]
