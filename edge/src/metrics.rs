@@ -19,9 +19,10 @@ struct RequestLabels {
     status: u16,
 }
 
-/// Upper bounds of the decision-latency buckets, 1 µs … ~16 ms, doubling; a last bucket takes the rest.
+/// Decision-latency buckets with an upper bound; one more takes the rest.
 const LATENCY_BUCKETS: usize = 15;
 
+/// Upper bound of bucket `i`: 1 µs … ~16 ms, doubling.
 fn latency_bound(i: usize) -> f64 {
     1e-6 * f64::from(1u32 << i)
 }

@@ -239,7 +239,7 @@ impl<'a> Url<'a> {
     }
 
     /// The URL escaped for XML.
-    pub fn xml_text(&self) -> &'a str {
+    fn xml_text(&self) -> &'a str {
         let [r, next] = self.records;
         if r.flags & ESCAPED == 0 {
             self.text()
@@ -271,7 +271,7 @@ impl<'a> Url<'a> {
     }
 
     /// What closes a metalink `<url …` tag after the value (with `mm0:private="True"` for a private host).
-    pub fn xml_close(&self) -> &'static str {
+    fn xml_close(&self) -> &'static str {
         if self.record().flags & PRIVATE != 0 {
             PRIVATE_TAG_END
         } else {
