@@ -1,5 +1,5 @@
 //! Randomness is an input: the shells pass a [`Random`], tests pass a seeded one, and the same seed gives the
-//! same bytes on every platform (integer arithmetic only — no floating point, whose `ln`/`pow` differ between
+//! same bytes on every platform (integers and IEEE `+ − × ÷` only — no `ln` or `pow`, whose last bits differ between
 //! native and WASM builds).
 
 use alloc::vec::Vec;
@@ -92,11 +92,10 @@ pub fn inverse_weight(w: u32) -> f32 {
 /// the first draw with probability `w / Σw`, and by memorylessness the rest follow the same rule (Efraimidis and
 /// Spirakis, 2006). That is n random numbers and one sort, O(n log n), instead of n dependent draws.
 ///
-/// E is `−log2 U` (the common factor `ln 2` does not change the order), computed in fixed point from 32 random
-/// bits (the high half of one draw per item) with a table built at compile time; the clocks are compared as IEEE
-/// `f64` bit patterns. No platform `ln`, whose last bits differ between native and WASM builds, so the same seed
-/// gives the same order everywhere. The error against the exact distribution (the logarithm's error below 3·10⁻⁸
-/// in log2 units, a 32-bit U) is far below anything a sample of answers could show.
+/// E is `−log2 U` (the common factor `ln 2` does not change the order) from 52 random bits of one draw per
+/// item, by IEEE arithmetic alone (see `neg_log2`); the clocks are compared as `f64` bit patterns. No platform
+/// `ln`, whose last bits differ between native and WASM builds, so the same seed gives the same order
+/// everywhere. The logarithm's error (below 10⁻¹⁰ relative) is far below anything a sample of answers could show.
 ///
 /// `keys` and `out` are scratch space reused between calls; `items` is permuted in place.
 pub fn weighted_shuffle<T: Copy>(
@@ -140,9 +139,13 @@ pub fn weighted_order(inverse_weights: impl ExactSizeIterator<Item = f32>, keys:
     }
     keys.resize(n, 0);
     rng.fill(keys);
+    // Two passes: the logarithms lane-parallel, then the products with weights gathered from wherever the
+    // caller keeps them.
+    for key in keys.iter_mut() {
+        *key = neg_log2(*key).to_bits();
+    }
     for (i, (key, inverse)) in keys.iter_mut().zip(inverse_weights).enumerate() {
-        // At most 2^36, so exact through i64, whose conversion is one instruction (u64 needs several on x86-64).
-        let clock = neg_log2((*key >> 32) as u32) as i64 as f64 * f64::from(inverse);
+        let clock = f64::from_bits(*key) * f64::from(inverse);
         // A positive finite f64's bit pattern orders like its value; the low mantissa bits (below 2⁻³² of the
         // value) make room for the index.
         *key = (clock.to_bits() & !INDEX_MASK) | i as u64;
@@ -150,63 +153,32 @@ pub fn weighted_order(inverse_weights: impl ExactSizeIterator<Item = f32>, keys:
     keys.sort_unstable();
 }
 
-/// Steps of [`LOG2_MANTISSA`] over [1, 2].
-const LOG2_STEPS: usize = 256;
-
-/// `log2(1 + i/256)` in units of 2⁻³¹, for i in 0..=257 (one step past 2, for the last quadratic); computed at
-/// compile time by the digit-by-digit method (square, and emit a 1 bit whenever the square reaches 2), integers
-/// only. Kept small on purpose: 1 KiB is 17 cache lines, and a request that orders a hundred hosts touches most
-/// of them — with a cold cache (as under load) a 4 KiB table cost ~40 misses per request.
-static LOG2_MANTISSA: [u32; LOG2_STEPS + 2] = log2_table();
-
-const fn log2_table() -> [u32; LOG2_STEPS + 2] {
-    let mut table = [0u32; LOG2_STEPS + 2];
-    let mut i = 0;
-    while i < LOG2_STEPS {
-        // 1 + i/256 in Q62.
-        table[i] = log2_q62((1 << 62) + ((i as u128) << 54));
-        i += 1;
-    }
-    // log2(2) = 1 and log2(2 + 1/256) = 1 + log2(1 + 1/512).
-    table[LOG2_STEPS] = 1 << 31;
-    table[LOG2_STEPS + 1] = (1 << 31) + log2_q62((1 << 62) + (1 << 53));
-    table
-}
-
-/// `log2(m)` in units of 2⁻³¹ (rounded down), for m in [1, 2) in Q62 (its square stays below 2^126).
-const fn log2_q62(mut m: u128) -> u32 {
-    let mut bits: u32 = 0;
-    let mut b = 0;
-    while b < 31 {
-        m = (m * m) >> 62;
-        bits <<= 1;
-        if m >= 2 << 62 {
-            m >>= 1;
-            bits |= 1;
-        }
-        b += 1;
-    }
-    bits
-}
-
-/// `−log2(U)` in units of 2⁻³¹ for `U = (x | 1) / 2³²` — the midpoints of 2³¹ equal steps of (0, 1), so never
-/// 0 or 1. Quadratic (Newton forward) interpolation through three neighbouring entries of a 256-step table, in
-/// integers: absolute error below 3·10⁻⁸ (1.2·10⁻⁸ measured; in log2 units).
-fn neg_log2(x: u32) -> u64 {
-    let u = x | 1;
-    let lz = u.leading_zeros();
-    // The mantissa's fraction bits, with the leading 1 shifted out: 8 index the table, 24 interpolate.
-    let f = (u << lz) << 1;
-    let i = (f >> 24) as usize;
-    let t = i64::from(f & 0xff_ffff);
-    let [y0, y1, y2] = [LOG2_MANTISSA[i], LOG2_MANTISSA[i + 1], LOG2_MANTISSA[i + 2]].map(i64::from);
-    // p(t) = y0 + t·Δ + t(t − 1)/2·Δ², t in [0, 1) as 24 fraction bits; Δ² < 0 and t(t − 1) ≤ 0, so the
-    // second term is positive and below 2^14.
-    let first = ((y1 - y0) * t) >> 24;
-    let second = (((t * (t - (1 << 24))) >> 24) * (y2 - 2 * y1 + y0)) >> 25;
-    let fraction_log = (y0 + first + second) as u64;
-    // log2(u) = 31 − lz + fraction_log, so −log2(u / 2³²) = 1 + lz − fraction_log.
-    (u64::from(1 + lz) << 31) - fraction_log
+/// `−log2 U` for `U = (r >> 12 | 1) / 2⁵²` — 52 random bits, odd, so never 0 or 1 — as an `f64`.
+///
+/// Only IEEE `+ − × ÷` and bit operations, which round the same on every platform (no `ln` from a math
+/// library), and no table or branch: the loop over a request's keys runs several lanes per instruction. U is
+/// split into 2^e · m with m in [√½, √2); `log2 m = 2/ln 2 · atanh t` with `t = (m − 1)/(m + 1)`, |t| < 0.172,
+/// whose odd series to t¹¹ is within 10⁻¹⁰ of the result, relative (the last term dropped, t¹³/13, is below
+/// t¹²/13 of the sum) — finer than the 2⁻³² that a key keeps.
+fn neg_log2(r: u64) -> f64 {
+    const ONE: u64 = 0x3ff0_0000_0000_0000;
+    const FRACTION: u64 = (1 << 52) - 1;
+    // The fraction bits of √2: m at or above them is halved (exponent one up).
+    const SQRT2_FRACTION: u64 = 0x6_a09e_667f_3bcd;
+    // 2^52 as an f64: OR-ing an integer below 2^52 into its fraction and subtracting it converts exactly.
+    const TWO_52: u64 = 0x4330_0000_0000_0000;
+    // 1 + U: exact, and so is subtracting 1 (Sterbenz); U's own exponent then holds its leading zeros.
+    let u = (f64::from_bits(ONE | (r >> 12) | 1) - 1.0).to_bits();
+    let fraction = u & FRACTION;
+    let halve = (fraction + ((1 << 52) - SQRT2_FRACTION)) >> 52;
+    let m = f64::from_bits(fraction | ((1023 - halve) << 52));
+    // −log2 U = (1023 − biased exponent − halve) − log2 m, the integer part in 0..=52.
+    let whole = f64::from_bits(TWO_52 | (1023 - (u >> 52) - halve)) - f64::from_bits(TWO_52);
+    let t = (m - 1.0) / (m + 1.0);
+    let t2 = t * t;
+    let series =
+        t * (1.0 + t2 * (1.0 / 3.0 + t2 * (1.0 / 5.0 + t2 * (1.0 / 7.0 + t2 * (1.0 / 9.0 + t2 * (1.0 / 11.0))))));
+    whole - series * (2.0 / core::f64::consts::LN_2)
 }
 
 #[cfg(test)]
@@ -240,22 +212,21 @@ mod tests {
     #[test]
     fn neg_log2_is_close_to_the_logarithm() {
         let mut worst = 0f64;
-        for x in (0..=u32::MAX).step_by(65_521).chain([0, 1, 2, u32::MAX - 1, u32::MAX]) {
-            let u = f64::from(x | 1) / 4_294_967_296.0;
+        let steps = (0..=u64::MAX).step_by(0x1_0000_0000_0000 / 3 + 12_345);
+        let edges = [0, 1, 1 << 12, 0xfff, u64::MAX - (1 << 12), u64::MAX];
+        // Around U = √½ and √⅛ (m = √2), where the range reduction switches.
+        let near = |u: f64| ((u * 4_503_599_627_370_496.0) as u64) << 12;
+        let around = [near(0.5f64.sqrt()), near(0.125f64.sqrt())]
+            .into_iter()
+            .flat_map(|c| (0..64u64).map(move |i| (c + (i << 12)).wrapping_sub(32 << 12)));
+        for r in steps.chain(edges).chain(around) {
+            let u = ((r >> 12) | 1) as f64 / 4_503_599_627_370_496.0;
             let exact = -u.log2();
-            let got = neg_log2(x) as f64 / 2_147_483_648.0;
-            worst = worst.max((exact - got).abs());
-            assert!(got > 0.0, "x = {x}");
+            let got = neg_log2(r);
+            worst = worst.max(((exact - got) / exact).abs());
+            assert!(got > 0.0, "r = {r:#x}");
         }
-        assert!(worst < 3e-8, "worst error {worst:e}");
-    }
-
-    #[test]
-    fn log2_table_matches_the_logarithm() {
-        for (i, &t) in LOG2_MANTISSA.iter().enumerate() {
-            let exact = (1.0 + i as f64 / 256.0).log2() * 2_147_483_648.0;
-            assert!((f64::from(t) - exact).abs() <= 2.0, "entry {i}: {t} vs {exact}");
-        }
+        assert!(worst < 1e-10, "worst relative error {worst:e}");
     }
 
     #[test]
