@@ -1,6 +1,6 @@
 //! Randomness is an input: the shells pass a [`Random`], tests pass a seeded one, and the same seed gives the
-//! same bytes on every platform (integers and IEEE `+ − × ÷` only — no `ln` or `pow`, whose last bits differ between
-//! native and WASM builds).
+//! same bytes on every platform (integers and IEEE `+ − × ÷` only — no `ln` or `pow`, whose last bits differ
+//! between native and WASM builds).
 
 use alloc::vec::Vec;
 
@@ -219,7 +219,9 @@ mod tests {
         let around = [near(0.5f64.sqrt()), near(0.125f64.sqrt())]
             .into_iter()
             .flat_map(|c| (0..64u64).map(move |i| (c + (i << 12)).wrapping_sub(32 << 12)));
-        for r in steps.chain(edges).chain(around) {
+        // Every exponent U can have: a power of two and 1.5 times one.
+        let exponents = (12..64).flat_map(|k| [1u64 << k, (1u64 << k) + (1u64 << (k - 1))]);
+        for r in steps.chain(edges).chain(around).chain(exponents) {
             let u = ((r >> 12) | 1) as f64 / 4_503_599_627_370_496.0;
             let exact = -u.log2();
             let got = neg_log2(r);
