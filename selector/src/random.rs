@@ -211,18 +211,19 @@ mod tests {
 
     #[test]
     fn neg_log2_is_close_to_the_logarithm() {
+        const TWO_52: f64 = 4_503_599_627_370_496.0;
         let mut worst = 0f64;
         let steps = (0..=u64::MAX).step_by(0x1_0000_0000_0000 / 3 + 12_345);
         let edges = [0, 1, 1 << 12, 0xfff, u64::MAX - (1 << 12), u64::MAX];
         // Around U = √½ and √⅛ (m = √2), where the range reduction switches.
-        let near = |u: f64| ((u * 4_503_599_627_370_496.0) as u64) << 12;
+        let near = |u: f64| ((u * TWO_52) as u64) << 12;
         let around = [near(0.5f64.sqrt()), near(0.125f64.sqrt())]
             .into_iter()
             .flat_map(|c| (0..64u64).map(move |i| (c + (i << 12)).wrapping_sub(32 << 12)));
         // Every exponent U can have: a power of two and 1.5 times one.
         let exponents = (12..64).flat_map(|k| [1u64 << k, (1u64 << k) + (1u64 << (k - 1))]);
         for r in steps.chain(edges).chain(around).chain(exponents) {
-            let u = ((r >> 12) | 1) as f64 / 4_503_599_627_370_496.0;
+            let u = ((r >> 12) | 1) as f64 / TWO_52;
             let exact = -u.log2();
             let got = neg_log2(r);
             worst = worst.max(((exact - got) / exact).abs());
