@@ -8,10 +8,10 @@ use std::hint::black_box;
 use std::sync::OnceLock;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use mirrorvane_backend::synthetic::{Scale, World, generate};
-use mirrorvane_benches::{NOW, mixed, tier_scenarios, tiers};
 use mirrorvane_selector::snapshot::encode;
 use mirrorvane_selector::{Context, SeededRandom, Selector, Workspace};
+use mirrorvane_testkit::scenarios::{NOW, mixed, tier_scenarios, tiers};
+use mirrorvane_testkit::synthetic::{Scale, World, generate};
 
 const SEED: u64 = 20260101;
 
@@ -48,7 +48,7 @@ fn decision(c: &mut Criterion) {
                     random: &mut rng,
                 };
                 black_box(sel.decide(black_box(&req), &mut ctx, &mut ws).is_ok())
-            })
+            });
         });
     }
     group.finish();
@@ -82,7 +82,7 @@ fn render(c: &mut Criterion) {
                         random: &mut rng,
                     };
                     black_box(sel.handle(black_box(&req), &mut ctx, &mut ws).body.len())
-                })
+                });
             });
         }
         group.finish();
@@ -120,7 +120,7 @@ fn mixed_load(c: &mut Criterion) {
                 random: &mut rng,
             };
             black_box(sel.handle(&s.request(path), &mut ctx, &mut ws).body.len())
-        })
+        });
     });
     group.finish();
 }
@@ -131,7 +131,7 @@ fn snapshot(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Bytes(bytes.len() as u64));
     group.bench_function("decode_index", |b| {
-        b.iter(|| Selector::decode(black_box(bytes)).map(|s| s.created()))
+        b.iter(|| Selector::decode(black_box(bytes)).map(|s| s.created()));
     });
     group.bench_function("encode", |b| b.iter(|| encode(black_box(&world.snapshot)).len()));
     group.bench_function("index_only", |b| {
@@ -139,7 +139,7 @@ fn snapshot(c: &mut Criterion) {
             || world.snapshot.clone(),
             |snap| Selector::new(snap).map(|s| s.created()),
             BatchSize::LargeInput,
-        )
+        );
     });
     group.finish();
 }

@@ -68,7 +68,7 @@ fn main() -> anyhow::Result<()> {
         access_log: args.access_log,
         workers: Some(match args.workers {
             Some(n) => usize::from(n),
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         }),
     };
     let (geoip, asn) = (args.geoip, args.asn);

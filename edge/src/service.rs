@@ -224,10 +224,11 @@ fn answer(state: &State, selector: &Selector, request: &Request<'_>) -> Response
                     Err(_) => *r.status_mut() = StatusCode::NOT_FOUND,
                 }
             }
-            if let Some(log) = &state.access_log {
-                if !a.log_line.is_empty() && !log.write(&a.log_line) {
-                    state.metrics.log_dropped();
-                }
+            if let Some(log) = &state.access_log
+                && !a.log_line.is_empty()
+                && !log.write(&a.log_line)
+            {
+                state.metrics.log_dropped();
             }
             state.metrics.request(a.kind.name(), a.status, elapsed);
             r

@@ -8,73 +8,42 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use mirrorvane_selector::Code;
-use mirrorvane_selector::snapshot::*;
+use mirrorvane_selector::snapshot::{Digest, FileDetail, Snapshot, encode};
+use mirrorvane_testkit::fixture::{Fixture, detail};
 
 fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
+    mirrorvane_testkit::geo_testdata(name)
 }
+
+const OS: &str = "pub/fedora/linux/releases/41/Everything/x86_64/os";
+const REPODATA: &str = "pub/fedora/linux/releases/41/Everything/x86_64/os/repodata";
 
 /// A small world. `generation` changes the URLs so tests can tell snapshots apart.
 fn snapshot(generation: u32) -> Snapshot {
-    let host = |id: u32, cc: &str, private: bool| Host {
-        id,
-        name: format!("m{id}.example"),
-        country: Code::parse(cc),
-        bandwidth: 100,
-        private,
-        asns: if id == 3 { vec![553] } else { vec![] },
-        allowed_countries: vec![],
-        reachability: Reachability::default(),
-    };
-    let mut s = Snapshot {
+    let url = |h: u32| format!("https://m{h}.example/g{generation}/fedora/linux");
+    let mut f = Fixture {
         created: 1_790_000_000 + u64::from(generation),
-        hosts: vec![host(1, "SE", false), host(2, "GB", false), host(3, "DE", true)],
-        categories: vec![Category {
-            name: "Fedora Linux".into(),
-            topdir: "pub/fedora/linux".into(),
-        }],
-        ..Default::default()
-    };
-    for (i, h) in [1u32, 2, 3].iter().enumerate() {
-        s.host_categories.push(HostCategory {
-            host: HostId(i as u32),
-            category: CategoryId(0),
-            urls: vec![format!("https://m{h}.example/g{generation}/fedora/linux")],
-        });
+        ..Fixture::default()
     }
-    s.host_sets = vec![HostSet::new((0..3).map(HostCategoryId).collect())];
-    let os = "pub/fedora/linux/releases/41/Everything/x86_64/os";
-    s.directories = vec![
-        Directory {
-            name: os.into(),
-            category: CategoryId(0),
-            hosts: HostSetId(0),
-        },
-        Directory {
-            name: format!("{os}/repodata"),
-            category: CategoryId(0),
-            hosts: HostSetId(0),
-        },
-    ];
-    s.repositories = vec![Repository {
-        prefix: "fedora-41".into(),
-        arch: "x86_64".into(),
-        directory: DirectoryId(0),
-    }];
-    s.files = vec![FileEntry {
-        directory: DirectoryId(1),
-        name: "repomd.xml".into(),
-        details: vec![FileDetail {
-            timestamp: 1_790_000_000,
-            size: 1234,
-            md5: None,
-            sha1: None,
+    .host(1, Some("SE"), 100, &[&url(1)])
+    .host(2, Some("GB"), 100, &[&url(2)])
+    .host(3, Some("DE"), 100, &[&url(3)])
+    .with(3, |h| {
+        h.private = true;
+        h.asns = vec![553];
+    })
+    .dir(OS, "pub/fedora/linux", &[1, 2, 3])
+    .dir(REPODATA, "pub/fedora/linux", &[1, 2, 3]);
+    f.repos.push(("fedora-41", "x86_64", OS));
+    f.files.push((
+        REPODATA,
+        "repomd.xml",
+        vec![FileDetail {
             sha256: Some(Digest::from_text("aa55")),
-            sha512: None,
+            ..detail(1_790_000_000, 1234, "")
         }],
-    }];
-    s
+    ));
+    f.snapshot()
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) {
@@ -345,7 +314,7 @@ fn reloads_and_refuses_corrupt_snapshots() {
         let m = get(&a, "/metrics", &[]).unwrap().body;
         m.lines()
             .find(|l| l.starts_with("mirrorvane_edge_snapshot_reload_failures_total "))
-            .map(|l| l.to_owned())
+            .map(std::borrow::ToOwned::to_owned)
     };
     wait_for("reload failure counted", || {
         failures().as_deref() == Some("mirrorvane_edge_snapshot_reload_failures_total 1")

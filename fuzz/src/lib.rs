@@ -1,141 +1,75 @@
 //! Shared by the fuzz targets: a small but complete snapshot (every table non-empty, so every tier of the
-//! decision and every output can be reached) and a helper that answers requests and checks the answer.
+//! decision and every output can be reached; built with the project's one fixture builder) and a helper that
+//! answers requests and checks the answer.
 
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use mirrorvane_selector::snapshot::*;
 use mirrorvane_selector::{ClientGeo, Code, ContentType, Context, Request, SeededRandom, Selector, Workspace};
+use mirrorvane_testkit::fixture::{Fixture, detail};
 
-/// The fixed snapshot of the `query` target and the starting point of the `snapshot` target's mutations.
+/// The fixed snapshot of the `query` target and the starting point of the `snapshot` target's mutations: hosts
+/// with and without a country, of every bandwidth extreme, private, with ASNs, restricted to countries, with
+/// several protocols or none; two categories; repositories, a disabled prefix, a redirect; alternates and an
+/// unparsable digest; netblocks, a netblock country and a continent override.
 pub fn fixture() -> Snapshot {
-    let code = |s: &str| Code::parse(s).unwrap();
-    let countries = ["DE", "US", "JP", "BR", "FR", "ZA"];
-    let mut s = Snapshot {
-        created: 1_700_000_000,
-        ..Default::default()
-    };
-    for (i, c) in countries.iter().enumerate() {
-        let i = i as u32;
-        s.hosts.push(Host {
-            id: 100 + i,
-            name: format!("mirror{i}.example"),
-            country: (i != 5).then(|| code(c)),
-            bandwidth: [1, 100, 1000, 10_000, 0, 7][i as usize],
-            private: i == 4,
-            asns: if i == 1 { vec![64_500, 64_501] } else { vec![] },
-            allowed_countries: if i == 3 { vec![code("BR"), code("AR")] } else { vec![] },
-            reachability: Reachability::default(),
-        });
-    }
-    s.categories = vec![
-        Category {
-            name: "Fedora Linux".into(),
-            topdir: "pub/fedora/linux".into(),
-        },
-        Category {
-            name: "Fedora EPEL".into(),
-            topdir: "pub/epel".into(),
-        },
-    ];
-    for c in 0..2u32 {
-        for h in 0..countries.len() as u32 {
-            let urls = match h {
-                0 => vec![
-                    format!("https://m{h}.example/{c}"),
-                    format!("http://m{h}.example/{c}/"),
-                    format!("rsync://m{h}.example/{c}"),
-                ],
-                2 => vec![format!("ftp://m{h}.example/{c}")],
-                5 => vec![],
-                _ => vec![format!("https://m{h}.example/c{c}")],
-            };
-            s.host_categories.push(HostCategory {
-                host: HostId(h),
-                category: CategoryId(c),
-                urls,
-            });
-        }
-    }
-    s.host_sets = vec![
-        HostSet::new((0..6).map(HostCategoryId).collect()),
-        HostSet::new(vec![HostCategoryId(0), HostCategoryId(3), HostCategoryId(4)]),
-        HostSet::new((6..12).map(HostCategoryId).collect()),
-        HostSet::new(vec![]),
-    ];
-    let dirs = [
-        ("pub/fedora/linux", 0, 0),
-        ("pub/fedora/linux/releases/41/Everything/x86_64/os", 0, 0),
-        ("pub/fedora/linux/releases/41/Everything/x86_64/os/repodata", 0, 1),
-        ("pub/fedora/linux/releases/41/Everything/source/tree", 0, 3),
-        ("pub/epel/9/Everything/x86_64", 1, 2),
-        ("pub/epel/9/Everything/x86_64/repodata", 1, 2),
-    ];
-    for (name, c, set) in dirs {
-        s.directories.push(Directory {
-            name: name.into(),
-            category: CategoryId(c),
-            hosts: HostSetId(set),
-        });
-    }
-    for (prefix, arch, d) in [
-        ("fedora-41", "x86_64", 1),
-        ("fedora-source-41", "x86_64", 3),
-        ("epel-9", "x86_64", 4),
-    ] {
-        s.repositories.push(Repository {
-            prefix: prefix.into(),
-            arch: arch.into(),
-            directory: DirectoryId(d),
-        });
-    }
-    s.disabled_prefixes = vec!["fedora-40".into()];
-    s.repository_redirects = vec![RepositoryRedirect {
-        from: "fedora-rawhide".into(),
-        to: "fedora-41".into(),
-    }];
-    let detail = |ts, size, sha256: &str| FileDetail {
-        timestamp: ts,
-        size,
-        md5: Some(Digest::from_text("d41d8cd98f00b204e9800998ecf8427e")),
-        sha1: None,
+    let linux = "pub/fedora/linux";
+    let os = "pub/fedora/linux/releases/41/Everything/x86_64/os";
+    let repodata = "pub/fedora/linux/releases/41/Everything/x86_64/os/repodata";
+    let source = "pub/fedora/linux/releases/41/Everything/source/tree";
+    let epel = "pub/epel/9/Everything/x86_64";
+    let epel_repodata = "pub/epel/9/Everything/x86_64/repodata";
+    let with_sums = |ts, size, sha256: &str| FileDetail {
         sha256: Some(Digest::from_text(sha256)),
-        sha512: None,
+        ..detail(ts, size, "d41d8cd98f00b204e9800998ecf8427e")
     };
-    s.files = vec![
-        FileEntry {
-            directory: DirectoryId(2),
-            name: "repomd.xml".into(),
-            details: vec![
-                detail(1_699_999_000, 4321, "00ff"),
-                detail(1_699_000_000, 4000, "NOT-HEX"),
+    let mut f = Fixture {
+        created: 1_700_000_000,
+        ..Fixture::default()
+    }
+    .host(
+        100,
+        Some("DE"),
+        1,
+        &["https://m0.example/x", "http://m0.example/x/", "rsync://m0.example/x"],
+    )
+    .host(101, Some("US"), 100, &["https://m1.example/x"])
+    .host(102, Some("JP"), 1000, &["ftp://m2.example/x"])
+    .host(103, Some("BR"), 10_000, &["https://m3.example/x"])
+    .host(104, Some("FR"), 0, &["https://m4.example/x"])
+    .host(105, None, 7, &[])
+    .with(101, |h| h.asns = vec![64_500, 64_501])
+    .with(103, |h| h.allowed = vec!["BR", "AR"])
+    .with(104, |h| h.private = true)
+    .dir(linux, linux, &[100, 101, 102, 103, 104, 105])
+    .dir(os, linux, &[100, 101, 102, 103, 104, 105])
+    .dir(repodata, linux, &[100, 103, 104])
+    .dir(source, linux, &[])
+    .dir(epel, "pub/epel", &[100, 101, 102, 103, 104, 105])
+    .dir(epel_repodata, "pub/epel", &[100, 101, 102, 103, 104, 105]);
+    f.repos = vec![
+        ("fedora-41", "x86_64", os),
+        ("fedora-source-41", "x86_64", source),
+        ("epel-9", "x86_64", epel),
+    ];
+    f.disabled = vec!["fedora-40"];
+    f.redirects = vec![("fedora-rawhide", "fedora-41")];
+    f.files = vec![
+        (
+            repodata,
+            "repomd.xml",
+            vec![
+                with_sums(1_699_999_000, 4321, "00ff"),
+                with_sums(1_699_000_000, 4000, "NOT-HEX"),
             ],
-        },
-        FileEntry {
-            directory: DirectoryId(5),
-            name: "repomd.xml".into(),
-            details: vec![detail(0, 0, "")],
-        },
+        ),
+        (epel_repodata, "repomd.xml", vec![with_sums(0, 0, "")]),
     ];
-    s.host_netblocks = vec![
-        HostNetblock {
-            network: "192.0.2.0/24".parse().unwrap(),
-            hosts: vec![HostId(4), HostId(2)],
-        },
-        HostNetblock {
-            network: "2001:db8::/32".parse().unwrap(),
-            hosts: vec![HostId(4)],
-        },
-    ];
-    s.netblock_countries = vec![NetblockCountry {
-        network: "198.51.100.0/24".parse().unwrap(),
-        country: code("JP"),
-    }];
-    s.continent_overrides = vec![ContinentOverride {
-        country: code("JP"),
-        continent: code("OC"),
-    }];
-    s
+    f.netblocks = vec![("192.0.2.0/24", vec![104, 102]), ("2001:db8::/32", vec![104])];
+    f.netblock_countries = vec![("198.51.100.0/24", "JP")];
+    f.continent_overrides = vec![("JP", "OC")];
+    f.snapshot()
 }
 
 /// The fixed selector, built once per process.

@@ -12,9 +12,7 @@ use mmdb_writer::{IpVersion, Writer, ipnet};
 use serde::Serialize;
 
 fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../edge/testdata")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -513,15 +511,15 @@ fn timing() {
     .map(ip);
     let mut sink = 0usize;
     let d = per_call(N, |i| {
-        sink += country.locate(addrs[i as usize % addrs.len()]).country.is_some() as usize
+        sink += country.locate(addrs[i as usize % addrs.len()]).country.is_some() as usize;
     });
     println!("CountryDb (GeoIP2-Country-Test) lookup: {d:?}/call");
     let d = per_call(N, |i| {
-        sink += city.locate(addrs[i as usize % addrs.len()]).country.is_some() as usize
+        sink += city.locate(addrs[i as usize % addrs.len()]).country.is_some() as usize;
     });
     println!("CountryDb (GeoIP2-City-Test) lookup: {d:?}/call");
     let d = per_call(N, |i| {
-        sink += asn_db.asn(asn_addrs[i as usize % asn_addrs.len()]).is_some() as usize
+        sink += asn_db.asn(asn_addrs[i as usize % asn_addrs.len()]).is_some() as usize;
     });
     println!("AsnSource::Mmdb (GeoLite2-ASN-Test) lookup: {d:?}/call");
 
@@ -542,7 +540,7 @@ fn timing() {
             .map(|c| IpAddr::from([c[0], c[1], c[2], c[3]]))
             .collect();
         let d = per_call(N, |i| {
-            sink += table.asn(probes[i as usize % probes.len()]).is_some() as usize
+            sink += table.asn(probes[i as usize % probes.len()]).is_some() as usize;
         });
         println!("PrefixAsnTable lookup (random IPv4): {d:?}/call");
     } else {

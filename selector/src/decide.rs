@@ -323,13 +323,13 @@ impl Selector {
                     d.groups[2].extend(members.iter().copied().filter(|&m| self.public(m)));
                     found |= members.iter().any(|&m| self.public(m));
                 }
-                if let Some(code) = Code::parse(c) {
-                    if self.push_country(members, code, &mut d.groups[2]) {
-                        d.header.push_str("country = ");
-                        d.header.push_str(c);
-                        d.header.push(' ');
-                        found = true;
-                    }
+                if let Some(code) = Code::parse(c)
+                    && self.push_country(members, code, &mut d.groups[2])
+                {
+                    d.header.push_str("country = ");
+                    d.header.push_str(c);
+                    d.header.push(' ');
+                    found = true;
                 }
             }
             if !found {

@@ -171,7 +171,7 @@ impl Selector {
         }
         s.redirects = table;
         // A prefix disabled twice is still disabled once.
-        s.disabled = index_by(h, &snap.disabled_prefixes, |p| p.as_str()).0;
+        s.disabled = index_by(h, &snap.disabled_prefixes, alloc::string::String::as_str).0;
         let (table, first_dup) = index_by(h, &snap.files, |f| (f.directory.0, f.name.as_str()));
         if let Some(i) = first_dup {
             let f = &snap.files[i];
@@ -619,12 +619,12 @@ fn validate(s: &Snapshot) -> Result<(), SnapshotError> {
         }
     }
     for (i, set) in s.host_sets.iter().enumerate() {
-        if let Some(last) = set.members().last() {
-            if last.index() >= s.host_categories.len() {
-                return Err(inconsistent(format!(
-                    "host set {i} points outside the host category table"
-                )));
-            }
+        if let Some(last) = set.members().last()
+            && last.index() >= s.host_categories.len()
+        {
+            return Err(inconsistent(format!(
+                "host set {i} points outside the host category table"
+            )));
         }
     }
     for d in &s.directories {

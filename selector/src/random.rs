@@ -36,7 +36,7 @@ impl<R: Random + ?Sized> Random for &mut R {
     }
 
     fn fill(&mut self, out: &mut [u64]) {
-        (**self).fill(out)
+        (**self).fill(out);
     }
 }
 

@@ -2,9 +2,7 @@
 //! Each row: a fixture, a request, the expected status, content type, body, access-log line and Location.
 //! To see what a row produces, run `cargo test -p mirrorvane-selector --test acceptance -- --nocapture`.
 
-mod support;
-
-use support::*;
+use mirrorvane_testkit::fixture::*;
 
 const NOW: u64 = 1_795_700_403; // Thu, 26 Nov 2026 13:40:03 GMT
 
@@ -698,15 +696,15 @@ fn acceptance_table() {
             }
             _ => {}
         }
-        if let Some(l) = c.log {
-            if r.log != l {
-                problems.push(format!("log {:?} != {l:?}", r.log));
-            }
+        if let Some(l) = c.log
+            && r.log != l
+        {
+            problems.push(format!("log {:?} != {l:?}", r.log));
         }
-        if let Some(l) = c.location {
-            if r.location != l {
-                problems.push(format!("location {:?} != {l:?}", r.location));
-            }
+        if let Some(l) = c.location
+            && r.location != l
+        {
+            problems.push(format!("location {:?} != {l:?}", r.location));
         }
         if !problems.is_empty() {
             failures.push(format!(

@@ -1,8 +1,6 @@
 //! The bandwidth-weighted order is sampling without replacement with P ∝ bandwidth (reference §3.7, §11.4).
 
-mod support;
-
-use support::*;
+use mirrorvane_testkit::fixture::*;
 
 /// Two hosts in the client's country, bandwidth 1000 and 100: the heavy one is first with probability
 /// 1000/1100 ≈ 0.909. Over 10,000 seeded draws the count has standard deviation √(n·p·(1−p)) ≈ 28.7; we accept

@@ -1,11 +1,9 @@
 //! Snapshot files: a round trip keeps everything; every kind of damage is a typed error, never a panic.
 
-mod support;
-
 use mirrorvane_selector::random::Random;
 use mirrorvane_selector::snapshot::{self, HEADER_LEN, HostCategoryId, HostSetId, SnapshotError};
 use mirrorvane_selector::{SeededRandom, Selector};
-use support::*;
+use mirrorvane_testkit::fixture::*;
 
 fn sample() -> mirrorvane_selector::Snapshot {
     let mut fx = Fixture {

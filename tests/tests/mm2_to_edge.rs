@@ -1,24 +1,19 @@
 //! The whole switch-over path of a MirrorManager deployment, end to end: a MirrorManager protobuf cache (fixture F
-//! of the upstream server tests, reference §8.2) → `mirrorvane snapshot --from-mm2-cache` → `mirrorvane-edge` with
+//! of the upstream server tests, reference §8.2) → its conversion (what `mirrorvane snapshot --from-mm2-cache` runs) → `mirrorvane-edge` with
 //! MaxMind's test GeoIP database and the upstream `global_netblocks` lines → HTTP requests, with the upstream
 //! expectations.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mirrorvane_backend::mm2::proto::*;
 use mirrorvane_edge::geo::{AsnSource, CountryDb, GeoLocator};
 use mirrorvane_edge::source::{Intervals, Source};
+use mirrorvane_mm2::proto::*;
+use mirrorvane_testkit::geo_testdata;
 use prost::Message;
-
-fn edge_testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../edge/testdata")
-        .join(name)
-}
 
 fn urls(host: i64) -> Vec<i64> {
     (1..=3).map(|i| host * 10 + i).collect()
@@ -101,8 +96,8 @@ fn start_edge(snapshot: &Path, minimum: usize) -> SocketAddr {
         workers: None,
     };
     let locator = GeoLocator::new(
-        CountryDb::open(edge_testdata("GeoIP2-Country-Test.mmdb")).unwrap(),
-        Some(AsnSource::open(edge_testdata("global_netblocks-test.txt")).unwrap()),
+        CountryDb::open(geo_testdata("GeoIP2-Country-Test.mmdb")).unwrap(),
+        Some(AsnSource::open(geo_testdata("global_netblocks-test.txt")).unwrap()),
     );
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -134,13 +129,10 @@ fn mirrormanager_cache_served_by_the_edge() {
     let cache = dir.path().join("mirrorlist_cache.proto");
     std::fs::write(&cache, fixture_f().encode_to_vec()).unwrap();
     let snapshot = dir.path().join("snapshot");
-    let outcome = mirrorvane_backend::commands::snapshot::run(&mirrorvane_backend::commands::snapshot::Args {
-        from_mm2_cache: Some(cache.clone()),
-        no_resolve: false,
-        output: snapshot.clone(),
-    })
-    .unwrap();
-    assert!(outcome.summary().contains("directories"), "{}", outcome.summary());
+    let converted = mirrorvane_mm2::convert(&mirrorvane_mm2::load(&cache).unwrap()).unwrap();
+    assert!(converted.stats.directories > 0, "{:?}", converted.stats);
+    mirrorvane_builder::write::write_atomically(&snapshot, &mirrorvane_selector::snapshot::encode(&converted.snapshot))
+        .unwrap();
 
     let five = start_edge(&snapshot, 5);
     let one = start_edge(&snapshot, 1);

@@ -19,12 +19,13 @@
 use std::net::IpAddr;
 use std::time::Instant;
 
-use mirrorvane_backend::synthetic::{self, Scale, SyntheticGeo, World};
-use mirrorvane_benches::{NOW, POPULAR, mixed, tier_scenarios, tiers};
-use mirrorvane_edge::geo::{AsnSource, CountryDb, GeoLocator};
+use mirrorvane_geo::{AsnSource, CountryDb, GeoLocator};
 use mirrorvane_selector::client::locating_address;
 use mirrorvane_selector::snapshot::encode;
 use mirrorvane_selector::{ClientGeo, Code, Context, Locate, Request, SeededRandom, Selector, Tier, Workspace};
+use mirrorvane_testkit::geo_testdata;
+use mirrorvane_testkit::scenarios::{NOW, POPULAR, mixed, tier_scenarios, tiers};
+use mirrorvane_testkit::synthetic::{self, Scale, SyntheticGeo, World};
 use serde_json::{Value, json};
 
 /// One corpus request. Geo hints are what a platform would attach to the connection; `geo_db` cases also have
@@ -141,7 +142,7 @@ fn bare(name: &str, target: &str, client_ip: &str, seed: u64) -> Case {
     }
 }
 
-/// Addresses of MaxMind's test databases (`edge/testdata/`), some with a country, some with an ASN.
+/// Addresses of MaxMind's test databases (`geo/testdata/`), some with a country, some with an ASN.
 const GEOIP_TEST_CLIENTS: [&str; 8] = [
     "89.160.20.112",
     "81.2.69.160",
@@ -390,9 +391,8 @@ fn main() {
     let world = synthetic::generate(&scale, 1);
     let bytes = encode(&world.snapshot);
     let sel = Selector::decode(&bytes).expect("the synthetic snapshot loads");
-    let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../edge/testdata");
-    let country_db = format!("{testdata}/GeoIP2-Country-Test.mmdb");
-    let asn_db = format!("{testdata}/GeoLite2-ASN-Test.mmdb");
+    let country_db = geo_testdata("GeoIP2-Country-Test.mmdb");
+    let asn_db = geo_testdata("GeoLite2-ASN-Test.mmdb");
     let db = GeoLocator::new(
         CountryDb::open(&country_db).expect("country test database"),
         Some(AsnSource::open(&asn_db).expect("ASN test database")),

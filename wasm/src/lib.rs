@@ -528,8 +528,7 @@ mod tests {
     #[cfg(feature = "mmdb")]
     #[test]
     fn databases_fill_in_what_hints_leave_unknown() {
-        let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../edge/testdata");
-        let read = |f: &str| std::fs::read(format!("{testdata}/{f}")).unwrap();
+        let read = |f: &str| std::fs::read(mirrorvane_testkit::geo_testdata(f)).unwrap();
         let db = Databases::new(
             Some(read("GeoIP2-Country-Test.mmdb")),
             Some(read("GeoLite2-ASN-Test.mmdb")),

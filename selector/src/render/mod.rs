@@ -26,9 +26,9 @@ pub(crate) fn suffixes(sel: &Selector, t: &Target<'_>, ws: &mut Workspace, escap
 fn write_suffixes(subpath: &str, file: &str, is_dir: bool, escaped: bool, end: &str, out: &mut [String; 2]) {
     let push = |s: &mut String, text: &str| {
         if escaped {
-            xml::escape_into(s, text)
+            xml::escape_into(s, text);
         } else {
-            s.push_str(text)
+            s.push_str(text);
         }
     };
     let [plain, after_slash] = out;

@@ -11,9 +11,11 @@
 
 mod codec;
 mod host_set;
+mod stats;
 
 pub use codec::{FORMAT_VERSION, HEADER_LEN, MAGIC, SnapshotError, decode, encode, read_header};
 pub use host_set::HostSet;
+pub use stats::Stats;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -221,7 +223,7 @@ impl Digest {
     pub fn from_text(s: &str) -> Digest {
         let b = s.as_bytes();
         let lower_hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
-        if !b.is_empty() && b.len() % 2 == 0 && b.iter().all(|&c| lower_hex(c)) {
+        if !b.is_empty() && b.len().is_multiple_of(2) && b.iter().all(|&c| lower_hex(c)) {
             let nibble = |c: u8| {
                 if c.is_ascii_digit() { c - b'0' } else { c - b'a' + 10 }
             };

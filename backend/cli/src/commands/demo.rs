@@ -1,0 +1,184 @@
+//! `mirrorvane demo`: the whole pipeline on built-in data, served by a real edge on 127.0.0.1 with MaxMind's
+//! small test GeoIP database bundled — so one command shows what Mirrorvane does, with nothing to set up.
+//!
+//! In a temporary directory it creates a SQLite database, applies the inventory of a realistic synthetic mirror
+//! network, writes a small Fedora-like primary tree (real `repodata/repomd.xml`), scans it, builds the snapshot
+//! and serves it. The edge watches the snapshot file like a production edge does, so rebuilding it
+//! (`mirrorvane --database sqlite://DIR/demo.db snapshot -o DIR/snapshot`) reloads.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use mirrorvane_edge::geo::CountryDb;
+use mirrorvane_edge::source::{Intervals, Source};
+use mirrorvane_selector::{ClientGeo, Locate, snapshot};
+
+use crate::db::Database;
+use mirrorvane_testkit::synthetic::{self, Scale, SyntheticGeo, World};
+
+/// Seed of the demo network (fixed: the demo is the same every time).
+pub const SEED: u64 = 20_261_126;
+
+/// Options of `mirrorvane demo`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on (loopback only by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Fewer content-carrying hosts than this near the client adds the global list.
+    #[arg(long, default_value_t = 5)]
+    pub minimum: usize,
+}
+
+/// MaxMind's test database where it knows the address, the synthetic network's geography elsewhere.
+struct DemoGeo {
+    maxmind: CountryDb,
+    synthetic: SyntheticGeo,
+}
+
+impl Locate for DemoGeo {
+    fn locate(&self, ip: IpAddr) -> ClientGeo {
+        let known = self.maxmind.locate(ip);
+        let synthetic = self.synthetic.locate(ip);
+        match known.country {
+            Some(country) => ClientGeo {
+                country: Some(country),
+                continent: known.continent,
+                asn: synthetic.asn,
+            },
+            None => synthetic,
+        }
+    }
+}
+
+/// Example requests to print: (what, query).
+fn examples(snap: &snapshot::Snapshot, world: &World) -> Vec<(String, String)> {
+    let repo = snap
+        .repositories
+        .iter()
+        .find(|r| r.prefix.starts_with("fedora-") && r.arch == "x86_64" && !r.prefix.contains("debug"))
+        .or_else(|| snap.repositories.first());
+    let Some(repo) = repo else { return Vec::new() };
+    let q = format!("repo={}&arch={}", repo.prefix, repo.arch);
+    let mut out = vec![
+        (
+            "metalink for a client in Sweden (MaxMind test address)".to_string(),
+            format!("metalink?{q}&ip=89.160.20.113"),
+        ),
+        (
+            "plain mirrorlist, the same client".to_string(),
+            format!("mirrorlist?{q}&ip=89.160.20.113"),
+        ),
+    ];
+    if let Some(ip) = world.clients.netblock.first() {
+        out.push((
+            "a client inside a mirror's netblock".into(),
+            format!("mirrorlist?{q}&ip={ip}"),
+        ));
+    }
+    if let Some(ip) = world.clients.asn.first() {
+        out.push((
+            "a client in a mirror's autonomous system".into(),
+            format!("mirrorlist?{q}&ip={ip}"),
+        ));
+    }
+    let (cc, ip) = world.clients.global_fallback;
+    out.push((
+        format!("a client in {cc}, where there are few mirrors (global fallback)"),
+        format!("mirrorlist?{q}&ip={ip}"),
+    ));
+    out.push((
+        "only https, only Germany".into(),
+        format!("mirrorlist?{q}&country=DE&protocol=https"),
+    ));
+    out.push((
+        "why: the decision as JSON".into(),
+        format!("metalink?{q}&ip=89.160.20.113&explain=1"),
+    ));
+    out
+}
+
+/// Runs the demo until Ctrl-C.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let world = synthetic::generate(&Scale::demo(), SEED);
+    let dir = tempfile::Builder::new()
+        .prefix("mirrorvane-demo-")
+        .tempdir()
+        .context("creating a temporary directory")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let db_url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let prepared = runtime.block_on(async {
+        let db = Database::open(&db_url).await?;
+        let prepared = crate::demo::prepare(&db, &world.snapshot, dir.path(), now).await;
+        db.close().await;
+        prepared
+    })?;
+    let built = &prepared.built.snapshot;
+    let snapshot_path = dir.path().join("snapshot");
+    crate::write::write_atomically(&snapshot_path, &snapshot::encode(built))
+        .with_context(|| format!("writing {}", snapshot_path.display()))?;
+    let netblocks = dir.path().join("global_netblocks.txt");
+    let mut text = Vec::new();
+    synthetic::write_global_netblocks(&world, &mut text)?;
+    std::fs::write(&netblocks, text).with_context(|| format!("writing {}", netblocks.display()))?;
+
+    let geo = DemoGeo {
+        maxmind: CountryDb::from_bytes(mirrorvane_testkit::GEOIP2_COUNTRY_TEST.to_vec())?,
+        synthetic: world.geo.clone(),
+    };
+    let config = mirrorvane_edge::Config {
+        listen: args.listen,
+        minimum: args.minimum,
+        source: Source::File(snapshot_path.clone()),
+        intervals: Intervals {
+            file: Duration::from_secs(2),
+            url: Duration::from_secs(30),
+        },
+        access_log: Some(dir.path().join("access.log")),
+        workers: None,
+    };
+    let s = built;
+    let countries: std::collections::BTreeSet<_> = s.hosts.iter().filter_map(|h| h.country).collect();
+    println!(
+        "Database {db_url}: applied {} inventory changes (synthetic network, seed {SEED})",
+        prepared.changes
+    );
+    for scan in &prepared.scans {
+        println!("{scan}");
+    }
+    println!(
+        "Mirrorvane demo: {} mirrors in {} countries, {} directories, {} repositories",
+        s.hosts.len(),
+        countries.len(),
+        s.directories.len(),
+        s.repositories.len()
+    );
+    println!(
+        "Snapshot {} ({} bytes); replace it and the edge reloads.",
+        snapshot_path.display(),
+        std::fs::metadata(&snapshot_path)?.len()
+    );
+    println!("Access log {}", dir.path().join("access.log").display());
+    let examples = examples(built, &world);
+    runtime.block_on(async move {
+        let serve = mirrorvane_edge::serve(config, Arc::new(geo), move |addr| {
+            println!("Listening on http://{addr}\n\nTry:");
+            for (what, query) in &examples {
+                println!("  # {what}\n  curl 'http://{addr}/{query}'");
+            }
+            println!("  curl http://{addr}/metrics\n\nFor a dnf .repo file:");
+            println!("  metalink=http://{addr}/metalink?repo=fedora-$releasever&arch=$basearch\n\nCtrl-C to stop.");
+        });
+        tokio::select! {
+            r = serve => r,
+            _ = tokio::signal::ctrl_c() => { println!("\nstopped"); Ok(()) }
+        }
+    })?;
+    drop(dir);
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! The `mirrorvane` subcommands, as library code so tests and other shells can call them.
+//!
+//! Each subcommand is one module with an `Args` struct (clap derive) and a `run` function; `main.rs` only
+//! parses, sets up logging and dispatches.
+
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod import_cache;
+pub mod import_mm2;
+pub mod inventory;
+pub mod release;
+pub mod scan;
+pub mod serve;
+pub mod sites;
+pub mod snapshot;

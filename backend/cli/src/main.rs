@@ -1,0 +1,125 @@
+//! `mirrorvane`: the operator's command line. Parses arguments, sets up logging, dispatches to
+//! [`mirrorvane_backend::commands`]. Exit code 0 on success, 1 on any error (printed with its causes).
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+#[cfg(feature = "demo")]
+use mirrorvane_backend::commands::demo;
+use mirrorvane_backend::commands::{import_cache, import_mm2, inventory, release, scan, serve, sites, snapshot};
+use mirrorvane_backend::db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database};
+use tracing_subscriber::EnvFilter;
+
+/// Mirrorvane: decides which mirrors every dnf/yum client gets, and proves they are fresh.
+#[derive(Debug, Parser)]
+#[command(name = "mirrorvane", version, about)]
+struct Cli {
+    /// Database URL: sqlite://PATH (the embedded default) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = DATABASE_URL_ENV, default_value = DEFAULT_DATABASE_URL)]
+    database: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the database or bring its schema up to date (every command also does this on start).
+    Init,
+    /// Scan the primary mirror tree of categories (disk, fullfiletimelist, rsync listing) into the database.
+    Scan(scan::Args),
+    /// Build a snapshot file from the database (or convert a MirrorManager cache with --from-mm2-cache).
+    Snapshot(snapshot::Args),
+    /// Publish the snapshot over HTTP with ETag/If-None-Match for edges to poll; optionally rebuild it.
+    Serve(serve::Args),
+    /// Apply an inventory file (sites, hosts, URLs, netblocks, categories, countries): idempotent, --dry-run
+    /// shows the changes.
+    Apply(inventory::ApplyArgs),
+    /// Write the inventory in the format `apply` reads.
+    Export(inventory::ExportArgs),
+    /// Add, edit, disable, enable or remove one site.
+    #[command(subcommand)]
+    Site(sites::SiteCommand),
+    /// Add, edit, disable, enable or remove one host.
+    #[command(subcommand)]
+    Host(sites::HostCommand),
+    /// Import a MirrorManager2 database (postgres://…) into an empty database, reporting what was skipped.
+    ImportMm2(import_mm2::Args),
+    /// Point a version's repositories from development/V to releases/V (MirrorManager's mm2_move-devel-to-release).
+    MoveDevelToRelease(release::MoveDevelToReleaseArgs),
+    /// Point repositories at the archive category (MirrorManager's mm2_move-to-archive).
+    MoveToArchive(release::MoveToArchiveArgs),
+    /// Seed an empty database from a MirrorManager mirrorlist cache.
+    ImportMm2Cache(import_cache::Args),
+    /// Serve a realistic synthetic mirror network on 127.0.0.1 with a bundled GeoIP test database.
+    #[cfg(feature = "demo")]
+    Demo(demo::Args),
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line with the causes (`a: b: c`), MirrorManager's `Error: ` prefix, no backtrace even when
+            // RUST_BACKTRACE is set for other reasons.
+            eprintln!("Error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let cli = Cli::parse();
+    #[cfg(feature = "demo")]
+    if let Command::Demo(args) = &cli.command {
+        return demo::run(args);
+    }
+    if let Command::Snapshot(args) = &cli.command
+        && args.from_mm2_cache.is_some()
+    {
+        let outcome = snapshot::run(args)?;
+        for line in snapshot::warning_lines(&outcome.warnings) {
+            eprintln!("{line}");
+        }
+        println!("{}", outcome.summary());
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start runtime")?;
+    runtime.block_on(async {
+        let db = Database::open(&cli.database).await?;
+        match &cli.command {
+            Command::Init => println!("database {} is ready", db.url()),
+            Command::Snapshot(args) => {
+                let built = snapshot::run_from_database(&db, args).await?;
+                for w in &built.warnings {
+                    eprintln!("warning: {w}");
+                }
+                println!("{}", built.summary());
+            }
+            Command::Scan(args) => drop(scan::run(&db, args).await?),
+            Command::Apply(args) => inventory::run_apply(&db, args).await?,
+            Command::Export(args) => inventory::run_export(&db, args).await?,
+            Command::Site(cmd) => sites::run_site(&db, cmd).await?,
+            Command::Host(cmd) => sites::run_host(&db, cmd).await?,
+            Command::ImportMm2(args) => import_mm2::run(&db, args).await?,
+            Command::MoveDevelToRelease(args) => release::run_move_devel_to_release(&db, args).await?,
+            Command::MoveToArchive(args) => release::run_move_to_archive(&db, args).await?,
+            Command::ImportMm2Cache(args) => drop(import_cache::run(&db, args).await?),
+            Command::Serve(args) => serve::run(Some(db.clone()), args).await?,
+            // Handled before the runtime starts (it runs its own).
+            #[cfg(feature = "demo")]
+            Command::Demo(_) => {}
+        }
+        db.close().await;
+        Ok(())
+    })
+}

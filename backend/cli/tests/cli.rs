@@ -1,0 +1,250 @@
+//! The `mirrorvane` binary end to end on both engines: init, snapshot from the database (atomic, previous kept),
+//! serve with ETag/304 as an edge polls it (through the edge's own fetch code), refusal of a bad snapshot file,
+//! and clear errors for bad database URLs.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use mirrorvane_db::engine_tests;
+use mirrorvane_edge::source::{Source, fetch};
+use mirrorvane_mm2::import::from_snapshot;
+use mirrorvane_testkit::synthetic::{self, Scale};
+
+fn mirrorvane(db: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("runs mirrorvane")
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(db: &str, snapshot: &Path) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+        .args(["--database", db, "serve", "--listen", "127.0.0.1:0", "--snapshot"])
+        .arg(snapshot)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("reads");
+    let base = line
+        .trim()
+        .strip_prefix("Listening on ")
+        .expect("listening line")
+        .to_owned();
+    (Server(child), base)
+}
+
+engine_tests! {
+    /// `init`, `snapshot` (atomic, unchanged data leaves the file alone, changed data keeps the previous one), and
+    /// `serve` answering the edge's own fetch with ETag/304, refusing a damaged file.
+    async fn init_snapshot_serve(t) {
+        let world = synthetic::generate(&Scale::demo(), 11);
+        from_snapshot::import(&t.db, &world.snapshot, "Fedora")
+            .await
+            .expect("imports");
+        let out = mirrorvane(&t.url, &["init"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("is ready"));
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("mirrorvane.snapshot");
+        let file_s = file.to_str().expect("utf-8 path");
+        let out = mirrorvane(&t.url, &["snapshot", "--no-resolve", "-o", file_s]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let summary = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            summary.starts_with(&format!("snapshot: {} hosts", world.snapshot.hosts.len())),
+            "{summary}"
+        );
+        let first = std::fs::read(&file).expect("written");
+        // Same data: the file is left as it was (same bytes, same ETag for edges).
+        let out = mirrorvane(&t.url, &["snapshot", "--no-resolve", "-o", file_s]);
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("(unchanged; file not rewritten)"));
+        assert_eq!(std::fs::read(&file).expect("still there"), first);
+        assert!(!dir.path().join("mirrorvane.snapshot.prev").exists());
+        // Changed data: rewritten, the previous file kept beside it.
+        sqlx::query("UPDATE host SET bandwidth_int = bandwidth_int + 1 WHERE id = (SELECT MIN(id) FROM host)")
+            .execute(t.db.pool())
+            .await
+            .expect("update");
+        let out = mirrorvane(&t.url, &["snapshot", "--no-resolve", "-o", file_s]);
+        assert!(out.status.success());
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("unchanged"));
+        assert_eq!(
+            std::fs::read(dir.path().join("mirrorvane.snapshot.prev")).expect("previous kept"),
+            first
+        );
+
+        let (_server, base) = serve(&t.url, &file);
+        let source = Source::parse(&format!("{base}/snapshot")).expect("url");
+        let (selector, etag) = fetch(&source, None).await.expect("fetches").expect("a snapshot");
+        assert_eq!(selector.snapshot().hosts.len(), world.snapshot.hosts.len());
+        let etag = etag.expect("an ETag");
+        assert!(
+            fetch(&source, Some(&etag)).await.expect("polls").is_none(),
+            "304 expected for {etag}"
+        );
+        // A damaged file is not published: the edge keeps getting 304 for what it has.
+        std::fs::write(&file, b"not a snapshot").expect("overwrite");
+        assert!(fetch(&source, Some(&etag)).await.expect("polls").is_none());
+        let (_, again) = fetch(&source, None).await.expect("fetches").expect("previous snapshot");
+        assert_eq!(again.as_deref(), Some(etag.as_str()));
+        let health = http_get(&base, "/healthz");
+        assert!(health.contains("200 OK") && health.contains("stale"), "{health}");
+    }
+}
+
+#[test]
+fn bad_database_urls_are_clear_errors() {
+    let out = mirrorvane("mysql://root@127.0.0.1/x", &["init"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unsupported database URL"), "{err}");
+    let out = mirrorvane("postgres://postgres@127.0.0.1:1/none", &["init"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open database"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = mirrorvane(
+        &format!("sqlite://{}/missing/dir/x.db", dir.path().display()),
+        &["init"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open database"));
+}
+
+fn http_get(base: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connects");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("writes");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).expect("reads");
+    // Bodies may be binary (snapshots); the headers are what tests read.
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The README's first command: the demo creates its database, applies the inventory, scans the tree it wrote,
+/// builds and serves — and answers a dnf metalink with the scanned repomd.xml's checksums.
+#[test]
+fn demo_runs_the_whole_pipeline() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts the demo");
+    let stdout = child.stdout.take().expect("stdout");
+    let server = Server(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    let base = loop {
+        let line = lines.next().expect("the demo prints until it listens").expect("reads");
+        if let Some(base) = line.strip_prefix("Listening on ") {
+            break base.to_owned();
+        }
+        seen.push(line);
+    };
+    let text = seen.join("\n");
+    assert!(
+        text.contains("scan Fedora Linux:") && text.contains("repositories and"),
+        "{text}"
+    );
+    let answer = http_get(&base, "/metalink?repo=fedora-41&arch=x86_64&ip=89.160.20.113");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("<file name=\"repomd.xml\">") && answer.contains("<hash type=\"sha256\">"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("/releases/41/Everything/x86_64/os/repodata/repomd.xml</url>"),
+        "{answer}"
+    );
+    let updates = http_get(&base, "/mirrorlist?repo=updates-released-f41&arch=aarch64");
+    assert!(updates.contains("/updates/41/Everything/aarch64/"), "{updates}");
+    drop(server);
+}
+
+engine_tests! {
+    /// `serve --build-every`: builds the snapshot from the database on its period, keeps the ETag while the data
+    /// does not change (the file is not rewritten), and publishes a new one when it does.
+    async fn serve_rebuilds_from_the_database(t) {
+        let world = synthetic::generate(&Scale::demo(), 13);
+        from_snapshot::import(&t.db, &world.snapshot, "Fedora")
+            .await
+            .expect("imports");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("built.snapshot");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+            .args([
+                "--database",
+                &t.url,
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--build-every",
+                "1",
+                "--snapshot",
+            ])
+            .arg(&file)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("reads");
+        let _server = Server(child);
+        let base = line
+            .trim()
+            .strip_prefix("Listening on ")
+            .expect("listening line")
+            .to_owned();
+        let etag = |wait_for_other: Option<&str>| {
+            for _ in 0..600 {
+                let answer = http_get(&base, "/snapshot");
+                let tag = answer
+                    .lines()
+                    .find_map(|l| l.strip_prefix("etag: ").or_else(|| l.strip_prefix("ETag: ")))
+                    .map(str::to_owned);
+                if let Some(tag) = tag
+                    && answer.starts_with("HTTP/1.1 200")
+                    && Some(tag.as_str()) != wait_for_other
+                {
+                    return tag;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            panic!("no (new) snapshot published");
+        };
+        let first = etag(None);
+        // Two more build periods with the same data: same ETag.
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        assert_eq!(etag(None), first, "unchanged data must keep the ETag");
+        sqlx::query("UPDATE host SET bandwidth_int = bandwidth_int + 1 WHERE id = (SELECT MIN(id) FROM host)")
+            .execute(t.db.pool())
+            .await
+            .expect("update");
+        let second = etag(Some(&first));
+        assert_ne!(second, first);
+    }
+}

@@ -1,0 +1,564 @@
+//! `mirrorvane scan` on SQLite and PostgreSQL: a small Fedora-like tree scanned from disk, a
+//! fullfiletimelist and rsync; rescans, changes, ageing, deletion; bad input leaving the database as it was;
+//! and scanned repositories answering metalinks through the snapshot builder and the selector.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use mirrorvane_backend::commands::scan;
+use mirrorvane_builder::{self as builder, Options};
+use mirrorvane_db::testing::TestDb;
+use mirrorvane_db::{Database, engine_tests};
+use mirrorvane_scan::store::{ScanError, ScanOptions, Source, Summary, scan_category};
+use mirrorvane_selector::{ClientGeo, Context, Request, SeededRandom, Selector, Workspace};
+use sha2::{Digest, Sha256};
+
+const CAT: &str = "Fedora Linux";
+/// Greatest `<timestamp>` of the first and second repomd.xml contents.
+const TS1: i64 = 1_790_000_000;
+const TS2: i64 = 1_790_086_400;
+const NOW: i64 = 1_790_100_000;
+const DAY: i64 = 86_400;
+
+fn repomd(ts: i64, revision: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<repomd xmlns="http://linux.duke.edu/metadata/repo" xmlns:rpm="http://linux.duke.edu/metadata/rpm">
+  <revision>{revision}</revision>
+  <data type="primary">
+    <checksum type="sha256">1111111111111111111111111111111111111111111111111111111111111111</checksum>
+    <open-checksum type="sha256">2222222222222222222222222222222222222222222222222222222222222222</open-checksum>
+    <location href="repodata/1111-primary.xml.zst"/>
+    <timestamp>{}</timestamp>
+    <size>1234</size>
+    <open-size>5678</open-size>
+  </data>
+  <data type="filelists">
+    <checksum type="sha256">3333333333333333333333333333333333333333333333333333333333333333</checksum>
+    <location href="repodata/3333-filelists.xml.zst"/>
+    <timestamp>{ts}</timestamp>
+    <size>4321</size>
+  </data>
+</repomd>
+"#,
+        ts - 500
+    )
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A tempdir holding `pub/fedora/linux` with releases, updates, updates-testing, rawhide, an ISO directory
+/// with a CHECKSUM file and a Packages directory heavy enough for the short list. Returns (tempdir, root).
+fn fedora_tree() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("pub/fedora/linux");
+    let os = root.join("releases/41/Everything/x86_64/os");
+    write(&os.join("repodata/repomd.xml"), repomd(TS1, "41").as_bytes());
+    for i in 0..12 {
+        write(&os.join(format!("Packages/a/pkg{i:02}-1.0-1.fc41.x86_64.rpm")), b"rpm");
+    }
+    write(
+        &root.join("updates/41/Everything/x86_64/repodata/repomd.xml"),
+        repomd(TS1 + 7, "u41").as_bytes(),
+    );
+    write(
+        &root.join("updates/testing/41/Everything/x86_64/repodata/repomd.xml"),
+        repomd(TS1 + 9, "t41").as_bytes(),
+    );
+    write(
+        &root.join("development/rawhide/Everything/aarch64/os/repodata/repomd.xml"),
+        repomd(TS1 + 11, "raw").as_bytes(),
+    );
+    let iso = root.join("releases/41/Everything/x86_64/iso");
+    write(&iso.join("Fedora-Everything-netinst-x86_64-41-1.4.iso"), b"iso image");
+    write(
+        &iso.join("Fedora-Everything-41-1.4-x86_64-CHECKSUM"),
+        format!(
+            "SHA256 (Fedora-Everything-netinst-x86_64-41-1.4.iso) = {}\n",
+            sha256(b"iso image")
+        )
+        .as_bytes(),
+    );
+    // tempdir() is private (0700); a primary's tree is world-readable.
+    for dir in [
+        tmp.path().to_owned(),
+        tmp.path().join("pub"),
+        tmp.path().join("pub/fedora"),
+        root.clone(),
+    ] {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    (tmp, root)
+}
+
+async fn setup(db: &Database) {
+    for sql in [
+        "INSERT INTO product (name) VALUES ('Fedora')",
+        "INSERT INTO category (name, product_id, topdir) VALUES ('Fedora Linux', 1, 'pub/fedora/linux')",
+        "INSERT INTO arch (name) VALUES ('x86_64')",
+        "INSERT INTO arch (name) VALUES ('aarch64')",
+        "INSERT INTO arch (name) VALUES ('source')",
+    ] {
+        sqlx::query(sql).execute(db.pool()).await.expect(sql);
+    }
+}
+
+async fn count(db: &Database, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db.pool()).await.expect(sql)
+}
+
+/// Row counts of every table a scan writes.
+async fn counts(db: &Database) -> Vec<i64> {
+    let mut out = Vec::new();
+    for t in ["directory", "file_detail", "repository", "version"] {
+        out.push(count(db, &format!("SELECT COUNT(*) FROM {t}")).await);
+    }
+    out.push(count(db, "SELECT CAST(COALESCE(SUM(ctime), 0) AS BIGINT) FROM directory").await);
+    out
+}
+
+/// (prefix, arch, version) of every repository, sorted.
+async fn repositories(db: &Database) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT r.prefix, a.name, v.name FROM repository r JOIN arch a ON a.id = r.arch_id \
+         JOIN version v ON v.id = r.version_id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    out.sort();
+    out
+}
+
+fn expected_repositories() -> Vec<(String, String, String)> {
+    let mut v: Vec<(String, String, String)> = [
+        ("fedora-41", "x86_64", "41"),
+        ("rawhide", "aarch64", "development"),
+        ("updates-released-f41", "x86_64", "41"),
+        ("updates-testing-f41", "x86_64", "41"),
+    ]
+    .iter()
+    .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
+    .collect();
+    v.sort();
+    v
+}
+
+/// (timestamp, size, sha256) of a file's details, newest first.
+async fn details(db: &Database, dir: &str, file: &str) -> Vec<(i64, i64, Option<String>)> {
+    sqlx::query_as(
+        "SELECT f.timestamp, f.size, f.sha256 FROM file_detail f JOIN directory d ON d.id = f.directory_id \
+         WHERE d.name = $1 AND f.filename = $2 ORDER BY f.timestamp DESC",
+    )
+    .bind(dir)
+    .bind(file)
+    .fetch_all(db.pool())
+    .await
+    .unwrap()
+}
+
+fn opts(now: i64) -> ScanOptions {
+    ScanOptions::new(now)
+}
+
+const OS: &str = "pub/fedora/linux/releases/41/Everything/x86_64/os";
+
+engine_tests! {
+    async fn disk_scan_rescan_change_age_and_delete(t) {
+        setup(&t.db).await;
+        let (_tmp, root) = fedora_tree();
+        let source = Source::Disk { path: root.clone() };
+
+        let first = scan_category(&t.db, CAT, &source, &opts(NOW))
+            .await
+            .expect("first scan");
+        let dirs = count(&t.db, "SELECT COUNT(*) FROM directory").await;
+        assert_eq!(first.directories_new as i64, dirs, "{first}");
+        assert_eq!(first.directories_seen, first.directories_new);
+        assert_eq!((first.repositories_created, first.versions_created), (4, 2), "{first}");
+        // Four repomd.xml files and the ISO's CHECKSUM entry.
+        assert_eq!(first.file_details_added, 5, "{first}");
+        assert!(first.skipped.is_empty(), "{:?}", first.skipped);
+        assert_eq!(repositories(&t.db).await, expected_repositories());
+        assert_eq!(
+            count(&t.db, "SELECT COUNT(*) FROM directory WHERE name = 'pub/fedora/linux'").await,
+            1
+        );
+        assert_eq!(
+            count(
+                &t.db,
+                "SELECT COUNT(*) FROM version WHERE name = '41' AND product_id = 1"
+            )
+            .await,
+            1
+        );
+        let repo_dir: String =
+            sqlx::query_scalar("SELECT d.name FROM repository r JOIN directory d ON d.id = r.directory_id WHERE r.prefix = 'fedora-41'")
+                .fetch_one(t.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(repo_dir, OS);
+        let v1 = repomd(TS1, "41");
+        assert_eq!(
+            details(&t.db, &format!("{OS}/repodata"), "repomd.xml").await,
+            [(TS1, v1.len() as i64, Some(sha256(v1.as_bytes())))]
+        );
+        let iso = root.join("releases/41/Everything/x86_64/iso/Fedora-Everything-netinst-x86_64-41-1.4.iso");
+        assert_eq!(
+            details(
+                &t.db,
+                "pub/fedora/linux/releases/41/Everything/x86_64/iso",
+                "Fedora-Everything-netinst-x86_64-41-1.4.iso"
+            )
+            .await,
+            [(fs::metadata(&iso).unwrap().ctime(), 9, Some(sha256(b"iso image")))]
+        );
+        // The Packages directory keeps only its 3 newest files; the others keep all theirs.
+        let files: String = sqlx::query_scalar("SELECT files FROM directory WHERE name = $1")
+            .bind(format!("{OS}/Packages/a"))
+            .fetch_one(t.db.pool())
+            .await
+            .unwrap();
+        let files: Vec<serde_json::Value> = serde_json::from_str(&files).unwrap();
+        assert_eq!(files.len(), 3);
+        assert_eq!(files[0]["size"], 3);
+        assert!(files[0]["timestamp"].as_i64().unwrap() > 0);
+
+        // Unchanged tree: nothing changes.
+        let before = counts(&t.db).await;
+        let again = scan_category(&t.db, CAT, &source, &opts(NOW)).await.expect("rescan");
+        assert_eq!(
+            (
+                again.directories_changed,
+                again.directories_new,
+                again.file_details_added,
+                again.repositories_created
+            ),
+            (0, 0, 0, 0),
+            "{again}"
+        );
+        assert_eq!(counts(&t.db).await, before);
+
+        // A new repomd.xml (written under a new name and renamed, as createrepo does: the ctime moves).
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let v2 = repomd(TS2, "41b");
+        let repodata = root.join("releases/41/Everything/x86_64/os/repodata");
+        fs::write(repodata.join("repomd.xml.tmp"), &v2).unwrap();
+        fs::rename(repodata.join("repomd.xml.tmp"), repodata.join("repomd.xml")).unwrap();
+        let changed = scan_category(&t.db, CAT, &source, &opts(NOW))
+            .await
+            .expect("scan after change");
+        assert_eq!(changed.directories_changed, 1, "{changed}");
+        assert_eq!(changed.file_details_added, 1, "{changed}");
+        assert_eq!(changed.file_details_aged_out, 0, "{changed}");
+        let rows = details(&t.db, &format!("{OS}/repodata"), "repomd.xml").await;
+        assert_eq!(
+            rows,
+            [
+                (TS2, v2.len() as i64, Some(sha256(v2.as_bytes()))),
+                (TS1, v1.len() as i64, Some(sha256(v1.as_bytes())))
+            ]
+        );
+
+        // Ten days later the old one is past both windows and goes.
+        let aged = scan_category(&t.db, CAT, &source, &opts(TS2 + 10 * DAY))
+            .await
+            .expect("ageing");
+        assert_eq!(aged.file_details_aged_out, 1, "{aged}");
+        assert_eq!(details(&t.db, &format!("{OS}/repodata"), "repomd.xml").await.len(), 1);
+
+        // A vanished directory is kept without --delete-directories, deleted (with its details) with it.
+        fs::remove_dir_all(root.join("releases/41/Everything/x86_64/iso")).unwrap();
+        let kept = scan_category(&t.db, CAT, &source, &opts(NOW)).await.unwrap();
+        assert_eq!(kept.directories_deleted, 0);
+        let mut o = opts(NOW);
+        o.delete_directories = true;
+        let deleted = scan_category(&t.db, CAT, &source, &o).await.unwrap();
+        assert_eq!(deleted.directories_deleted, 1, "{deleted}");
+        assert_eq!(
+            count(&t.db, "SELECT COUNT(*) FROM directory WHERE name LIKE '%/iso'").await,
+            0
+        );
+        assert_eq!(
+            count(&t.db, "SELECT COUNT(*) FROM file_detail WHERE filename LIKE '%.iso'").await,
+            0
+        );
+        assert_eq!(repositories(&t.db).await, expected_repositories());
+    }
+}
+
+/// A fullfiletimelist for `root` (category Fedora Linux: names start with `linux/`), written next to it.
+fn write_fft(root: &Path) {
+    fn walk(dir: &Path, rel: &str, out: &mut String) {
+        let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap()).collect();
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for e in entries {
+            let name = format!("{rel}/{}", e.file_name().to_str().unwrap());
+            let m = e.metadata().unwrap();
+            let kind = if m.is_dir() { 'd' } else { 'f' };
+            out.push_str(&format!("{}\t{kind}\t{}\t{name}\n", m.ctime(), m.len(),));
+            if m.is_dir() {
+                walk(&e.path(), &name, out);
+            }
+        }
+    }
+    let mut text = String::from("[Version]\n2\n\n[Files]\n");
+    text.push_str(&format!("{}\td\t4096\tlinux\n", fs::metadata(root).unwrap().ctime()));
+    walk(root, "linux", &mut text);
+    text.push_str("\n[Checksums SHA1]\n");
+    fs::write(root.parent().unwrap().join("fullfiletimelist-fedora"), text).unwrap();
+}
+
+engine_tests! {
+    async fn fullfiletimelist_and_rsync_sources(t) {
+        let engine = t.engine();
+        let (_tmp, root) = fedora_tree();
+        let disk_dirs = {
+            setup(&t.db).await;
+            let s = scan_category(&t.db, CAT, &Source::Disk { path: root.clone() }, &opts(NOW))
+                .await
+                .unwrap();
+            s.directories_seen
+        };
+
+        // Permissions are not in the list: read from the disk for new and changed directories, kept for
+        // unchanged ones.
+        let iso = root.join("releases/41/Everything/x86_64/iso");
+        fs::set_permissions(&iso, fs::Permissions::from_mode(0o700)).unwrap();
+        write_fft(&root);
+        let t = TestDb::new(engine).await;
+        setup(&t.db).await;
+        let fft = Source::FullFileTimeList { path: root.clone() };
+        let s = scan_category(&t.db, CAT, &fft, &opts(NOW)).await.expect("fft scan");
+        assert_eq!(s.source, "fullfiletimelist");
+        assert_eq!(s.directories_seen, disk_dirs, "{s}");
+        assert_eq!(s.file_details_added, 5, "{s}");
+        assert_eq!(repositories(&t.db).await, expected_repositories());
+        let iso_readable = "SELECT COUNT(*) FROM directory WHERE name LIKE '%/iso' AND readable = FALSE";
+        assert_eq!(count(&t.db, iso_readable).await, 1);
+        let again = scan_category(&t.db, CAT, &fft, &opts(NOW)).await.unwrap();
+        assert_eq!((again.directories_changed, again.file_details_added), (0, 0), "{again}");
+        assert_eq!(count(&t.db, iso_readable).await, 1);
+        // --skip-fullfiletimelist walks the disk instead.
+        let mut o = opts(NOW);
+        o.skip_fullfiletimelist = true;
+        assert_eq!(scan_category(&t.db, CAT, &fft, &o).await.unwrap().source, "disk");
+
+        // rsync against the tree itself: the same directories and repositories, no file details
+        // (rsync sources cannot read repomd.xml), and --delete-directories is refused.
+        let t = TestDb::new(engine).await;
+        setup(&t.db).await;
+        let rsync = Source::Rsync {
+            url: format!("{}/", root.display()),
+            options: Vec::new(),
+            strip_prefix: String::new(),
+        };
+        let mut o = opts(NOW);
+        o.delete_directories = true;
+        let s = scan_category(&t.db, CAT, &rsync, &o).await.expect("rsync scan");
+        assert_eq!(s.source, "rsync");
+        assert_eq!(s.directories_seen, disk_dirs, "{s}");
+        assert_eq!(s.file_details_added, 0);
+        assert_eq!(s.directories_deleted, 0);
+        assert!(
+            s.skipped.iter().any(|x| x.what == "--delete-directories"),
+            "{:?}",
+            s.skipped
+        );
+        assert_eq!(repositories(&t.db).await, expected_repositories());
+        let again = scan_category(&t.db, CAT, &rsync, &opts(NOW)).await.unwrap();
+        assert_eq!((again.directories_changed, again.directories_new), (0, 0), "{again}");
+
+        // A saved listing of the whole module (`file` type), with the category's path stripped.
+        let tmp = root.parent().unwrap().parent().unwrap().parent().unwrap();
+        let out = std::process::Command::new("rsync")
+            .args(["--list-only", "-r"])
+            .arg(format!("{}/", tmp.display()))
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let saved = tmp.join("listing.txt");
+        fs::write(&saved, &out.stdout).unwrap();
+        let t = TestDb::new(engine).await;
+        setup(&t.db).await;
+        let file = Source::File {
+            listing: saved,
+            strip_prefix: "pub/fedora/linux".into(),
+        };
+        let s = scan_category(&t.db, CAT, &file, &opts(NOW)).await.expect("file scan");
+        assert_eq!(s.source, "file");
+        assert_eq!(s.directories_seen, disk_dirs, "{s}");
+        assert_eq!(repositories(&t.db).await, expected_repositories());
+    }
+}
+
+engine_tests! {
+    async fn bad_input_changes_nothing(t) {
+        setup(&t.db).await;
+        sqlx::query("INSERT INTO category (name, product_id, topdir) VALUES ('Fedora EPEL', 1, 'pub/epel')")
+            .execute(t.db.pool())
+            .await
+            .unwrap();
+        let (tmp, root) = fedora_tree();
+        scan_category(&t.db, CAT, &Source::Disk { path: root.clone() }, &opts(NOW))
+            .await
+            .unwrap();
+        let before = counts(&t.db).await;
+
+        let err = scan_category(&t.db, "Fedora Nope", &Source::Disk { path: root.clone() }, &opts(NOW))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ScanError::UnknownCategory { .. }), "{err:?}");
+        assert!(err.to_string().contains("Fedora EPEL, Fedora Linux"), "{err}");
+
+        let missing = tmp.path().join("no/such/tree");
+        for source in [
+            Source::Disk { path: missing.clone() },
+            Source::FullFileTimeList { path: missing.clone() },
+        ] {
+            let mut o = opts(NOW);
+            o.delete_directories = true;
+            let err = scan_category(&t.db, CAT, &source, &o).await.unwrap_err();
+            assert!(err.to_string().contains("no/such"), "{err}");
+        }
+
+        // A fullfiletimelist without a [Files] section (truncated) must not read as an empty tree.
+        fs::write(root.parent().unwrap().join("fullfiletimelist-fedora"), "[Version]\n2\n").unwrap();
+        let mut o = opts(NOW);
+        o.delete_directories = true;
+        let err = scan_category(&t.db, CAT, &Source::FullFileTimeList { path: root.clone() }, &o)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("[Files]"), "{err}");
+
+        let err = scan_category(
+            &t.db,
+            CAT,
+            &Source::Rsync {
+                url: "/no/such/dir/".into(),
+                options: Vec::new(),
+                strip_prefix: String::new(),
+            },
+            &opts(NOW),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, ScanError::Rsync(_)), "{err:?}");
+        let err = scan_category(
+            &t.db,
+            CAT,
+            &Source::File {
+                listing: missing.clone(),
+                strip_prefix: String::new(),
+            },
+            &opts(NOW),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, ScanError::Listing { .. }), "{err:?}");
+        assert_eq!(counts(&t.db).await, before);
+
+        // A category whose top lies inside another's: the directories stay with their category.
+        sqlx::query(
+            "INSERT INTO category (name, product_id, topdir) VALUES ('Fedora Other', 1, 'pub/fedora/linux/development')",
+        )
+        .execute(t.db.pool())
+        .await
+        .unwrap();
+        let s = scan_category(
+            &t.db,
+            "Fedora Other",
+            &Source::Disk {
+                path: root.join("development"),
+            },
+            &opts(NOW),
+        )
+        .await
+        .unwrap();
+        assert_eq!((s.directories_new, s.repositories_created), (0, 0), "{s}");
+        assert_eq!(s.skipped.len() as u64, s.directories_seen, "{:?}", s.skipped);
+        assert!(
+            s.skipped.iter().all(|x| x.reason.contains("another category")),
+            "{:?}",
+            s.skipped
+        );
+    }
+}
+
+engine_tests! {
+    async fn scanned_repositories_answer_metalinks(t) {
+        setup(&t.db).await;
+        let (_tmp, root) = fedora_tree();
+        // Through the command, as `mirrorvane scan --category 'Fedora Linux' --path ROOT` runs it.
+        let args = scan::Args {
+            categories: vec![CAT.into()],
+            path: Some(root),
+            max_stale_days: 4,
+            ..Default::default()
+        };
+        let summaries: Vec<Summary> = scan::run(&t.db, &args).await.expect("command runs");
+        assert_eq!(summaries.len(), 1);
+        assert_eq!(summaries[0].repositories_created, 4);
+        for sql in [
+            "INSERT INTO site (name) VALUES ('Example')",
+            "INSERT INTO host (site_id, name, country) VALUES (1, 'mirror.example.org', 'DE')",
+            "INSERT INTO host_category (host_id, category_id, always_up2date) VALUES (1, 1, TRUE)",
+            "INSERT INTO host_category_url (host_category_id, url) VALUES (1, 'https://mirror.example.org/fedora/linux')",
+        ] {
+            sqlx::query(sql).execute(t.db.pool()).await.expect(sql);
+        }
+        let built = builder::build(
+            &t.db,
+            Options {
+                created: NOW as u64,
+                resolve_names: false,
+            },
+        )
+        .await
+        .expect("builds");
+        let selector = Selector::new(built.snapshot).expect("loads");
+        let geo = ClientGeo {
+            country: None,
+            continent: None,
+            asn: None,
+        };
+        let mut random = SeededRandom::new(1);
+        let mut ws = Workspace::new();
+        let req = Request {
+            path: "/metalink",
+            query: "repo=fedora-41&arch=x86_64",
+            forwarded_for: None,
+            accept: None,
+            peer: "192.0.2.1".parse().unwrap(),
+        };
+        let answer = selector.handle(
+            &req,
+            &mut Context {
+                now: NOW as u64,
+                minimum: 5,
+                locate: &geo,
+                random: &mut random,
+            },
+            &mut ws,
+        );
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let v1 = repomd(TS1, "41");
+        assert!(answer.body.contains(&sha256(v1.as_bytes())), "{}", answer.body);
+        assert!(
+            answer.body.contains(
+                "https://mirror.example.org/fedora/linux/releases/41/Everything/x86_64/os/repodata/repomd.xml"
+            ),
+            "{}",
+            answer.body
+        );
+    }
+}
