@@ -1,7 +1,12 @@
 //! Every acceptance case of reference §8.2 and §8.3, plus the cases of our deliberate differences, as one table.
-//! Each row: a fixture, a request, the expected status, content type, body, access-log line and Location.
-//! To see what a row produces, run `cargo test -p mirrorvane-selector --test acceptance -- --nocapture`.
+//! Each row: a fixture, a request, and what the answer must show (status, content type, the part of the body the
+//! case is about, access-log line, Location). Every row's whole answer — status, headers, log line and every
+//! byte of the body — is also compared with its golden file in `tests/golden/`, so a change anywhere in an
+//! answer is seen. After a deliberate change, regenerate them and review the diff:
+//!
+//!     UPDATE_EXPECT=1 cargo test -p mirrorvane-selector --test acceptance
 
+use expect_test::expect_file;
 use mirrorvane_testkit::fixture::*;
 
 const NOW: u64 = 1_795_700_403; // Thu, 26 Nov 2026 13:40:03 GMT
@@ -648,6 +653,7 @@ fn cases() -> Vec<Case> {
 #[test]
 fn acceptance_table() {
     let mut failures = Vec::new();
+    let mut answers = Vec::new();
     for c in cases() {
         let fx = (c.fixture)();
         let sel = fx.selector();
@@ -714,6 +720,7 @@ fn acceptance_table() {
                 r.body
             ));
         }
+        answers.push((c.name, r));
     }
     assert!(
         failures.is_empty(),
@@ -721,6 +728,44 @@ fn acceptance_table() {
         failures.len(),
         failures.join("\n")
     );
+    let mut names = std::collections::BTreeSet::new();
+    for (name, r) in answers {
+        let file = golden_name(name);
+        assert!(names.insert(file.clone()), "two cases share the golden file {file}");
+        expect_file![format!("golden/{file}")].assert_eq(&whole_answer(&r));
+    }
+}
+
+/// `golden/<case name in lower case, words joined by '-'>.txt`, a leading number padded so files sort by it.
+fn golden_name(case: &str) -> String {
+    let mut out = String::new();
+    for word in case
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if out.is_empty() && word.len() == 1 && word.as_bytes()[0].is_ascii_digit() {
+            out.push('0');
+        } else if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(&word.to_ascii_lowercase());
+    }
+    out + ".txt"
+}
+
+/// What a shell sends and logs for an answer, as text: the status and headers it sets, the access-log line, a
+/// blank line, then the body exactly.
+fn whole_answer(r: &Reply) -> String {
+    let mut out = format!("status: {}\ncontent-type: {}\n", r.status, r.content_type);
+    if !r.location.is_empty() {
+        out.push_str(&format!("location: {}\n", r.location));
+    }
+    if !r.log.is_empty() {
+        out.push_str(&format!("log: {}", r.log));
+    }
+    out.push('\n');
+    out.push_str(&r.body);
+    out
 }
 
 /// A client without a GeoIP country has no continent either: no host is "on its continent", not even one whose
