@@ -6,7 +6,9 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use mirrorvane_selector::snapshot::*;
-use mirrorvane_selector::{ClientGeo, Code, ContentType, Context, Request, SeededRandom, Selector, Workspace};
+use mirrorvane_selector::{
+    ClientGeo, ContentType, Context, ContinentCode, CountryCode, Request, SeededRandom, Selector, Workspace,
+};
 use mirrorvane_testkit::fixture::{Fixture, detail};
 
 /// The fixed snapshot of the `query` target and the starting point of the `snapshot` target's mutations: hosts
@@ -93,8 +95,9 @@ pub fn geo(ip: IpAddr) -> ClientGeo {
     };
     let countries = ["DE", "US", "JP", "BR", "AR", "ZA", "A1", "--"];
     ClientGeo {
-        country: (last & 8 == 0).then(|| Code::parse(countries[usize::from(last & 7)]).unwrap()),
-        continent: (last & 16 != 0).then(|| Code::parse(["EU", "NA", "OC", "--"][usize::from(last >> 6)]).unwrap()),
+        country: (last & 8 == 0).then(|| CountryCode::parse(countries[usize::from(last & 7)]).unwrap()),
+        continent: (last & 16 != 0)
+            .then(|| ContinentCode::parse(["EU", "NA", "OC", "--"][usize::from(last >> 6)]).unwrap()),
         asn: (last & 32 != 0).then_some(64_500 + u32::from(last & 1)),
     }
 }

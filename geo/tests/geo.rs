@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use mirrorvane_geo::{
     AsnDb, AsnSource, CountryDb, CountryInfo, CountrySchema, GeoError, GeoLocator, NetblockReport, PrefixAsnTable,
 };
-use mirrorvane_selector::{ClientGeo, Code, Locate};
+use mirrorvane_selector::{ClientGeo, ContinentCode, CountryCode, Locate};
 use mmdb_writer::{IpVersion, Writer, ipnet};
 use serde::Serialize;
 
@@ -19,14 +19,14 @@ fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-fn code(s: &str) -> Option<Code> {
-    Some(Code::parse(s).unwrap())
+fn code(s: &str) -> Option<CountryCode> {
+    Some(CountryCode::parse(s).unwrap())
 }
 
 fn info(country: Option<&str>, continent: Option<&str>) -> CountryInfo {
     CountryInfo {
-        country: country.and_then(Code::parse),
-        continent: continent.and_then(Code::parse),
+        country: country.and_then(CountryCode::parse),
+        continent: continent.and_then(ContinentCode::parse),
     }
 }
 
@@ -445,13 +445,13 @@ fn locator_combines_sources() {
         loc.locate(ip("89.160.20.113")),
         ClientGeo {
             country: code("SE"),
-            continent: code("EU"),
+            continent: ContinentCode::parse("EU"),
             asn: Some(29518)
         }
     );
     // 6to4 address wrapping 89.160.20.113: the country follows the embedded IPv4 address.
     let geo = loc.locate(ip("2002:59a0:1471::1"));
-    assert_eq!((geo.country, geo.continent), (code("SE"), code("EU")));
+    assert_eq!((geo.country, geo.continent), (code("SE"), ContinentCode::parse("EU")));
     assert_eq!(loc.locate(ip("127.0.0.1")), ClientGeo::default());
 
     let loc = GeoLocator::new(

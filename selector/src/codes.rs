@@ -8,67 +8,78 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A two-letter code, stored upper-case. Used for ISO 3166 countries (plus MaxMind's `A1`, `A2`, `O1`, `AP`,
-/// `EU`) and for continents (`AF AN AS EU NA OC SA`, `--` for "none").
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Code(pub [u8; 2]);
+/// Defines a two-letter code type: ASCII letters, digits or `-`, stored upper-case.
+macro_rules! two_letter_code {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub struct $name(pub [u8; 2]);
 
-/// A country code such as `DE`.
-pub type CountryCode = Code;
-/// A continent code such as `EU`.
-pub type ContinentCode = Code;
+        impl $name {
+            /// Parses two ASCII letters, digits or `-`, case-insensitively. Anything else is `None`.
+            pub fn parse(s: &str) -> Option<$name> {
+                Self::from_bytes(s.as_bytes())
+            }
 
-impl Code {
-    /// Parses two ASCII letters, digits or `-`, case-insensitively. Anything else is `None`.
-    pub fn parse(s: &str) -> Option<Code> {
-        Self::from_bytes(s.as_bytes())
-    }
+            /// Like [`Self::parse`], on bytes.
+            pub fn from_bytes(b: &[u8]) -> Option<$name> {
+                match b {
+                    [a, b] if valid(*a) && valid(*b) => Some($name([a.to_ascii_uppercase(), b.to_ascii_uppercase()])),
+                    _ => None,
+                }
+            }
 
-    /// Like [`Code::parse`], on bytes.
-    pub fn from_bytes(b: &[u8]) -> Option<Code> {
-        match b {
-            [a, b] if valid(*a) && valid(*b) => Some(Code([a.to_ascii_uppercase(), b.to_ascii_uppercase()])),
-            _ => None,
+            /// The code as text.
+            pub fn as_str(&self) -> &str {
+                // Constructors only admit ASCII.
+                core::str::from_utf8(&self.0).unwrap_or("??")
+            }
+
+            /// Appends the code to `out`: what `out.push_str(self.as_str())` does, without the UTF-8 check (every
+            /// header line lists the client's continent's countries, a few dozen codes).
+            pub fn push_to(&self, out: &mut alloc::string::String) {
+                // Constructors only admit ASCII, so each byte is one char.
+                out.push(char::from(self.0[0]));
+                out.push(char::from(self.0[1]));
+            }
+
+            /// True for bytes a code may hold (after upper-casing).
+            pub fn is_valid(&self) -> bool {
+                valid(self.0[0]) && valid(self.0[1]) && !self.0[0].is_ascii_lowercase() && !self.0[1].is_ascii_lowercase()
+            }
         }
-    }
 
-    /// The code as text.
-    pub fn as_str(&self) -> &str {
-        // Constructors only admit ASCII.
-        core::str::from_utf8(&self.0).unwrap_or("??")
-    }
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
 
-    /// Appends the code to `out`: what `out.push_str(self.as_str())` does, without the UTF-8 check (every header
-    /// line lists the client's continent's countries, a few dozen codes).
-    pub fn push_to(&self, out: &mut alloc::string::String) {
-        // Constructors only admit ASCII, so each byte is one char.
-        out.push(char::from(self.0[0]));
-        out.push(char::from(self.0[1]));
-    }
-
-    /// True for bytes a [`Code`] may hold (after upper-casing).
-    pub fn is_valid(&self) -> bool {
-        valid(self.0[0]) && valid(self.0[1]) && !self.0[0].is_ascii_lowercase() && !self.0[1].is_ascii_lowercase()
-    }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
+
+two_letter_code!(
+    /// An ISO 3166 country code such as `DE` (plus MaxMind's `A1`, `A2`, `O1`, `AP`, `EU`, and whatever an
+    /// operator typed, validated to two code characters).
+    CountryCode
+);
+
+two_letter_code!(
+    /// A continent code: `AF AN AS EU NA OC SA`, `--` for "none".
+    ContinentCode
+);
 
 fn valid(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-'
 }
 
-impl fmt::Debug for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Display for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A set of codes, iterated in code order: a bitmap over the 37 × 37 possible codes (`-`, digits, letters).
+/// A set of country codes, iterated in code order: a bitmap over the 37 × 37 possible codes (`-`, digits,
+/// letters).
 #[derive(Clone, Default)]
 pub struct CodeSet([u64; 22]);
 
@@ -98,19 +109,19 @@ impl CodeSet {
     }
 
     /// Adds a (valid) code.
-    pub fn insert(&mut self, c: Code) {
+    pub fn insert(&mut self, c: CountryCode) {
         self.insert_slot(Self::slot_of(c));
     }
 
     /// Where `c` lives in the bitmap (for [`CodeSet::insert_slot`]).
-    pub const fn slot_of(c: Code) -> u16 {
+    pub const fn slot_of(c: CountryCode) -> u16 {
         (slot(c.0[0]) * 37 + slot(c.0[1])) as u16
     }
 
     /// The code in `slot` (from [`CodeSet::slot_of`]).
-    pub fn code_of_slot(slot: u16) -> Code {
+    pub fn code_of_slot(slot: u16) -> CountryCode {
         let i = usize::from(slot).min(37 * 37 - 1);
-        Code([unslot(i / 37), unslot(i % 37)])
+        CountryCode([unslot(i / 37), unslot(i % 37)])
     }
 
     /// Adds the code in `slot` (from [`CodeSet::slot_of`]).
@@ -120,7 +131,7 @@ impl CodeSet {
     }
 
     /// Calls `f` for every code, in code order.
-    pub fn for_each(&self, mut f: impl FnMut(Code)) {
+    pub fn for_each(&self, mut f: impl FnMut(CountryCode)) {
         for (w, &word) in self.0.iter().enumerate() {
             let mut bits = word;
             while bits != 0 {
@@ -133,13 +144,13 @@ impl CodeSet {
 }
 
 /// The continent of `country` in the built-in table (MirrorManager's `country_continent.csv`), if listed.
-pub fn builtin_continent(country: Code) -> Option<ContinentCode> {
+pub fn builtin_continent(country: CountryCode) -> Option<ContinentCode> {
     // Every request looks its country up: an index by code-set slot instead of a binary search over byte
     // slices. A code with characters outside the slots' alphabet shares a slot with a valid one; the check
     // turns it away.
     let slot = CodeSet::slot_of(country);
     let continent = CONTINENT_BY_SLOT[usize::from(slot)];
-    (continent != [0, 0] && CodeSet::code_of_slot(slot) == country).then_some(Code(continent))
+    (continent != [0, 0] && CodeSet::code_of_slot(slot) == country).then_some(ContinentCode(continent))
 }
 
 /// [`BUILTIN`] indexed by [`CodeSet::slot_of`] of the country; `[0, 0]` where no country is listed.
@@ -148,7 +159,7 @@ static CONTINENT_BY_SLOT: [[u8; 2]; 37 * 37] = {
     let mut i = 0;
     while i < BUILTIN.len() {
         let (country, continent) = BUILTIN[i];
-        table[CodeSet::slot_of(Code(*country)) as usize] = *continent;
+        table[CodeSet::slot_of(CountryCode(*country)) as usize] = *continent;
         i += 1;
     }
     table
@@ -156,7 +167,7 @@ static CONTINENT_BY_SLOT: [[u8; 2]; 37 * 37] = {
 
 /// Every country of the built-in table, sorted, with its continent.
 pub fn builtin_table() -> impl Iterator<Item = (CountryCode, ContinentCode)> {
-    BUILTIN.iter().map(|(c, k)| (Code(**c), Code(**k)))
+    BUILTIN.iter().map(|(c, k)| (CountryCode(**c), ContinentCode(**k)))
 }
 
 // MaxMind's legacy GeoIP country → continent assignment, as in MirrorManager's country_continent.csv.
@@ -432,29 +443,32 @@ mod tests {
 
     #[test]
     fn lookups() {
-        assert_eq!(builtin_continent(Code::parse("de").unwrap()), Code::parse("EU"));
-        assert_eq!(builtin_continent(Code::parse("US").unwrap()), Code::parse("NA"));
-        assert_eq!(builtin_continent(Code::parse("A1").unwrap()), Code::parse("--"));
-        assert_eq!(builtin_continent(Code::parse("ZZ").unwrap()), None);
+        let country = |s: &str| CountryCode::parse(s).unwrap();
+        assert_eq!(builtin_continent(country("de")), ContinentCode::parse("EU"));
+        assert_eq!(builtin_continent(country("US")), ContinentCode::parse("NA"));
+        assert_eq!(builtin_continent(country("A1")), ContinentCode::parse("--"));
+        assert_eq!(builtin_continent(country("ZZ")), None);
         // Outside the alphabet (the field is public): no continent, not the one of a code sharing its slot.
-        assert_eq!(builtin_continent(Code(*b"D~")), None);
-        assert_eq!(builtin_continent(Code(*b"de")), None);
+        assert_eq!(builtin_continent(CountryCode(*b"D~")), None);
+        assert_eq!(builtin_continent(CountryCode(*b"de")), None);
         for (country, continent) in builtin_table() {
             assert_eq!(builtin_continent(country), Some(continent));
         }
-        assert_eq!(Code::parse("N/A"), None);
-        assert_eq!(Code::parse("d"), None);
+        assert_eq!(CountryCode::parse("N/A"), None);
+        assert_eq!(CountryCode::parse("d"), None);
+        assert_eq!(ContinentCode::parse("EUR"), None);
     }
 
     #[test]
     fn push_to_writes_as_str() {
         let mut out = alloc::string::String::new();
         for (country, continent) in builtin_table() {
-            for c in [country, continent] {
-                out.clear();
-                c.push_to(&mut out);
-                assert_eq!(out, c.as_str());
-            }
+            out.clear();
+            country.push_to(&mut out);
+            assert_eq!(out, country.as_str());
+            out.clear();
+            continent.push_to(&mut out);
+            assert_eq!(out, continent.as_str());
         }
     }
 
@@ -462,13 +476,13 @@ mod tests {
     fn code_set_iterates_in_code_order() {
         let mut set = CodeSet::default();
         for c in ["ZW", "A1", "DE", "--", "AT", "DE", "9Z"] {
-            set.insert(Code::parse(c).unwrap());
+            set.insert(CountryCode::parse(c).unwrap());
         }
         let mut out = alloc::vec::Vec::new();
         set.for_each(|c| out.push(c));
-        let mut expected: alloc::vec::Vec<Code> = ["--", "9Z", "A1", "AT", "DE", "ZW"]
+        let mut expected: alloc::vec::Vec<CountryCode> = ["--", "9Z", "A1", "AT", "DE", "ZW"]
             .iter()
-            .map(|c| Code::parse(c).unwrap())
+            .map(|c| CountryCode::parse(c).unwrap())
             .collect();
         expected.sort();
         assert_eq!(out, expected);
@@ -481,7 +495,11 @@ mod tests {
             "CY,AS", "TR,AS", "RU,EU", "AM,AS", "GE,AS", "MX,NA", "PR,NA", "EG,AF", "NZ,OC", "O1,--",
         ] {
             let (c, k) = row.split_once(',').unwrap();
-            assert_eq!(builtin_continent(Code::parse(c).unwrap()), Code::parse(k), "{row}");
+            assert_eq!(
+                builtin_continent(CountryCode::parse(c).unwrap()),
+                ContinentCode::parse(k),
+                "{row}"
+            );
         }
     }
 }

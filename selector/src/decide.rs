@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use core::net::IpAddr;
 
 use crate::client::ClientGeo;
-use crate::codes::{Code, CodeSet, ContinentCode, CountryCode};
+use crate::codes::{CodeSet, ContinentCode, CountryCode};
 use crate::index::Selector;
 use crate::index::facts;
 use crate::random::{self, Random};
@@ -323,7 +323,7 @@ impl Selector {
                     d.groups[2].extend(members.iter().copied().filter(|&m| self.public(m)));
                     found |= members.iter().any(|&m| self.public(m));
                 }
-                if let Some(code) = Code::parse(c)
+                if let Some(code) = CountryCode::parse(c)
                     && self.push_country(members, code, &mut d.groups[2])
                 {
                     d.header.push_str("country = ");
@@ -334,7 +334,7 @@ impl Selector {
             }
             if !found {
                 for &(s, e) in &d.requested {
-                    let Some(code) = Code::parse(&raw[s as usize..e as usize]) else {
+                    let Some(code) = CountryCode::parse(&raw[s as usize..e as usize]) else {
                         continue;
                     };
                     let Some(k) = self.continent_of(code) else {

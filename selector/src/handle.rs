@@ -100,7 +100,8 @@ pub struct Answer {
     pub content_type: ContentType,
     /// Body.
     pub body: String,
-    /// `Location` header for redirects; empty otherwise.
+    /// `Location` header for redirects; empty otherwise. Always a valid header value: a redirect whose URL is
+    /// not one is answered 404 instead, so shells copy this as it is.
     pub location: String,
     /// The access-log line (with its newline) when the request had `repo=` and `arch=`; empty otherwise.
     pub log_line: String,
@@ -206,28 +207,15 @@ impl Selector {
         }
     }
 
-    /// Returns whether a decision was made.
+    /// Route → resolve → decide → log → render. Returns whether a decision was made.
     fn run(&self, req: &Request<'_>, ctx: &mut Context<'_>, ws: &mut Workspace, render: bool) -> bool {
-        let a = &mut ws.answer;
-        a.status = 200;
-        a.content_type = ContentType::Text;
-        a.body.clear();
-        a.location.clear();
-        a.log_line.clear();
-        a.kind = if req.path.ends_with("/metalink") {
-            Kind::Metalink
-        } else if req.path.ends_with("/mirrorlist") {
-            Kind::Mirrorlist
-        } else {
-            a.kind = Kind::Other;
-            a.status = 404;
-            a.body.push_str("We don't serve their kind here!");
+        let Some(kind) = route(req.path, &mut ws.answer) else {
             return false;
         };
         let q = Query::parse(req.query);
         let out = Output {
-            kind: a.kind,
-            flavour: if a.kind == Kind::Metalink && accepts_v4(req.accept) {
+            kind,
+            flavour: if kind == Kind::Metalink && accepts_v4(req.accept) {
                 Flavour::V4
             } else {
                 Flavour::V3
@@ -235,117 +223,161 @@ impl Selector {
             explain: q.explain.is_some(),
         };
         if !((q.repo.is_some() && q.arch.is_some()) || q.path.is_some()) {
-            out.fail(ctx.now, a, 200, "# either path=, or repo= and arch= must be specified");
+            out.fail(
+                ctx.now,
+                &mut ws.answer,
+                200,
+                "# either path=, or repo= and arch= must be specified",
+            );
             return false;
         }
-
         let mut path = core::mem::take(&mut ws.path);
+        if let Some(raw) = q.path {
+            normalise_path(raw, &mut path);
+        }
+        let decided = self
+            .resolve(&q, &path, &out, ctx.now, ws)
+            .is_some_and(|resolved| self.decide_log_render(req, &q, &out, &resolved, ctx, ws, render));
+        ws.path = path;
+        decided
+    }
+
+    /// The directory (and file) a request names: by `path=` (already normalised into `path`), or by `repo=` and
+    /// `arch=` through redirects and the repository table (a metalink's file is the repository's
+    /// `repodata/repomd.xml`). Starts the decision's header line. `None` when the request was answered here.
+    fn resolve<'a>(
+        &self,
+        q: &Query<'a>,
+        path: &'a str,
+        out: &Output,
+        now: u64,
+        ws: &mut Workspace,
+    ) -> Option<Resolved<'a>> {
+        let a = &mut ws.answer;
         let header = &mut ws.decision.header;
         header.clear();
-        let mut log_arch = q.arch.unwrap_or("");
-        let target = if let Some(raw) = q.path {
-            // Trim `/` at both ends and collapse runs of `/`.
-            path.clear();
-            for part in raw.split('/').filter(|p| !p.is_empty()) {
-                if !path.is_empty() {
-                    path.push('/');
-                }
-                path.push_str(part);
+        if q.path.is_some() {
+            push_all(header, &["# path = ", path, " "]);
+            if let Some(dir) = self.directory(path) {
+                return Some(Resolved::directory(dir, q.arch.unwrap_or("")));
             }
-            push_all(header, &["# path = ", &path, " "]);
-            if let Some(dir) = self.directory(&path) {
-                Target {
-                    dir,
-                    file: "",
-                    is_dir: true,
-                }
-            } else {
-                let (dir, file) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
-                match self.directory(dir) {
-                    Some(dir) => Target {
-                        dir,
-                        file,
-                        is_dir: false,
-                    },
-                    None => {
-                        out.fail(ctx.now, a, 404, "error: invalid path");
-                        return false;
-                    }
-                }
-            }
-        } else {
-            let sent = q.repo.unwrap_or("");
-            if sent.contains("source") {
-                log_arch = "source";
-            }
-            let repo = self.redirect(sent).unwrap_or(sent);
-            push_all(header, &["# repo = ", repo, " arch = ", log_arch, " "]);
-            if self.is_disabled(repo) {
-                out.fail(ctx.now, a, 200, "repo disabled");
-                return false;
-            }
-            let Some(r) = self.repository(repo, log_arch) else {
-                let mut msg = String::with_capacity(header.len() + 80 + self.available.len());
-                msg.push_str(header);
-                msg.push_str("error: invalid repo or arch\n# following repositories are available:\n");
-                msg.push_str(&self.available);
-                out.fail(ctx.now, a, 404, &msg);
-                return false;
+            let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+            let Some(dir) = self.directory(dir) else {
+                out.fail(now, a, 404, "error: invalid path");
+                return None;
             };
-            if a.kind == Kind::Metalink {
-                match self.repodata[r] {
-                    Some(dir) => Target {
-                        dir,
-                        file: "repomd.xml",
-                        is_dir: false,
-                    },
-                    None => {
-                        // MirrorManager answers this in plain text even for metalinks.
-                        a.status = 500;
-                        a.body.push_str("mirrorlist cache index out of range, you broke it!");
-                        return false;
-                    }
-                }
-            } else {
-                Target {
-                    dir: self.snap.repositories[r].directory,
-                    file: "",
-                    is_dir: true,
-                }
-            }
+            return Some(Resolved {
+                target: Target {
+                    dir,
+                    file,
+                    is_dir: false,
+                },
+                log_arch: q.arch.unwrap_or(""),
+            });
+        }
+        let sent = q.repo.unwrap_or("");
+        let log_arch = if sent.contains("source") {
+            "source"
+        } else {
+            q.arch.unwrap_or("")
         };
+        let repo = self.redirect(sent).unwrap_or(sent);
+        push_all(header, &["# repo = ", repo, " arch = ", log_arch, " "]);
+        if self.is_disabled(repo) {
+            out.fail(now, a, 200, "repo disabled");
+            return None;
+        }
+        let Some(r) = self.repository(repo, log_arch) else {
+            let mut msg = String::with_capacity(header.len() + 80 + self.available.len());
+            msg.push_str(header);
+            msg.push_str("error: invalid repo or arch\n# following repositories are available:\n");
+            msg.push_str(&self.available);
+            out.fail(now, a, 404, &msg);
+            return None;
+        };
+        if out.kind != Kind::Metalink {
+            return Some(Resolved::directory(self.snap.repositories[r].directory, log_arch));
+        }
+        match self.repodata[r] {
+            Some(dir) => Some(Resolved {
+                target: Target {
+                    dir,
+                    file: "repomd.xml",
+                    is_dir: false,
+                },
+                log_arch,
+            }),
+            None => {
+                // MirrorManager answers this in plain text even for metalinks.
+                a.status = 500;
+                a.body.push_str("mirrorlist cache index out of range, you broke it!");
+                None
+            }
+        }
+    }
 
+    /// The decision for the resolved target, the access-log line, the protocol trims, and (when `render`) the
+    /// body. False only when the client address cannot be parsed (answered here).
+    #[allow(clippy::too_many_arguments)]
+    fn decide_log_render(
+        &self,
+        req: &Request<'_>,
+        q: &Query<'_>,
+        out: &Output,
+        resolved: &Resolved<'_>,
+        ctx: &mut Context<'_>,
+        ws: &mut Workspace,
+        render: bool,
+    ) -> bool {
         let Some(ip) = client::client_address(q.ip, req.forwarded_for, req.peer) else {
-            out.fail(ctx.now, a, 500, "Cannot parse client IP address. Aborting.");
+            out.fail(
+                ctx.now,
+                &mut ws.answer,
+                500,
+                "Cannot parse client IP address. Aborting.",
+            );
             return false;
         };
         let located = client::locating_address(ip);
-        let geo = ctx.locate.locate(located);
-
         let inputs = Inputs {
-            dir: target.dir,
+            dir: resolved.target.dir,
             ip: located,
-            geo,
+            geo: ctx.locate.locate(located),
             country: q.country,
             netblocks: q.netblock.is_none_or(|n| n == "1"),
             protocol: q.protocol,
             minimum: ctx.minimum,
         };
-        let d = &mut ws.decision;
-        self.select(&inputs, ctx.random, d);
-
+        self.select(&inputs, ctx.random, &mut ws.decision);
         if let (Some(repo), Some(_), false) = (q.repo, q.arch, out.explain) {
-            let cc = d.country.as_ref().map_or("N/A", |c| c.as_str());
-            a.log_line.push_str("IP: ");
-            write_ip(&mut a.log_line, ip);
-            a.log_line.push_str("; DATE: ");
-            time::write_date(&mut a.log_line, ctx.now);
-            push_all(
-                &mut a.log_line,
-                &["; COUNTRY: ", cc, "; REPO: ", repo, "; ARCH: ", log_arch, "\n"],
+            write_log_line(
+                &mut ws.answer.log_line,
+                ip,
+                ctx.now,
+                &ws.decision,
+                repo,
+                resolved.log_arch,
             );
         }
+        self.trim(q, out, &mut ws.decision);
+        if render {
+            let t = &resolved.target;
+            if out.explain {
+                render::explain(self, t, &inputs, ip, ws, out.kind, q.redirect.is_some());
+            } else if out.kind == Kind::Metalink {
+                render::metalink(self, t, out.flavour, ctx.now, ws);
+            } else if q.redirect.is_some() {
+                render::redirect(self, t, ws);
+            } else {
+                render::mirrorlist(self, t, ws);
+            }
+        }
+        true
+    }
 
+    /// The protocol trims after the decision: `protocol=` (noted in the header), and for plain mirrorlists the
+    /// one URL per host they list (a web URL for `redirect=`); `time=` adds the snapshot's creation time.
+    fn trim(&self, q: &Query<'_>, out: &Output, d: &mut Decision) {
         let mut protocols_trimmed = false;
         if let Some(p) = q.protocol {
             d.trim_requested(self, p);
@@ -363,22 +395,69 @@ impl Selector {
                 d.trim_to(self, Preferred::Any);
             }
         }
+    }
+}
 
-        if !render {
-            ws.path = path;
-            return true;
+/// Resets the answer and picks the endpoint from the path; anything but `…/metalink` and `…/mirrorlist` is
+/// answered 404 here (`None`).
+fn route(path: &str, a: &mut Answer) -> Option<Kind> {
+    a.status = 200;
+    a.content_type = ContentType::Text;
+    a.body.clear();
+    a.location.clear();
+    a.log_line.clear();
+    a.kind = if path.ends_with("/metalink") {
+        Kind::Metalink
+    } else if path.ends_with("/mirrorlist") {
+        Kind::Mirrorlist
+    } else {
+        Kind::Other
+    };
+    if a.kind == Kind::Other {
+        a.status = 404;
+        a.body.push_str("We don't serve their kind here!");
+        return None;
+    }
+    Some(a.kind)
+}
+
+/// `raw` with `/` trimmed at both ends and runs of `/` collapsed, into `out`.
+fn normalise_path(raw: &str, out: &mut String) {
+    out.clear();
+    for part in raw.split('/').filter(|p| !p.is_empty()) {
+        if !out.is_empty() {
+            out.push('/');
         }
-        if out.explain {
-            render::explain(self, &target, &inputs, ip, ws, out.kind, q.redirect.is_some());
-        } else if out.kind == Kind::Metalink {
-            render::metalink(self, &target, out.flavour, ctx.now, ws);
-        } else if q.redirect.is_some() {
-            render::redirect(self, &target, ws);
-        } else {
-            render::mirrorlist(self, &target, ws);
+        out.push_str(part);
+    }
+}
+
+/// MirrorManager's access-log line: `IP: …; DATE: …; COUNTRY: …; REPO: …; ARCH: …`.
+fn write_log_line(out: &mut String, ip: IpAddr, now: u64, d: &Decision, repo: &str, arch: &str) {
+    let cc = d.country.as_ref().map_or("N/A", |c| c.as_str());
+    out.push_str("IP: ");
+    write_ip(out, ip);
+    out.push_str("; DATE: ");
+    time::write_date(out, now);
+    push_all(out, &["; COUNTRY: ", cc, "; REPO: ", repo, "; ARCH: ", arch, "\n"]);
+}
+
+/// A resolved request: the target and the arch its access-log line records.
+struct Resolved<'a> {
+    target: Target<'a>,
+    log_arch: &'a str,
+}
+
+impl<'a> Resolved<'a> {
+    fn directory(dir: DirectoryId, log_arch: &'a str) -> Resolved<'a> {
+        Resolved {
+            target: Target {
+                dir,
+                file: "",
+                is_dir: true,
+            },
+            log_arch,
         }
-        ws.path = path;
-        true
     }
 }
 

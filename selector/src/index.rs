@@ -15,11 +15,11 @@ use core::net::IpAddr;
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
-use crate::codes::{self, Code, CodeSet, ContinentCode, CountryCode};
+use crate::codes::{self, CodeSet, ContinentCode, CountryCode};
 use crate::nearby::Nearby;
 use crate::prefix::PrefixMap;
-use crate::render::xml;
-use crate::snapshot::{self, DirectoryId, FileDetail, HostCategoryId, HostId, Snapshot, SnapshotError};
+use crate::render::FileBlocks;
+use crate::snapshot::{self, DirectoryId, HostCategoryId, HostId, Snapshot, SnapshotError};
 use crate::urls::{self, Url, UrlTable};
 
 /// A snapshot ready to answer requests. Immutable; share it behind an `Arc` and swap the whole value to reload.
@@ -54,7 +54,7 @@ pub struct Selector {
 
 /// Compact per-host-category data for the decision's scans.
 pub(crate) mod facts {
-    use crate::codes::Code;
+    use crate::codes::ContinentCode;
     use crate::snapshot::HostId;
 
     /// The host is public (not private).
@@ -63,8 +63,8 @@ pub(crate) mod facts {
     pub const HAS_URLS: u8 = 2;
     /// The host has an allowed-countries list.
     pub const RESTRICTED: u8 = 4;
-    /// Stands for "no code" (never a valid [`Code`]).
-    pub const NO_CODE: Code = Code([0, 0]);
+    /// Stands for "no continent" (never a valid [`ContinentCode`]).
+    pub const NO_CONTINENT: ContinentCode = ContinentCode([0, 0]);
     /// Stands for "no country" in [`HcFacts::country`] (never a [`crate::codes::CodeSet`] slot).
     pub const NO_COUNTRY: u16 = u16::MAX;
 
@@ -80,7 +80,7 @@ pub(crate) mod facts {
         /// The host's country as its [`crate::codes::CodeSet`] slot (a comparison and a set bit without
         /// decoding), or [`NO_COUNTRY`].
         pub country: u16,
-        pub continent: Code,
+        pub continent: ContinentCode,
         pub flags: u8,
         /// How many URLs it has (at most [`super::MAX_URLS_PER_HOST_CATEGORY`]), read with the flags.
         pub url_count: u8,
@@ -97,11 +97,6 @@ pub(crate) mod facts {
     }
 
     const _: () = assert!(core::mem::size_of::<HcFacts>() == 16);
-}
-
-pub(crate) struct FileBlocks {
-    pub v3: String,
-    pub v4: String,
 }
 
 /// Most hosts a snapshot may have: keeps every weighted-shuffle total within 32 bits (hosts × 10,000).
@@ -266,7 +261,10 @@ impl Selector {
                 url_count: hc.urls.len().min(MAX_URLS_PER_HOST_CATEGORY) as u8,
                 first_preferred: urls::first_preferred(hc.urls.iter().map(String::as_str)),
                 country: host.country.map_or(facts::NO_COUNTRY, CodeSet::slot_of),
-                continent: host.country.and_then(|c| s.continent_of(c)).unwrap_or(facts::NO_CODE),
+                continent: host
+                    .country
+                    .and_then(|c| s.continent_of(c))
+                    .unwrap_or(facts::NO_CONTINENT),
                 flags,
             });
         }
@@ -298,12 +296,7 @@ impl Selector {
             s.subpath_start.push(start as u32);
         }
 
-        for f in &snap.files {
-            s.file_blocks.push(FileBlocks {
-                v3: file_block_v3(&f.name, &f.details),
-                v4: file_block_v4(&f.name, &f.details),
-            });
-        }
+        s.file_blocks = snap.files.iter().map(FileBlocks::render).collect();
 
         s.snap = snap;
         Ok(s)
@@ -479,101 +472,6 @@ fn find_by<'a, T, K: Hash + Eq>(
         .map(|&j| j as usize)
 }
 
-fn details_v3(out: &mut String, d: &FileDetail, indent: &str) {
-    if d.timestamp != 0 {
-        let _ = writeln!(out, "{indent} <mm0:timestamp>{}</mm0:timestamp>", d.timestamp);
-    }
-    if d.size != 0 {
-        let _ = writeln!(out, "{indent} <size>{}</size>", d.size);
-    }
-    let _ = writeln!(out, "{indent} <verification>");
-    for (name, digest) in [
-        ("md5", &d.md5),
-        ("sha1", &d.sha1),
-        ("sha256", &d.sha256),
-        ("sha512", &d.sha512),
-    ] {
-        // Empty digests are omitted, as MirrorManager omits empty hash strings.
-        if let Some(digest) = digest.as_ref().filter(|d| !d.is_empty()) {
-            let _ = write!(out, "{indent}  <hash type=\"{name}\">");
-            digest.write_to(out);
-            out.push_str("</hash>\n");
-        }
-    }
-    let _ = writeln!(out, "{indent} </verification>");
-}
-
-fn file_block_v3(name: &str, details: &[FileDetail]) -> String {
-    let mut out = String::with_capacity(512);
-    out.push_str("  <file name=\"");
-    xml::escape_into(&mut out, name);
-    out.push_str("\">\n");
-    if let Some((first, rest)) = details.split_first() {
-        details_v3(&mut out, first, "  ");
-        if !rest.is_empty() {
-            out.push_str("   <mm0:alternates>\n");
-            for d in rest {
-                out.push_str("    <mm0:alternate>\n");
-                details_v3(&mut out, d, "     ");
-                out.push_str("    </mm0:alternate>\n");
-            }
-            out.push_str("   </mm0:alternates>\n");
-        }
-    }
-    out.push_str("   <resources maxconnections=\"1\">\n");
-    out
-}
-
-fn hashes_v4(out: &mut String, d: &FileDetail, indent: &str) {
-    // RFC 5854 uses the IANA hash names.
-    for (name, digest) in [
-        ("md5", &d.md5),
-        ("sha-1", &d.sha1),
-        ("sha-256", &d.sha256),
-        ("sha-512", &d.sha512),
-    ] {
-        if let Some(digest) = digest.as_ref().filter(|d| !d.is_empty()) {
-            let _ = writeln!(
-                out,
-                "{indent}<hash type=\"{name}\">{}</hash>",
-                xml::Escaped(&digest.to_text())
-            );
-        }
-    }
-}
-
-fn file_block_v4(name: &str, details: &[FileDetail]) -> String {
-    let mut out = String::with_capacity(512);
-    out.push_str("  <file name=\"");
-    xml::escape_into(&mut out, name);
-    out.push_str("\">\n");
-    if let Some((first, rest)) = details.split_first() {
-        if first.size != 0 {
-            let _ = writeln!(out, "    <size>{}</size>", first.size);
-        }
-        hashes_v4(&mut out, first, "    ");
-        if first.timestamp != 0 {
-            let _ = writeln!(out, "    <mm0:timestamp>{}</mm0:timestamp>", first.timestamp);
-        }
-        if !rest.is_empty() {
-            out.push_str("    <mm0:alternates>\n");
-            for d in rest {
-                out.push_str("      <mm0:alternate>\n");
-                if d.timestamp != 0 {
-                    let _ = writeln!(out, "        <mm0:timestamp>{}</mm0:timestamp>", d.timestamp);
-                }
-                if d.size != 0 {
-                    let _ = writeln!(out, "        <mm0:size>{}</mm0:size>", d.size);
-                }
-                hashes_v4(&mut out, d, "        ");
-                out.push_str("      </mm0:alternate>\n");
-            }
-            out.push_str("    </mm0:alternates>\n");
-        }
-    }
-    out
-}
-
 /// Checks every reference and invariant the request path relies on.
 fn validate(s: &Snapshot) -> Result<(), SnapshotError> {
     let hosts = s.hosts.len();
@@ -691,12 +589,17 @@ fn validate(s: &Snapshot) -> Result<(), SnapshotError> {
     }
     for o in &s.continent_overrides {
         check_code(o.country, || String::from("continent override"))?;
-        check_code(o.continent, || String::from("continent override"))?;
+        if !o.continent.is_valid() {
+            return Err(inconsistent(format!(
+                "continent override: {:?} is not a two-letter code",
+                o.continent.0
+            )));
+        }
     }
     Ok(())
 }
 
-fn check_code(c: Code, what: impl FnOnce() -> String) -> Result<(), SnapshotError> {
+fn check_code(c: CountryCode, what: impl FnOnce() -> String) -> Result<(), SnapshotError> {
     if c.is_valid() {
         Ok(())
     } else {
@@ -706,7 +609,7 @@ fn check_code(c: Code, what: impl FnOnce() -> String) -> Result<(), SnapshotErro
 
 #[cfg(test)]
 mod tests {
-    use super::facts::{HcFacts, NO_CODE, NO_COUNTRY};
+    use super::facts::{HcFacts, NO_CONTINENT, NO_COUNTRY};
     use crate::snapshot::HostId;
 
     #[test]
@@ -715,7 +618,7 @@ mod tests {
             host: HostId(0),
             inverse_weight: 1.0,
             country: NO_COUNTRY,
-            continent: NO_CODE,
+            continent: NO_CONTINENT,
             flags: 0,
             url_count,
             first_preferred: [0; 2],

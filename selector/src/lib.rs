@@ -36,7 +36,7 @@ mod time;
 mod urls;
 
 pub use client::{ClientGeo, Locate};
-pub use codes::{Code, ContinentCode, CountryCode};
+pub use codes::{ContinentCode, CountryCode};
 pub use decide::{Decision, Tier};
 pub use handle::{Answer, ContentType, Context, Kind, Request, Workspace};
 pub use index::Selector;

@@ -11,7 +11,7 @@ use core::ops::Range;
 
 use once_cell::race::OnceBox;
 
-use crate::codes::{Code, CodeSet, ContinentCode, CountryCode};
+use crate::codes::{CodeSet, ContinentCode, CountryCode};
 use crate::index::facts::{self, HcFacts};
 use crate::snapshot::{HostCategoryId, HostSetId};
 
@@ -41,9 +41,9 @@ struct Run {
     end: u32,
 }
 
-/// The sort key: continent first (as a big-endian number, so in code order; [`facts::NO_CODE`] first), then the
+/// The sort key: continent first (as a big-endian number, so in code order; [`facts::NO_CONTINENT`] first), then the
 /// country's code-set slot (code order).
-fn key(continent: Code, country_slot: u16) -> u32 {
+fn key(continent: ContinentCode, country_slot: u16) -> u32 {
     (u32::from(u16::from_be_bytes(continent.0)) << 16) | u32::from(country_slot)
 }
 
@@ -61,7 +61,7 @@ pub(crate) struct Around<'a> {
 
 impl Around<'_> {
     /// The countries of [`Around::continent`], in code order.
-    pub(crate) fn continent_countries(&self) -> impl Iterator<Item = Code> + '_ {
+    pub(crate) fn continent_countries(&self) -> impl Iterator<Item = CountryCode> + '_ {
         self.continent_runs
             .iter()
             .filter(|r| Some(r.key) != self.country_key)
@@ -161,7 +161,7 @@ impl Nearby {
             let end = if j == 0 { 0 } else { runs[j - 1].end as usize };
             start..end.max(start)
         };
-        let country_key = country.map(|(c, k)| key(k.unwrap_or(facts::NO_CODE), CodeSet::slot_of(c)));
+        let country_key = country.map(|(c, k)| key(k.unwrap_or(facts::NO_CONTINENT), CodeSet::slot_of(c)));
         let country_runs = country_key.map_or(0..0, |k| {
             let i = runs.partition_point(|r| r.key < k);
             i..i + usize::from(runs.get(i).is_some_and(|r| r.key == k))
@@ -196,8 +196,12 @@ mod tests {
     use crate::random::{Random, SeededRandom};
     use crate::snapshot::{HostId, HostSet};
 
-    fn code(s: &str) -> Code {
-        Code::parse(s).unwrap()
+    fn code(s: &str) -> CountryCode {
+        CountryCode::parse(s).unwrap()
+    }
+
+    fn continent(s: &str) -> ContinentCode {
+        ContinentCode::parse(s).unwrap()
     }
 
     /// The scan [`Nearby`] replaces: members in the country, members elsewhere on the continent, and the
@@ -205,9 +209,9 @@ mod tests {
     fn scan(
         members: &[HostCategoryId],
         facts: &[HcFacts],
-        country: Option<Code>,
-        continent: Option<Code>,
-    ) -> (Vec<HostCategoryId>, Vec<HostCategoryId>, Vec<Code>) {
+        country: Option<CountryCode>,
+        continent: Option<ContinentCode>,
+    ) -> (Vec<HostCategoryId>, Vec<HostCategoryId>, Vec<CountryCode>) {
         let (mut geo, mut cont, mut countries) = (vec![], vec![], CodeSet::default());
         let cc = country.map_or(facts::NO_COUNTRY, CodeSet::slot_of);
         for &m in members {
@@ -229,7 +233,7 @@ mod tests {
 
     #[test]
     fn slices_equal_the_scan() {
-        // Countries on two continents, one without a continent (its hosts' facts say NO_CODE), hosts without a
+        // Countries on two continents, one without a continent (its hosts' facts say NO_CONTINENT), hosts without a
         // country, private hosts.
         let places = [
             ("DE", "EU"),
@@ -244,9 +248,9 @@ mod tests {
             .map(|i| {
                 let p = rng.below(places.len() as u64 + 1) as usize;
                 let (country, continent) = match places.get(p) {
-                    Some(&(c, "")) => (CodeSet::slot_of(code(c)), facts::NO_CODE),
-                    Some(&(c, k)) => (CodeSet::slot_of(code(c)), code(k)),
-                    None => (facts::NO_COUNTRY, facts::NO_CODE),
+                    Some(&(c, "")) => (CodeSet::slot_of(code(c)), facts::NO_CONTINENT),
+                    Some(&(c, k)) => (CodeSet::slot_of(code(c)), continent(k)),
+                    None => (facts::NO_COUNTRY, facts::NO_CONTINENT),
                 };
                 HcFacts {
                     host: HostId(i),
@@ -267,14 +271,20 @@ mod tests {
             .chain([HostSet::default()])
             .collect();
         let nearby = Nearby::new(&facts, sets.len());
-        let continent_of = |c: Code| places.iter().find(|p| code(p.0) == c).and_then(|p| Code::parse(p.1));
-        let mut clients: Vec<(Option<Code>, Option<Code>)> = vec![(None, None), (None, Some(code("EU")))];
+        let continent_of = |c: CountryCode| {
+            places
+                .iter()
+                .find(|p| code(p.0) == c)
+                .and_then(|p| ContinentCode::parse(p.1))
+        };
+        let mut clients: Vec<(Option<CountryCode>, Option<ContinentCode>)> =
+            vec![(None, None), (None, Some(continent("EU")))];
         for (c, k) in places {
-            clients.push((Some(code(c)), Code::parse(k)));
+            clients.push((Some(code(c)), ContinentCode::parse(k)));
             // The geo database's continent for a country without one in the table; a foreign one.
-            clients.push((Some(code(c)), Some(code("NA"))));
+            clients.push((Some(code(c)), Some(continent("NA"))));
         }
-        clients.push((Some(code("JP")), Some(code("AS"))));
+        clients.push((Some(code("JP")), Some(continent("AS"))));
         let mut nonempty = 0;
         for (i, set) in sets.iter().enumerate() {
             for &(country, continent) in &clients {
@@ -300,8 +310,8 @@ mod tests {
         }
         assert!(nonempty > 100, "{nonempty}");
         // A set id beyond the snapshot's finds nothing instead of panicking.
-        let de = Some((code("DE"), Some(code("EU"))));
-        let around = nearby.around(HostSetId(1000), sets[0].members(), de, Some(code("EU")));
+        let de = Some((code("DE"), Some(continent("EU"))));
+        let around = nearby.around(HostSetId(1000), sets[0].members(), de, Some(continent("EU")));
         assert!(around.country.is_empty() && around.continent.iter().all(|c| c.is_empty()));
     }
 }

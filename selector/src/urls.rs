@@ -293,15 +293,15 @@ impl<'a> Url<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codes::Code;
+    use crate::codes::CountryCode;
 
     #[test]
     fn pieces_come_back_as_pushed() {
         let mut t = UrlTable::default();
-        t.push_group(["https://a.example/pub/"], Some(Code(*b"DE")), false)
+        t.push_group(["https://a.example/pub/"], Some(CountryCode(*b"DE")), false)
             .unwrap();
         t.push_group(["ftp://b.example/x&y"], None, true).unwrap();
-        t.push_group(["rsync://c.example/", ""], Some(Code(*b"US")), false)
+        t.push_group(["rsync://c.example/", ""], Some(CountryCode(*b"US")), false)
             .unwrap();
         assert_eq!(t.len(), 4);
         let a = t.get(0);

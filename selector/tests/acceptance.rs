@@ -109,6 +109,13 @@ fn fedora() -> Fixture {
     fx
 }
 
+/// One host whose only URL carries a line break (data no validation let through).
+fn bad_url() -> Fixture {
+    Fixture::default()
+        .host(1, Some("DE"), 100, &["http://bad.example/a\r\nSet-Cookie: x"])
+        .dir("pub/x", "pub", &[1])
+}
+
 fn geo() -> Geo {
     Geo(vec![
         ("89.160.20.113", Some("SE"), None),
@@ -424,6 +431,17 @@ fn cases() -> Vec<Case> {
                 fedora,
                 "/mirrorlist?repo=fedora-40&arch=x86_64&country=DE&redirect=1",
                 302,
+                Exact(""),
+            )
+        },
+        Case {
+            // A URL that is not a valid header value cannot be a Location: 404, and no shell has to check.
+            location: Some(""),
+            ..case(
+                "D9d redirect to a URL with a control character",
+                bad_url,
+                "/mirrorlist?path=pub/x&redirect=1",
+                404,
                 Exact(""),
             )
         },

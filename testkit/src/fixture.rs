@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use mirrorvane_selector::snapshot::*;
-use mirrorvane_selector::{ClientGeo, Code, Context, Request, SeededRandom, Selector, Workspace};
+use mirrorvane_selector::{ClientGeo, Context, ContinentCode, CountryCode, Request, SeededRandom, Selector, Workspace};
 
 #[derive(Clone, Default)]
 pub struct HostSpec {
@@ -70,11 +70,11 @@ impl Fixture {
             s.hosts.push(Host {
                 id: *id,
                 name: format!("mirror{id}.example"),
-                country: h.country.map(|c| Code::parse(c).unwrap()),
+                country: h.country.map(|c| CountryCode::parse(c).unwrap()),
                 bandwidth: h.bandwidth,
                 private: h.private,
                 asns: h.asns.clone(),
-                allowed_countries: h.allowed.iter().map(|c| Code::parse(c).unwrap()).collect(),
+                allowed_countries: h.allowed.iter().map(|c| CountryCode::parse(c).unwrap()).collect(),
                 reachability: Reachability::default(),
             });
         }
@@ -161,15 +161,15 @@ impl Fixture {
             .iter()
             .map(|(n, c)| NetblockCountry {
                 network: n.parse().unwrap(),
-                country: Code::parse(c).unwrap(),
+                country: CountryCode::parse(c).unwrap(),
             })
             .collect();
         s.continent_overrides = self
             .continent_overrides
             .iter()
             .map(|(c, k)| ContinentOverride {
-                country: Code::parse(c).unwrap(),
-                continent: Code::parse(k).unwrap(),
+                country: CountryCode::parse(c).unwrap(),
+                continent: ContinentCode::parse(k).unwrap(),
             })
             .collect();
         s
@@ -189,7 +189,7 @@ impl mirrorvane_selector::Locate for Geo {
         for (a, c, asn) in &self.0 {
             if a.parse::<IpAddr>().ok() == Some(ip) {
                 return ClientGeo {
-                    country: c.map(|c| Code::parse(c).unwrap()),
+                    country: c.map(|c| CountryCode::parse(c).unwrap()),
                     continent: None,
                     asn: *asn,
                 };

@@ -95,7 +95,7 @@ pub struct Clients {
 impl Clients {
     /// The sample client of country `cc` (`"DE"`), if the geo table has one.
     pub fn in_country(&self, cc: &str) -> Option<IpAddr> {
-        let cc = mirrorvane_selector::Code::parse(cc)?;
+        let cc = mirrorvane_selector::CountryCode::parse(cc)?;
         self.countries.iter().find(|(c, _)| *c == cc).map(|(_, ip)| *ip)
     }
 }

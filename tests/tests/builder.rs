@@ -153,7 +153,7 @@ impl mirrorvane_selector::Locate for ByAddress {
             std::net::IpAddr::V6(v6) => v6.segments()[1] as usize,
         };
         mirrorvane_selector::ClientGeo {
-            country: mirrorvane_selector::Code::parse(COUNTRIES[n % COUNTRIES.len()]),
+            country: mirrorvane_selector::CountryCode::parse(COUNTRIES[n % COUNTRIES.len()]),
             continent: None,
             asn: None,
         }

@@ -20,7 +20,7 @@ use mirrorvane_mm2::proto::{
     IntRepeatedStringMap, IntStringMap, MirrorList, MirrorListCacheType, StringBoolMap, StringRepeatedIntMap,
     StringStringMap,
 };
-use mirrorvane_selector::{ClientGeo, Code, Selector};
+use mirrorvane_selector::{ClientGeo, CountryCode, Selector};
 use mirrorvane_testkit::compare::{first_difference, probes};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
@@ -500,8 +500,8 @@ async fn reference_cache(pool: &PgPool) -> MirrorList {
 
 // ---------------------------------------------------------------------------------------------------------
 
-fn code(s: &str) -> Option<Code> {
-    Code::parse(s)
+fn code(s: &str) -> Option<CountryCode> {
+    CountryCode::parse(s)
 }
 
 /// Where the scenario's clients are: netblock members, ASN members, and plain countries.

@@ -22,7 +22,9 @@ use std::time::Instant;
 use mirrorvane_geo::{AsnSource, CountryDb, GeoLocator};
 use mirrorvane_selector::client::locating_address;
 use mirrorvane_selector::snapshot::encode;
-use mirrorvane_selector::{ClientGeo, Code, Context, Locate, Request, SeededRandom, Selector, Tier, Workspace};
+use mirrorvane_selector::{
+    ClientGeo, Context, ContinentCode, CountryCode, Locate, Request, SeededRandom, Selector, Tier, Workspace,
+};
 use mirrorvane_testkit::geo_testdata;
 use mirrorvane_testkit::scenarios::{NOW, POPULAR, mixed, tier_scenarios, tiers};
 use mirrorvane_testkit::synthetic::{self, Scale, SyntheticGeo, World};
@@ -80,8 +82,8 @@ fn answer(sel: &Selector, ws: &mut Workspace, c: &Case, db: &GeoLocator) -> Valu
     let locate = PeerOnly {
         peer: forwarded_for.is_none().then(|| locating_address(peer.to_canonical())),
         geo: ClientGeo {
-            country: c.country.as_deref().and_then(Code::parse),
-            continent: c.continent.as_deref().and_then(Code::parse),
+            country: c.country.as_deref().and_then(CountryCode::parse),
+            continent: c.continent.as_deref().and_then(ContinentCode::parse),
             asn: c.asn,
         },
         db: c.geo_db.then_some(db),
@@ -473,7 +475,7 @@ fn answer_len(sel: &Selector, ws: &mut Workspace, c: &Case) -> usize {
     let locate = PeerOnly {
         peer: Some(locating_address(peer)),
         geo: ClientGeo {
-            country: c.country.as_deref().and_then(Code::parse),
+            country: c.country.as_deref().and_then(CountryCode::parse),
             continent: None,
             asn: c.asn,
         },

@@ -20,12 +20,12 @@ use std::time::{Duration, Instant};
 use foldhash::{HashMap, HashMapExt};
 use mirrorvane_db::netblock::{Netblock, resolve_name};
 use mirrorvane_db::{Database, DbError};
-use mirrorvane_selector::Code;
 use mirrorvane_selector::snapshot::{
     Category, CategoryId, ContinentOverride, Digest, Directory, DirectoryId, FileDetail, FileEntry, Host, HostCategory,
     HostCategoryId, HostId, HostNetblock, HostSet, HostSetId, NetblockCountry, Reachability, Repository,
     RepositoryRedirect, Snapshot, Stats,
 };
+use mirrorvane_selector::{ContinentCode, CountryCode};
 
 use rows::Rows;
 
@@ -110,8 +110,14 @@ fn inconsistent(msg: String) -> BuildError {
     BuildError::Inconsistent(msg)
 }
 
-fn country(value: &str, what: impl FnOnce() -> String) -> Result<Code, BuildError> {
-    Code::parse(&value.trim().to_ascii_uppercase())
+fn continent(value: &str, what: impl FnOnce() -> String) -> Result<ContinentCode, BuildError> {
+    ContinentCode::parse(value.trim())
+        .filter(|c| c.0.iter().all(|&b| b.is_ascii_alphabetic() || b == b'-'))
+        .ok_or_else(|| inconsistent(format!("{}: {value:?} is not a continent code", what())))
+}
+
+fn country(value: &str, what: impl FnOnce() -> String) -> Result<CountryCode, BuildError> {
+    CountryCode::parse(&value.trim().to_ascii_uppercase())
         .filter(|c| c.0.iter().all(u8::is_ascii_alphabetic))
         .ok_or_else(|| inconsistent(format!("{}: {value:?} is not a two-letter code", what())))
 }
@@ -166,7 +172,7 @@ fn hosts(rows: &Rows) -> Result<(Vec<Host>, HashMap<i64, HostId>), BuildError> {
         let asn = u32::try_from(p.asn).map_err(|_| inconsistent(format!("host {}: peer ASN {}", p.host_id, p.asn)))?;
         peer_asns.entry(p.host_id).or_default().push(asn);
     }
-    let mut allowed: HashMap<i64, Vec<Code>> = HashMap::new();
+    let mut allowed: HashMap<i64, Vec<CountryCode>> = HashMap::new();
     for a in &rows.allowed_countries {
         let code = country(&a.country, || format!("host {} allowed country", a.host_id))?;
         allowed.entry(a.host_id).or_default().push(code);
@@ -473,7 +479,7 @@ fn continent_overrides(rows: &Rows) -> Result<Vec<ContinentOverride>, BuildError
         .map(|c| {
             Ok(ContinentOverride {
                 country: country(&c.country, || "country_continent_redirect".into())?,
-                continent: country(&c.continent, || format!("continent of {}", c.country))?,
+                continent: continent(&c.continent, || format!("continent of {}", c.country))?,
             })
         })
         .collect()

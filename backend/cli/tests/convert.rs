@@ -10,8 +10,8 @@ use mirrorvane_mm2::proto::{
     StringStringMap,
 };
 use mirrorvane_mm2::{self as mm2, ConvertError, LoadError, Warning};
-use mirrorvane_selector::Code;
 use mirrorvane_selector::snapshot::{self, Digest, Snapshot};
+use mirrorvane_selector::{ContinentCode, CountryCode};
 use prost::Message;
 
 // ---- builders -------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ fn upstream_fixture_converts() {
     assert_eq!(s.created, 1_700_000_000);
     assert_eq!(s.hosts.iter().map(|h| h.id).collect::<Vec<_>>(), [1, 42, 100]);
     assert_eq!(s.hosts.iter().map(|h| h.bandwidth).collect::<Vec<_>>(), [100, 83, 1000]);
-    assert_eq!(s.hosts[1].country, Code::parse("SE"));
+    assert_eq!(s.hosts[1].country, CountryCode::parse("SE"));
     assert_eq!(s.hosts[1].name, "host-42");
     assert!(s.hosts.iter().all(|h| !h.private));
     assert_eq!(s.categories.len(), 1);
@@ -291,13 +291,13 @@ fn host_attributes() {
     let c = convert(&cache);
     let h = &c.snapshot.hosts;
     assert_eq!(h.iter().map(|h| h.id).collect::<Vec<_>>(), [1, 2, 3]);
-    assert_eq!((h[0].country, h[1].country), (Code::parse("DE"), None));
+    assert_eq!((h[0].country, h[1].country), (CountryCode::parse("DE"), None));
     assert_eq!((h[0].bandwidth, h[1].bandwidth, h[2].bandwidth), (1, 10_000, 1));
     assert_eq!(h[0].asns, [64499, 64500]);
     assert_eq!(h[2].asns, [64500]);
     assert_eq!(
         h[0].allowed_countries,
-        [Code::parse("DE").unwrap(), Code::parse("SE").unwrap()]
+        [CountryCode::parse("DE").unwrap(), CountryCode::parse("SE").unwrap()]
     );
     for expected in [
         Warning::InvalidCountry {
@@ -420,7 +420,7 @@ fn repositories_redirects_and_disabled() {
     assert_eq!(s.repository_redirects.len(), 1);
     assert_eq!(s.repository_redirects[0].to, "rawhide");
     assert_eq!(s.continent_overrides.len(), 1);
-    assert_eq!(s.continent_overrides[0].continent, Code::parse("EU").unwrap());
+    assert_eq!(s.continent_overrides[0].continent, ContinentCode::parse("EU").unwrap());
     for expected in [
         Warning::DuplicateKey {
             map: "RepoArchToDirectoryName",

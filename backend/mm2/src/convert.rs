@@ -22,12 +22,12 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use ipnet::IpNet;
 use mirrorvane_db::netblock::parse_network;
-use mirrorvane_selector::Code;
 use mirrorvane_selector::snapshot::{
     Category, CategoryId, ContinentOverride, Digest, Directory, DirectoryId, FileDetail, FileEntry, Host, HostCategory,
     HostCategoryId, HostId, HostNetblock, HostSet, HostSetId, NetblockCountry, Reachability, Repository,
     RepositoryRedirect, Snapshot, Stats,
 };
+use mirrorvane_selector::{ContinentCode, CountryCode};
 
 use super::proto::{FileDetailsType, MirrorList, MirrorListCacheType};
 use super::warning::Warning;
@@ -277,7 +277,7 @@ impl HostTable {
             let key = i64::from(id);
             ids.insert(key, HostId(i as u32));
             let country = countries.get(&key).and_then(|&c| {
-                let code = Code::parse(c.trim());
+                let code = CountryCode::parse(c.trim());
                 if code.is_none() {
                     w.push(Warning::InvalidCountry {
                         host: id,
@@ -296,9 +296,9 @@ impl HostTable {
             let mut host_asns = asns.remove(&key).unwrap_or_default();
             host_asns.sort_unstable();
             host_asns.dedup();
-            let mut allowed_countries: Vec<Code> = Vec::new();
+            let mut allowed_countries: Vec<CountryCode> = Vec::new();
             for c in allowed.get(&key).map(|v| v.as_slice()).unwrap_or_default() {
-                match Code::parse(c.trim()) {
+                match CountryCode::parse(c.trim()) {
                     Some(code) => allowed_countries.push(code),
                     None => w.push(Warning::InvalidAllowedCountry {
                         host: id,
@@ -414,16 +414,16 @@ fn carriage(
 /// True when `ByCountry` is exactly `Global` grouped by each host's country.
 fn by_country_matches(d: &MirrorListCacheType, hosts: &HostTable, w: &mut Vec<Warning>) -> bool {
     let host = |id: &i64| hosts.ids.get(id).copied();
-    let mut derived: Vec<(Code, HostId)> = d
+    let mut derived: Vec<(CountryCode, HostId)> = d
         .global
         .iter()
         .filter_map(host)
         .filter_map(|h| Some((hosts.hosts[h.index()].country?, h)))
         .collect();
-    let mut listed: Vec<(Code, HostId)> = Vec::with_capacity(derived.len());
+    let mut listed: Vec<(CountryCode, HostId)> = Vec::with_capacity(derived.len());
     let mut ok = true;
     for e in &d.by_country {
-        match Code::parse(e.key.trim()) {
+        match CountryCode::parse(e.key.trim()) {
             Some(cc) => listed.extend(e.value.iter().filter_map(host).map(|h| (cc, h))),
             None => {
                 w.push(Warning::InvalidCode {
@@ -662,7 +662,7 @@ fn netblock_countries(cache: &MirrorList, w: &mut Vec<Warning>) -> Vec<NetblockC
             });
             continue;
         };
-        let Some(country) = Code::parse(e.value.trim()) else {
+        let Some(country) = CountryCode::parse(e.value.trim()) else {
             w.push(Warning::InvalidCode {
                 map: "NetblockCountryCache",
                 value: e.value.clone(),
@@ -679,7 +679,8 @@ fn continent_overrides(cache: &MirrorList, w: &mut Vec<Warning>) -> Vec<Continen
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for e in &cache.country_continent_redirect_cache {
-        let (Some(country), Some(continent)) = (Code::parse(e.key.trim()), Code::parse(e.value.trim())) else {
+        let (Some(country), Some(continent)) = (CountryCode::parse(e.key.trim()), ContinentCode::parse(e.value.trim()))
+        else {
             let value = format!("{} → {}", e.key, e.value);
             w.push(Warning::InvalidCode {
                 map: "CountryContinentRedirectCache",

@@ -117,7 +117,7 @@ pub(crate) fn explain(
             position,
             host_id: host.id,
             name: &host.name,
-            country: host.country.as_ref().map(super::super::codes::Code::as_str),
+            country: host.country.as_ref().map(crate::codes::CountryCode::as_str),
             tier: e.tier.name(),
             weight: host.bandwidth.max(1),
             private: host.private,
@@ -160,7 +160,7 @@ pub(crate) fn explain(
         excluded.push(Excluded {
             host_id: host.id,
             name: &host.name,
-            country: host.country.as_ref().map(super::super::codes::Code::as_str),
+            country: host.country.as_ref().map(crate::codes::CountryCode::as_str),
             reason,
         });
     }

@@ -1,11 +1,13 @@
 //! Metalink 3.0 with MirrorManager's `mm0` extensions (byte-exact, reference §3.11), and Metalink 4
 //! (RFC 5854) for clients whose `Accept` asks for it.
 
+use alloc::string::String;
 use core::fmt::Write;
 
-use super::suffixes;
+use super::{suffixes, xml};
 use crate::handle::{Answer, ContentType, Flavour, Target, Workspace};
 use crate::index::Selector;
+use crate::snapshot::{FileDetail, FileEntry};
 use crate::time;
 use crate::urls::Url;
 
@@ -114,4 +116,115 @@ fn write_urls(
             out.push_str(&suffix[usize::from(url.ends_with_slash())]);
         }
     }
+}
+
+/// A file's `<file>` opening with its details and alternates, per metalink flavour: the same for every answer
+/// about the file, so rendered once when the snapshot loads.
+pub(crate) struct FileBlocks {
+    pub v3: String,
+    pub v4: String,
+}
+
+impl FileBlocks {
+    pub(crate) fn render(f: &FileEntry) -> FileBlocks {
+        FileBlocks {
+            v3: file_block_v3(&f.name, &f.details),
+            v4: file_block_v4(&f.name, &f.details),
+        }
+    }
+}
+
+fn details_v3(out: &mut String, d: &FileDetail, indent: &str) {
+    if d.timestamp != 0 {
+        let _ = writeln!(out, "{indent} <mm0:timestamp>{}</mm0:timestamp>", d.timestamp);
+    }
+    if d.size != 0 {
+        let _ = writeln!(out, "{indent} <size>{}</size>", d.size);
+    }
+    let _ = writeln!(out, "{indent} <verification>");
+    for (name, digest) in [
+        ("md5", &d.md5),
+        ("sha1", &d.sha1),
+        ("sha256", &d.sha256),
+        ("sha512", &d.sha512),
+    ] {
+        // Empty digests are omitted, as MirrorManager omits empty hash strings.
+        if let Some(digest) = digest.as_ref().filter(|d| !d.is_empty()) {
+            let _ = write!(out, "{indent}  <hash type=\"{name}\">");
+            digest.write_to(out);
+            out.push_str("</hash>\n");
+        }
+    }
+    let _ = writeln!(out, "{indent} </verification>");
+}
+
+fn file_block_v3(name: &str, details: &[FileDetail]) -> String {
+    let mut out = String::with_capacity(512);
+    out.push_str("  <file name=\"");
+    xml::escape_into(&mut out, name);
+    out.push_str("\">\n");
+    if let Some((first, rest)) = details.split_first() {
+        details_v3(&mut out, first, "  ");
+        if !rest.is_empty() {
+            out.push_str("   <mm0:alternates>\n");
+            for d in rest {
+                out.push_str("    <mm0:alternate>\n");
+                details_v3(&mut out, d, "     ");
+                out.push_str("    </mm0:alternate>\n");
+            }
+            out.push_str("   </mm0:alternates>\n");
+        }
+    }
+    out.push_str("   <resources maxconnections=\"1\">\n");
+    out
+}
+
+fn hashes_v4(out: &mut String, d: &FileDetail, indent: &str) {
+    // RFC 5854 uses the IANA hash names.
+    for (name, digest) in [
+        ("md5", &d.md5),
+        ("sha-1", &d.sha1),
+        ("sha-256", &d.sha256),
+        ("sha-512", &d.sha512),
+    ] {
+        if let Some(digest) = digest.as_ref().filter(|d| !d.is_empty()) {
+            let _ = writeln!(
+                out,
+                "{indent}<hash type=\"{name}\">{}</hash>",
+                xml::Escaped(&digest.to_text())
+            );
+        }
+    }
+}
+
+fn file_block_v4(name: &str, details: &[FileDetail]) -> String {
+    let mut out = String::with_capacity(512);
+    out.push_str("  <file name=\"");
+    xml::escape_into(&mut out, name);
+    out.push_str("\">\n");
+    if let Some((first, rest)) = details.split_first() {
+        if first.size != 0 {
+            let _ = writeln!(out, "    <size>{}</size>", first.size);
+        }
+        hashes_v4(&mut out, first, "    ");
+        if first.timestamp != 0 {
+            let _ = writeln!(out, "    <mm0:timestamp>{}</mm0:timestamp>", first.timestamp);
+        }
+        if !rest.is_empty() {
+            out.push_str("    <mm0:alternates>\n");
+            for d in rest {
+                out.push_str("      <mm0:alternate>\n");
+                if d.timestamp != 0 {
+                    let _ = writeln!(out, "        <mm0:timestamp>{}</mm0:timestamp>", d.timestamp);
+                }
+                if d.size != 0 {
+                    let _ = writeln!(out, "        <mm0:size>{}</mm0:size>", d.size);
+                }
+                hashes_v4(&mut out, d, "        ");
+                out.push_str("      </mm0:alternate>\n");
+            }
+            out.push_str("    </mm0:alternates>\n");
+        }
+    }
+    out
 }

@@ -7,7 +7,7 @@ mod metalink;
 pub(crate) mod xml;
 
 pub(crate) use explain::{explain, explain_error};
-pub(crate) use metalink::{metalink, metalink_failure};
+pub(crate) use metalink::{FileBlocks, metalink, metalink_failure};
 
 use alloc::string::String;
 
@@ -87,14 +87,34 @@ pub(crate) fn redirect(sel: &Selector, t: &Target<'_>, ws: &mut Workspace) {
             a.status = 302;
             a.location.push_str(url.text());
             a.location.push_str(&ws.suffix[usize::from(url.ends_with_slash())]);
+            // A URL that is not a valid header value (a control character in the data) cannot be a redirect
+            // target: no shell may send it, and some (JS hosts' `new Response`) would throw.
+            if !is_header_value(&a.location) {
+                a.location.clear();
+                a.status = 404;
+            }
         }
         None => a.status = 404,
     }
 }
 
+/// Whether `s` may be an HTTP field value as it is: visible bytes, space and tab (RFC 9110 §5.5; bytes of 0x80
+/// and above are obs-text, which HTTP libraries accept), no other control character.
+fn is_header_value(s: &str) -> bool {
+    s.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
 #[cfg(test)]
 mod tests {
     use alloc::string::String;
+
+    #[test]
+    fn header_values() {
+        assert!(super::is_header_value("https://m.example/a b\tc/é"));
+        assert!(!super::is_header_value("https://m.example/a\nb"));
+        assert!(!super::is_header_value("https://m.example/a\rb"));
+        assert!(!super::is_header_value("https://m.example/\u{7f}"));
+    }
 
     /// MirrorManager's rule, one suffix at a time: `/<subpath>`, then `/` for a directory, or the file name after
     /// a `/` unless the string so far (the URL, when there is no subpath) already ends with one.

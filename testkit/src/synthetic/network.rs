@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use mirrorvane_selector::codes::builtin_continent;
 use mirrorvane_selector::snapshot::{ContinentOverride, Host, HostId, HostNetblock, NetblockCountry};
-use mirrorvane_selector::{Code, CountryCode};
+use mirrorvane_selector::{ContinentCode, CountryCode};
 
 use super::geo::SyntheticGeo;
 use super::places::{CLIENT_ONLY_COUNTRIES, MIRROR_COUNTRIES, code};
@@ -281,9 +281,9 @@ pub(crate) fn generate(scale: &Scale, seed: u64, hosts: &[Host]) -> Network {
 
     let continent_overrides = vec![ContinentOverride {
         country: code("CY"),
-        continent: code("EU"),
+        continent: ContinentCode(*b"EU"),
     }];
-    let continent = |c: CountryCode| -> Option<Code> {
+    let continent = |c: CountryCode| -> Option<ContinentCode> {
         continent_overrides
             .iter()
             .find(|o| o.country == c)
@@ -306,7 +306,7 @@ pub(crate) fn generate(scale: &Scale, seed: u64, hosts: &[Host]) -> Network {
         }
     }
     // The global-fallback client: a country without mirrors on the continent with the fewest public hosts.
-    let public_on = |k: Option<Code>| {
+    let public_on = |k: Option<ContinentCode>| {
         hosts
             .iter()
             .filter(|h| !h.private && h.country.and_then(continent) == k && k.is_some())

@@ -1,7 +1,7 @@
 //! Where mirrors and clients are: countries weighted roughly like Fedora's public mirror list (many in the US
 //! and Germany, a long tail of one or two per country), and countries with clients but no mirror.
 
-use mirrorvane_selector::{Code, CountryCode};
+use mirrorvane_selector::CountryCode;
 
 /// Countries that host mirrors, heaviest first, with a relative weight. `Scale::countries` takes a prefix.
 pub(crate) const MIRROR_COUNTRIES: &[(&str, u32)] = &[
@@ -84,5 +84,5 @@ pub(crate) const CLIENT_ONLY_COUNTRIES: &[&str] = &[
 
 /// A code from the tables above (all valid).
 pub(crate) fn code(s: &str) -> CountryCode {
-    Code::parse(s).expect("the country tables hold two-letter codes")
+    CountryCode::parse(s).expect("the country tables hold two-letter codes")
 }
