@@ -3,21 +3,40 @@
 #
 # Usage: scripts/test.sh
 #   MIRRORVANE_FUZZ_SECONDS=N   seconds per fuzz target (default 20; 0 skips fuzzing and the cargo-fuzz install)
+#   MIRRORVANE_TOOLS=DIR        where the cargo-installed tools go (default target/tools; see below)
+#   MIRRORVANE_FEDORA_SCALE=DIR the Fedora-scale dataset (default ../shared/data/fedora-scale): its tests run
+#                               when it is there and are reported SKIPPED, loudly, when not
+#   MIRRORVANE_TEST_POSTGRES    the PostgreSQL server the database tests create their databases on
+#                               (default postgres://postgres@127.0.0.1:5432/test)
 #   CARGO_TARGET_DIR            honoured; every step shares it so nothing is compiled twice for the same target
 #
-# Installs what is missing (rustup targets, rustfmt/clippy, cargo-fuzz when fuzzing), then, in order: format,
-# clippy, the no_std selector for wasm32v1-none, the wasm crate for wasm32-unknown-unknown (release, size
-# printed), all workspace tests (unit, integration, the criterion benchmarks once each in test mode, doc tests),
-# the WASM worker (wasm-bindgen-cli and npm packages installed when missing; built, size-checked, and run against
-# the native selector's answers in Node, workerd and Deno), and a fuzz smoke run per target. The backend's tests
-# expect PostgreSQL on 127.0.0.1:5432. Stops at the first failure with a non-zero exit. Needs: bash, rustup +
-# stable Rust, Node >= 20 with npm (the registry reachable until the packages are cached).
+# In order: format, clippy, the no_std selector for wasm32v1-none, the wasm crate for wasm32-unknown-unknown
+# (release, size printed), all workspace tests (unit, integration, the criterion benchmarks once each in test
+# mode, doc tests), the tests of the Fedora-scale dataset, the workspace against the minimum Rust version, the
+# WASM worker (built, size-checked, and run against the native selector's answers in Node, workerd and Deno), and
+# a fuzz smoke run per target. Stops at the first failure with a non-zero exit.
+#
+# What it installs when missing, and where (nothing goes to ~/.cargo/bin):
+#   - rustup targets wasm32-unknown-unknown and wasm32v1-none, components rustfmt and clippy, and the toolchain
+#     of the workspace's rust-version (minimal profile), to check that the code builds with it;
+#   - wasm-bindgen-cli 0.2.130 (the version the wasm crate pins; the JS glue must match it) and, when fuzzing,
+#     cargo-fuzz, with `cargo install --root $MIRRORVANE_TOOLS`;
+#   - the npm packages of wasm/worker (workerd, Deno, binaryen's wasm-opt) into wasm/worker/node_modules.
+# Needs: bash, rustup with a stable Rust, Node >= 20 with npm, PostgreSQL reachable for the database tests, and
+# crates.io, the npm registry and the Rust toolchain server reachable on first run. On 2 cores a first run takes
+# about 20 minutes (most of it compiling); later runs reuse target/ and the tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 START=$SECONDS
 FUZZ_SECONDS="${MIRRORVANE_FUZZ_SECONDS:-20}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+TOOLS="${MIRRORVANE_TOOLS:-$TARGET_DIR/tools}"
+mkdir -p "$TOOLS/bin"
+TOOLS="$(cd "$TOOLS" && pwd)"
+export PATH="$TOOLS/bin:$PATH"
+FEDORA_SCALE="${MIRRORVANE_FEDORA_SCALE:-$PWD/../shared/data/fedora-scale}"
+MSRV="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
 STEP_START=$SECONDS
 STEP_NAME=""
 
@@ -58,10 +77,14 @@ done
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 if [ "$FUZZ_SECONDS" -gt 0 ] && ! cargo fuzz --version >/dev/null 2>&1; then
-  cargo install cargo-fuzz --locked
+  cargo install cargo-fuzz --locked --root "$TOOLS"
+fi
+if ! rustup toolchain list | grep -q "^$MSRV-"; then
+  rustup toolchain install "$MSRV" --profile minimal
 fi
 rustc --version
 cargo --version
+echo "tools in $TOOLS/bin; minimum Rust $MSRV"
 
 # ---------------------------------------------------------------------------------------------------------------
 step "cargo fmt --all -- --check (and fuzz/)"
@@ -95,15 +118,27 @@ cargo test --workspace --all-targets
 step "cargo test --workspace --doc (doc tests)"
 cargo test --workspace --doc
 
+step "tests of the Fedora-scale dataset ($FEDORA_SCALE)"
+if [ -f "$FEDORA_SCALE/cache-fedora.proto.gz" ]; then
+  MIRRORVANE_FEDORA_SCALE="$FEDORA_SCALE" cargo test -p mirrorvane-tests --test fedora_scale --test builder -- --ignored
+else
+  printf '\n*** SKIPPED: %s/cache-fedora.proto.gz not found. The tests that compare against MirrorManager'"'"'s\n' "$FEDORA_SCALE"
+  printf '*** own Fedora-scale cache did not run. Set MIRRORVANE_FEDORA_SCALE to the dataset to run them. ***\n\n'
+fi
+
+# A separate target directory: another toolchain's artifacts would evict the stable ones.
+step "minimum Rust: cargo +$MSRV check --workspace --all-targets"
+CARGO_TARGET_DIR="$TARGET_DIR/msrv" cargo "+$MSRV" check --workspace --all-targets --quiet
+
 # ---------------------------------------------------------------------------------------------------------------
 # The WASM package in real runtimes (wasm/worker/README.md). wasm-pack and worker-build fetch tools from GitHub, so
-# the CLI is installed with cargo (cached in ~/.cargo/bin) and wasm-opt comes from npm (binaryen, pinned).
+# the CLI is installed with cargo (into $TOOLS) and wasm-opt comes from npm (binaryen, pinned).
 step "wasm worker: tools (wasm-bindgen-cli 0.2.130, npm ci in wasm/worker)"
 command -v node >/dev/null 2>&1 || { echo "node (>= 20) is needed for the WASM worker tests" >&2; exit 1; }
 node --version
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
-  # Not --locked: unlocked is what is known to build on these machines. ~4 CPU-minutes, once (~/.cargo/bin).
-  cargo install wasm-bindgen-cli --version 0.2.130
+  # Not --locked: unlocked is what is known to build on these machines. ~4 CPU-minutes, once per tools directory.
+  cargo install wasm-bindgen-cli --version 0.2.130 --root "$TOOLS"
 fi
 (cd wasm/worker && npm ci --no-audit --no-fund --loglevel=error)
 

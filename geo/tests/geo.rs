@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use mirrorvane_geo::{
     AsnDb, AsnSource, CountryDb, CountryInfo, CountrySchema, GeoError, GeoLocator, NetblockReport, PrefixAsnTable,
@@ -473,78 +473,3 @@ fn locator_combines_sources() {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Timing, printed only: `cargo test --release -p mirrorvane-edge --test geo -- --ignored --nocapture`
-
-fn per_call(iterations: u32, mut f: impl FnMut(u32)) -> Duration {
-    let start = Instant::now();
-    for i in 0..iterations {
-        f(i);
-    }
-    start.elapsed() / iterations
-}
-
-#[test]
-#[ignore = "timing figures, run in release with --nocapture"]
-fn timing() {
-    const N: u32 = 1_000_000;
-    // Addresses spread over the test databases' data, plus misses.
-    let addrs = [
-        "89.160.20.113",
-        "81.2.69.160",
-        "216.160.83.57",
-        "175.16.199.1",
-        "2001:218::1",
-        "2a02:d040::9",
-    ]
-    .map(ip);
-    let country = CountryDb::open(testdata("GeoIP2-Country-Test.mmdb")).unwrap();
-    let city = CountryDb::open(testdata("GeoIP2-City-Test.mmdb")).unwrap();
-    let asn_db = AsnSource::open(testdata("GeoLite2-ASN-Test.mmdb")).unwrap();
-    let asn_addrs = [
-        "89.160.20.113",
-        "1.0.0.1",
-        "38.108.80.30",
-        "2001:1700::1",
-        "65.116.3.82",
-        "12.87.120.9",
-    ]
-    .map(ip);
-    let mut sink = 0usize;
-    let d = per_call(N, |i| {
-        sink += country.locate(addrs[i as usize % addrs.len()]).country.is_some() as usize;
-    });
-    println!("CountryDb (GeoIP2-Country-Test) lookup: {d:?}/call");
-    let d = per_call(N, |i| {
-        sink += city.locate(addrs[i as usize % addrs.len()]).country.is_some() as usize;
-    });
-    println!("CountryDb (GeoIP2-City-Test) lookup: {d:?}/call");
-    let d = per_call(N, |i| {
-        sink += asn_db.asn(asn_addrs[i as usize % asn_addrs.len()]).is_some() as usize;
-    });
-    println!("AsnSource::Mmdb (GeoLite2-ASN-Test) lookup: {d:?}/call");
-
-    let big = std::env::var_os("MIRRORVANE_NETBLOCKS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/data/fedora-scale/global_netblocks.txt"));
-    if let Ok(text) = std::fs::read(&big) {
-        let start = Instant::now();
-        let table = PrefixAsnTable::parse(&text).unwrap();
-        println!(
-            "PrefixAsnTable load of {}: {:?}, {:?}",
-            big.display(),
-            start.elapsed(),
-            table.report()
-        );
-        let probes: Vec<IpAddr> = noise(4096 * 4, 99)
-            .chunks_exact(4)
-            .map(|c| IpAddr::from([c[0], c[1], c[2], c[3]]))
-            .collect();
-        let d = per_call(N, |i| {
-            sink += table.asn(probes[i as usize % probes.len()]).is_some() as usize;
-        });
-        println!("PrefixAsnTable lookup (random IPv4): {d:?}/call");
-    } else {
-        println!("{} not found; set MIRRORVANE_NETBLOCKS", big.display());
-    }
-    println!("(checksum {sink})");
-}

@@ -6,6 +6,7 @@
 //!   and a one-call request helper;
 //! - [`scenarios`]: request scenarios per decision tier and a mixed load over a synthetic world;
 //! - [`compare`]: one probe corpus through two selectors, the first differing answer;
+//! - [`tree`]: a small Fedora-like primary tree on disk, with real `repodata/repomd.xml`;
 //! - [`alloc`]: a counting global allocator for "allocates nothing" tests.
 //!
 //! What it is not: production code. Only the demo (behind the `mirrorvane` binary's `demo` feature) links it
@@ -16,6 +17,7 @@ pub mod compare;
 pub mod fixture;
 pub mod scenarios;
 pub mod synthetic;
+pub mod tree;
 
 use std::path::PathBuf;
 

@@ -53,6 +53,16 @@ pub enum BuildWarning {
         /// The name.
         name: String,
     },
+    /// An active host is in no answer: none of its categories carries a directory up to date (nothing has
+    /// checked it yet, or everything it had went stale), or it has no category at all.
+    CarriesNothing {
+        /// Host id.
+        host: i64,
+        /// Host name.
+        name: String,
+        /// Whether it has any category.
+        has_categories: bool,
+    },
 }
 
 impl std::fmt::Display for BuildWarning {
@@ -64,6 +74,16 @@ impl std::fmt::Display for BuildWarning {
                     "host {host}: netblock {name:?} does not resolve; skipped for this snapshot"
                 )
             }
+            BuildWarning::CarriesNothing {
+                host,
+                name,
+                has_categories: false,
+            } => write!(f, "host {host} ({name}) has no category: it is in no answer"),
+            BuildWarning::CarriesNothing { host, name, .. } => write!(
+                f,
+                "host {host} ({name}) carries no directory up to date, so it is in no answer: no crawl or \
+                 check-in has found its content current (or mark its category always up to date)"
+            ),
         }
     }
 }
@@ -138,6 +158,7 @@ fn assemble(rows: Rows, options: Options) -> Result<(Snapshot, Vec<BuildWarning>
     let carried = host_categories(&rows, &host_index, &category_index, &directory_index, &dirs_of_category)?;
     let (host_sets, directories) = share_host_sets(&rows, &category_index, carried.members)?;
     let (repositories, disabled_prefixes) = repositories(&rows, &directory_index)?;
+    warnings.extend(idle_hosts(&rows));
     let snapshot = Snapshot {
         created: options.created,
         hosts,
@@ -337,6 +358,26 @@ fn host_categories(
         host_categories,
         members,
     })
+}
+
+/// Active hosts that no answer can name, for the build's warnings.
+fn idle_hosts(rows: &Rows) -> Vec<BuildWarning> {
+    let mut categories: HashMap<i64, bool> = HashMap::new();
+    for hc in &rows.host_categories {
+        *categories.entry(hc.host).or_default() |= hc.always_up2date || !hc.up2date.is_empty();
+    }
+    rows.hosts
+        .iter()
+        .filter(|h| bool::from(h.active))
+        .filter_map(|h| match categories.get(&h.id) {
+            Some(true) => None,
+            carries => Some(BuildWarning::CarriesNothing {
+                host: h.id,
+                name: h.name.clone(),
+                has_categories: carries.is_some(),
+            }),
+        })
+        .collect()
 }
 
 /// Directories in id order, each pointing at a host set shared by every directory with the same carriers.

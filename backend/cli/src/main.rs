@@ -63,15 +63,33 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line with the causes (`a: b: c`), MirrorManager's `Error: ` prefix, no backtrace even when
             // RUST_BACKTRACE is set for other reasons.
-            eprintln!("Error: {e:#}");
+            eprintln!("Error: {}", causes(&e));
             ExitCode::FAILURE
         }
     }
 }
 
+/// `e` and its causes joined by `: `, leaving out a cause whose text its parent already ends with (sqlx and
+/// reqwest print their source inside their own message: `… database: Connection refused (os error 111)` is
+/// followed by `Connection refused (os error 111)`).
+fn causes(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !parts.last().is_some_and(|last| last.ends_with(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+/// Logging unless `RUST_LOG` says otherwise: our info lines; PostgreSQL's notices (`relation … already exists,
+/// skipping` on every start) only when they are warnings.
+const DEFAULT_LOG: &str = "info,sqlx::postgres::notice=warn";
+
 fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG)))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();

@@ -21,12 +21,22 @@ fn mirrorvane(db: &str, args: &[&str]) -> std::process::Output {
         .expect("runs mirrorvane")
 }
 
-struct Server(Child);
+/// A child process killed when the test lets go of it (also when it panics).
+struct Server(Option<Child>);
+
+impl Server {
+    /// The process, no longer killed on drop.
+    fn into_inner(mut self) -> Child {
+        self.0.take().expect("a process")
+    }
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -47,7 +57,7 @@ fn serve(db: &str, snapshot: &Path) -> (Server, String) {
         .strip_prefix("Listening on ")
         .expect("listening line")
         .to_owned();
-    (Server(child), base)
+    (Server(Some(child)), base)
 }
 
 engine_tests! {
@@ -61,6 +71,14 @@ engine_tests! {
         let out = mirrorvane(&t.url, &["init"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stdout).contains("is ready"));
+        // Run again on a migrated database, with the default logging: nothing to say.
+        let out = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+            .args(["--database", &t.url, "init"])
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("runs mirrorvane");
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "a second init logs nothing");
 
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("mirrorvane.snapshot");
@@ -119,7 +137,10 @@ fn bad_database_urls_are_clear_errors() {
     assert!(err.contains("unsupported database URL"), "{err}");
     let out = mirrorvane("postgres://postgres@127.0.0.1:1/none", &["init"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open database"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot open database"), "{err}");
+    // The cause once, not once per layer that wraps it.
+    assert_eq!(err.matches("Connection refused").count(), 1, "{err}");
     let dir = tempfile::tempdir().expect("tempdir");
     let out = mirrorvane(
         &format!("sqlite://{}/missing/dir/x.db", dir.path().display()),
@@ -152,7 +173,7 @@ fn demo_runs_the_whole_pipeline() {
         .spawn()
         .expect("starts the demo");
     let stdout = child.stdout.take().expect("stdout");
-    let server = Server(child);
+    let server = Server(Some(child));
     let mut lines = BufReader::new(stdout).lines();
     let mut seen = Vec::new();
     let base = loop {
@@ -179,7 +200,27 @@ fn demo_runs_the_whole_pipeline() {
     );
     let updates = http_get(&base, "/mirrorlist?repo=updates-released-f41&arch=aarch64");
     assert!(updates.contains("/updates/41/Everything/aarch64/"), "{updates}");
-    drop(server);
+    // SIGTERM (what systemd and `kill` send): a clean stop that removes the demo's temporary directory.
+    let dir = text
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Snapshot ")?
+                .split_once(' ')?
+                .0
+                .strip_suffix("/snapshot")
+        })
+        .expect("the demo names its snapshot")
+        .to_owned();
+    assert!(Path::new(&dir).is_dir(), "{dir}");
+    let mut child = server.into_inner();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = child.wait().expect("the demo exits");
+    assert!(exit.success(), "{exit:?}");
+    assert!(!Path::new(&dir).exists(), "{dir} left behind");
 }
 
 engine_tests! {
@@ -213,7 +254,7 @@ engine_tests! {
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)
             .expect("reads");
-        let _server = Server(child);
+        let _server = Server(Some(child));
         let base = line
             .trim()
             .strip_prefix("Listening on ")
@@ -247,4 +288,90 @@ engine_tests! {
         let second = etag(Some(&first));
         assert_ne!(second, first);
     }
+}
+
+/// The README's path on a fresh database: export says there is nothing yet; the example inventory applies (and
+/// again changes nothing); a scanned tree; a host added without a crawl is named in the snapshot's warnings
+/// instead of silently missing, and one added `--always-up-to-date` is in the answers.
+#[test]
+fn readme_path_with_the_example_inventory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("readme.db").display());
+    let ok = |args: &[&str]| {
+        let out = mirrorvane(&db, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (export, _) = ok(&["export"]);
+    assert!(export.contains("holds no inventory yet"), "{export}");
+
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/inventory.toml");
+    let (applied, _) = ok(&["apply", "-f", example]);
+    assert!(
+        applied.contains("applied ") && applied.contains(" changes: "),
+        "{applied}"
+    );
+    assert_eq!(ok(&["apply", "-f", example]).0, "no changes\n");
+    let (export, _) = ok(&["export"]);
+    assert!(export.contains("name = \"mirror.example.edu\""), "{export}");
+
+    let tree = dir.path().join("primary");
+    mirrorvane_testkit::tree::write(&tree, 1_790_000_000).expect("tree");
+    let topdir = tree.join("pub/fedora/linux");
+    ok(&[
+        "scan",
+        "--category",
+        "Fedora Linux",
+        "--path",
+        topdir.to_str().expect("utf-8"),
+    ]);
+
+    ok(&[
+        "host",
+        "add",
+        "Example University",
+        "mirror2.example.edu",
+        "--country",
+        "DE",
+        "--category",
+        "Fedora Linux",
+        "--url",
+        "https://mirror2.example.edu/fedora/linux",
+        "--always-up-to-date",
+    ]);
+    let (disabled, _) = ok(&["host", "disable", "Example University", "internal.example.edu"]);
+    assert!(disabled.contains("applied 1 change: 0 added, 1 updated"), "{disabled}");
+    let snapshot = dir.path().join("snapshot");
+    let (_, warnings) = ok(&["snapshot", "--no-resolve", "-o", snapshot.to_str().expect("utf-8")]);
+    assert!(
+        warnings.contains("(mirror.example.edu) carries no directory up to date"),
+        "{warnings}"
+    );
+    assert!(!warnings.contains("mirror2.example.edu"), "{warnings}");
+
+    let selector = mirrorvane_selector::Selector::decode(&std::fs::read(&snapshot).expect("snapshot")).expect("loads");
+    let reply = mirrorvane_testkit::fixture::call(
+        &selector,
+        &mirrorvane_testkit::fixture::Geo::default(),
+        &mirrorvane_testkit::fixture::Call {
+            path_and_query: "/mirrorlist?repo=fedora-41&arch=x86_64",
+            ..Default::default()
+        },
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains("https://mirror2.example.edu/fedora/linux/releases/41/Everything/x86_64/os/"),
+        "{}",
+        reply.body
+    );
+    assert!(!reply.body.contains("mirror.example.edu/"), "{}", reply.body);
 }

@@ -100,7 +100,7 @@ fn examples(snap: &snapshot::Snapshot, world: &World) -> Vec<(String, String)> {
     out
 }
 
-/// Runs the demo until Ctrl-C.
+/// Runs the demo until Ctrl-C or SIGTERM, then removes its temporary directory.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let world = synthetic::generate(&Scale::demo(), SEED);
     let dir = tempfile::Builder::new()
@@ -145,8 +145,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let s = built;
     let countries: std::collections::BTreeSet<_> = s.hosts.iter().filter_map(|h| h.country).collect();
     println!(
-        "Database {db_url}: applied {} inventory changes (synthetic network, seed {SEED})",
-        prepared.changes
+        "Database {db_url}: applied {} (synthetic network, seed {SEED})",
+        super::count(prepared.changes, "inventory change", "inventory changes")
     );
     for scan in &prepared.scans {
         println!("{scan}");
@@ -174,11 +174,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             println!("  curl http://{addr}/metrics\n\nFor a dnf .repo file:");
             println!("  metalink=http://{addr}/metalink?repo=fedora-$releasever&arch=$basearch\n\nCtrl-C to stop.");
         });
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             r = serve => r,
             _ = tokio::signal::ctrl_c() => { println!("\nstopped"); Ok(()) }
+            _ = terminate.recv() => { println!("stopped (SIGTERM)"); Ok(()) }
         }
     })?;
+    // The database, tree and snapshot go with the directory: nothing of the demo outlives it.
     drop(dir);
     Ok(())
 }

@@ -78,14 +78,18 @@ pub async fn apply_inventory(
         if !conflicts.is_empty() {
             return Err(store::StoreError::UrlConflicts(conflicts).into());
         }
-        writeln!(out, "dry run: {} changes not applied", changes.len())?;
+        writeln!(
+            out,
+            "dry run: {} not applied",
+            super::count(changes.len(), "change", "changes")
+        )?;
         return Ok(ApplyOutcome { changes, report: None });
     }
     let report = store::apply(db, &changes).await?;
     writeln!(
         out,
-        "applied {} changes: {} added, {} updated, {} removed",
-        report.total(),
+        "applied {}: {} added, {} updated, {} removed",
+        super::count(report.total(), "change", "changes"),
         report.added,
         report.updated,
         report.removed
@@ -96,9 +100,17 @@ pub async fn apply_inventory(
     })
 }
 
-/// The stored inventory as the file format, passwords left out.
+/// The stored inventory as the file format, passwords left out. An empty database exports a comment saying so
+/// (an empty output would look like a failure).
 pub async fn export_text(db: &Database) -> anyhow::Result<String> {
     let mut inv = store::load(db).await?;
+    if inv == Inventory::default() {
+        return Ok(format!(
+            "# {} holds no inventory yet. Add one with `mirrorvane apply -f FILE` (examples/inventory.toml,\n\
+             # docs/inventory.md) or `mirrorvane site add` / `mirrorvane host add`.\n",
+            db.url()
+        ));
+    }
     store::strip_passwords(&mut inv);
     Ok(to_toml(&inv))
 }

@@ -13,3 +13,8 @@ pub mod scan;
 pub mod serve;
 pub mod sites;
 pub mod snapshot;
+
+/// `1 change`, `2 changes`: a count with its noun in the right number.
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -83,6 +83,11 @@ pub enum HostCommand {
         /// A URL of `--category` hidden from mirrorlists (rsync for downstream mirrors); repeatable.
         #[arg(long = "private-url", value_name = "URL", requires = "category")]
         private_urls: Vec<String>,
+        /// Count the host as carrying every directory of `--category` without a crawl (a caching or
+        /// redirecting mirror, or one you vouch for). Otherwise it is offered once a crawl or a check-in has
+        /// found its directories up to date.
+        #[arg(long, requires = "category")]
+        always_up_to_date: bool,
     },
     /// Change a host's settings.
     Edit {
@@ -212,7 +217,12 @@ pub async fn site(db: &Database, cmd: &SiteCommand, out: &mut dyn Write) -> anyh
                     writeln!(out, "{change}")?;
                 }
                 let report = store::apply(db, &changes).await?;
-                writeln!(out, "applied {} changes: {} updated", report.total(), report.updated)?;
+                writeln!(
+                    out,
+                    "applied {}: {} updated",
+                    super::count(report.total(), "change", "changes"),
+                    report.updated
+                )?;
                 return Ok(());
             }
         }
@@ -257,6 +267,7 @@ pub async fn host(db: &Database, cmd: &HostCommand, out: &mut dyn Write) -> anyh
             category,
             urls,
             private_urls,
+            always_up_to_date,
         } => {
             let name = validate::host_name(name)?;
             let mut host = Host::new(name.clone(), validate::country(country)?);
@@ -282,6 +293,7 @@ pub async fn host(db: &Database, cmd: &HostCommand, out: &mut dyn Write) -> anyh
                     bail!("unknown category {category:?}");
                 }
                 let mut hc = HostCategory::new(category.clone());
+                hc.always_up_to_date = *always_up_to_date;
                 let tagged = urls
                     .iter()
                     .map(|u| (u, false))

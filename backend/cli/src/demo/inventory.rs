@@ -1,5 +1,5 @@
 //! The demo's inventory: the synthetic network's mirrors as an [`Inventory`], restricted to the categories of
-//! the demo tree ([`super::tree::CATEGORIES`]). Hosts are grouped into sites by their domain, so some sites run
+//! the demo tree ([`mirrorvane_testkit::tree::CATEGORIES`]). Hosts are grouped into sites by their domain, so some sites run
 //! several hosts, as at universities and hosting companies.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use mirrorvane_selector::snapshot::Snapshot;
 
 use crate::inventory::{Arch, Category, Host, HostCategory, Inventory, Netblock, Product, Site, Url};
 
-use super::tree::CATEGORIES;
+use mirrorvane_testkit::tree::CATEGORIES;
 
 /// The inventory of `snapshot`'s hosts that carry one of the demo categories. Every host category is marked
 /// always up to date: the demo has no crawler to find out.

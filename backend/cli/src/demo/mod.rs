@@ -2,12 +2,12 @@
 //! tree on disk, and the steps an operator runs — apply the inventory, scan the tree, build the snapshot.
 
 pub mod inventory;
-pub mod tree;
 
 use std::path::Path;
 
 use anyhow::Context as _;
 use mirrorvane_selector::snapshot::Snapshot;
+use mirrorvane_testkit::tree;
 
 use crate::builder::{self, Built};
 use crate::db::Database;

@@ -1,4 +1,5 @@
-//! A small Fedora-like primary mirror tree written to disk: the input of the demo's scan.
+//! A small Fedora-like primary mirror tree written to disk: the input of the demo's scan, of scan benchmarks
+//! and of tests that need a real tree.
 //!
 //! Real repositories in miniature: each has `repodata/` with gzip'ed metadata files and a `repomd.xml` that
 //! lists them with their true sizes, SHA-256 checksums and timestamps, exactly as createrepo writes it; install
@@ -35,8 +36,15 @@ const EPEL: &[&str] = &[
 ];
 const ARCHES: &[&str] = &["x86_64", "aarch64"];
 
-/// Writes the tree under `root` (which gets `pub/…`); `timestamp` is the repodata's build time.
+/// Writes the tree under `root` (which gets `pub/…`); `timestamp` is the repodata's build time. Returns the
+/// number of repositories.
 pub fn write(root: &Path, timestamp: u64) -> std::io::Result<usize> {
+    write_scaled(root, timestamp, 0)
+}
+
+/// [`write`], with `extra_package_dirs` more package directories per repository (`Packages/x0`, `x1`, …), for
+/// trees of thousands of directories.
+pub fn write_scaled(root: &Path, timestamp: u64, extra_package_dirs: usize) -> std::io::Result<usize> {
     let mut repositories = 0;
     for (topdir, dirs) in [("pub/fedora/linux", FEDORA), ("pub/epel", EPEL)] {
         for pattern in dirs {
@@ -49,6 +57,11 @@ pub fn write(root: &Path, timestamp: u64) -> std::io::Result<usize> {
                 let rel = pattern.replace("{arch}", arch);
                 let dir = root.join(topdir).join(&rel);
                 write_repository(&dir, &rel, timestamp)?;
+                for i in 0..extra_package_dirs {
+                    let packages = dir.join(format!("Packages/x{i}"));
+                    std::fs::create_dir_all(&packages)?;
+                    std::fs::write(packages.join(format!("x{i}-1.0-1.noarch.rpm")), b"not really an rpm\n")?;
+                }
                 repositories += 1;
                 if rel.ends_with("/os") && rel.starts_with("releases/41") {
                     write_iso_dir(&root.join(topdir).join(rel.replace("/os", "/iso")), arch, timestamp)?;
