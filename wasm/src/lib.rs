@@ -341,72 +341,31 @@ impl Selector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mirrorvane_selector::snapshot::*;
+    use mirrorvane_selector::snapshot::{Digest, FileDetail, encode};
+    use mirrorvane_testkit::fixture::{Fixture, detail};
 
     fn snapshot_bytes() -> Vec<u8> {
-        let code = |s: &str| CountryCode::parse(s).unwrap();
-        let host = |id: u32, country: &str| Host {
-            id,
-            name: format!("mirror{id}.example"),
-            country: Some(code(country)),
-            bandwidth: 100,
-            private: false,
-            asns: vec![],
-            allowed_countries: vec![],
-            reachability: Reachability::default(),
-        };
-        let snap = Snapshot {
+        let os = "pub/fedora/linux/releases/41/Everything/x86_64/os";
+        let repodata = "pub/fedora/linux/releases/41/Everything/x86_64/os/repodata";
+        let mut f = Fixture {
             created: 1_700_000_000,
-            hosts: vec![host(1, "DE"), host(2, "US")],
-            categories: vec![Category {
-                name: "Fedora Linux".into(),
-                topdir: "pub/fedora/linux".into(),
+            ..Fixture::default()
+        }
+        .host(1, Some("DE"), 100, &["https://mirror1.example/fedora/linux"])
+        .host(2, Some("US"), 100, &["https://mirror2.example/fedora/linux"])
+        .dir("pub/fedora/linux", "pub/fedora/linux", &[1, 2])
+        .dir(os, "pub/fedora/linux", &[1, 2])
+        .dir(repodata, "pub/fedora/linux", &[1, 2]);
+        f.repos.push(("fedora-41", "x86_64", os));
+        f.files.push((
+            repodata,
+            "repomd.xml",
+            vec![FileDetail {
+                sha256: Some(Digest::from_text("00ff")),
+                ..detail(1_699_999_000, 4321, "")
             }],
-            host_categories: (0..2)
-                .map(|h| HostCategory {
-                    host: HostId(h),
-                    category: CategoryId(0),
-                    urls: vec![format!("https://mirror{}.example/fedora/linux", h + 1)],
-                })
-                .collect(),
-            host_sets: vec![HostSet::new(vec![HostCategoryId(0), HostCategoryId(1)])],
-            directories: vec![
-                Directory {
-                    name: "pub/fedora/linux".into(),
-                    category: CategoryId(0),
-                    hosts: HostSetId(0),
-                },
-                Directory {
-                    name: "pub/fedora/linux/releases/41/Everything/x86_64/os".into(),
-                    category: CategoryId(0),
-                    hosts: HostSetId(0),
-                },
-                Directory {
-                    name: "pub/fedora/linux/releases/41/Everything/x86_64/os/repodata".into(),
-                    category: CategoryId(0),
-                    hosts: HostSetId(0),
-                },
-            ],
-            files: vec![FileEntry {
-                directory: DirectoryId(2),
-                name: "repomd.xml".into(),
-                details: vec![FileDetail {
-                    timestamp: 1_699_999_000,
-                    size: 4321,
-                    md5: None,
-                    sha1: None,
-                    sha256: Some(Digest::from_text("00ff")),
-                    sha512: None,
-                }],
-            }],
-            repositories: vec![Repository {
-                prefix: "fedora-41".into(),
-                arch: "x86_64".into(),
-                directory: DirectoryId(1),
-            }],
-            ..Default::default()
-        };
-        encode(&snap)
+        ));
+        encode(&f.snapshot())
     }
 
     fn input<'a>(query: &'a str) -> Input<'a> {
