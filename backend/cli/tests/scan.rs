@@ -562,3 +562,125 @@ engine_tests! {
         );
     }
 }
+
+engine_tests! {
+    /// A repository whose directory vanishes from the primary keeps its prefix, flags and propagation history,
+    /// pointing nowhere (and out of snapshots) until the directory comes back; then the next scan points it there.
+    async fn vanished_repository_directories_keep_their_repositories(t) {
+        let (_tmp, root) = fedora_tree();
+        setup(&t.db).await;
+        let disk = Source::Disk { path: root.clone() };
+        let mut o = opts(NOW);
+        o.delete_directories = true;
+        scan_category(&t.db, CAT, &disk, &o).await.unwrap();
+        let repo: i64 = count(&t.db, "SELECT id FROM repository WHERE prefix = 'updates-released-f41'").await;
+        sqlx::query("UPDATE repository SET disabled = TRUE WHERE id = $1")
+            .bind(repo)
+            .execute(t.db.pool())
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO propagation_stat (repository_id, datetime, same_day) VALUES ($1, 100, 7)")
+            .bind(repo)
+            .execute(t.db.pool())
+            .await
+            .unwrap();
+        let updates = root.join("updates/41/Everything/x86_64");
+        let saved = root.parent().unwrap().join("saved-updates");
+        fs::rename(&updates, &saved).unwrap();
+        let s = scan_category(&t.db, CAT, &disk, &o).await.unwrap();
+        assert!(s.directories_deleted >= 2, "{s}");
+        let (directory, disabled): (Option<i64>, mirrorvane_db::Flag) =
+            sqlx::query_as("SELECT directory_id, disabled FROM repository WHERE id = $1")
+                .bind(repo)
+                .fetch_one(t.db.pool())
+                .await
+                .unwrap();
+        assert_eq!((directory, bool::from(disabled)), (None, true), "kept, pointing nowhere, flags intact");
+        assert_eq!(count(&t.db, "SELECT COUNT(*) FROM propagation_stat").await, 1);
+        // Snapshots leave it out meanwhile.
+        let built = builder::build(
+            &t.db,
+            Options {
+                created: NOW as u64,
+                resolve_names: false,
+            },
+        )
+        .await
+        .expect("builds");
+        assert!(built.snapshot.repositories.iter().all(|r| r.prefix != "updates-released-f41"));
+
+        fs::rename(&saved, &updates).unwrap();
+        let s = scan_category(&t.db, CAT, &disk, &o).await.unwrap();
+        assert_eq!((s.repositories_repointed, s.repositories_created), (1, 0), "{s}");
+        assert!(s.to_string().contains("1 re-pointed at a returning directory"), "{s}");
+        let name: String = sqlx::query_scalar(
+            "SELECT d.name FROM repository r JOIN directory d ON d.id = r.directory_id WHERE r.id = $1",
+        )
+        .bind(repo)
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(name, "pub/fedora/linux/updates/41/Everything/x86_64");
+        assert_eq!(count(&t.db, "SELECT COUNT(*) FROM propagation_stat").await, 1);
+    }
+
+    /// A directory changed in the second the scan began may change again within that second (a push landing
+    /// while it is read): it is stored as changed a second earlier, so the next scan reads it again instead of
+    /// trusting an equal ctime and keeping half a push.
+    async fn a_push_in_the_scans_second_is_read_again(t) {
+        let (_tmp, root) = fedora_tree();
+        setup(&t.db).await;
+        let disk = Source::Disk { path: root.clone() };
+        let repodata = root.join("releases/41/Everything/x86_64/os/repodata");
+        let ctime = fs::metadata(&repodata).unwrap().ctime();
+        let mut o = opts(NOW);
+        o.started = Some(ctime);
+        scan_category(&t.db, CAT, &disk, &o).await.unwrap();
+        let stored: i64 = sqlx::query_scalar("SELECT ctime FROM directory WHERE name = $1")
+            .bind(format!("{OS}/repodata"))
+            .fetch_one(t.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(stored, ctime - 1, "not settled: stored as a second earlier");
+        // Nothing changed on disk, but the directory is read again; later scans see it settled.
+        o.started = Some(ctime + 100);
+        let again = scan_category(&t.db, CAT, &disk, &o).await.unwrap();
+        assert!(again.directories_changed >= 1, "{again}");
+        let third = scan_category(&t.db, CAT, &disk, &o).await.unwrap();
+        assert_eq!(third.directories_changed, 0, "{third}");
+    }
+
+    /// One rule for symlinks: a fullfiletimelist's link to a file is a link (only its presence is checked later),
+    /// its link to a directory (`releases/latest`) is not a file.
+    async fn fullfiletimelist_links(t) {
+        let (_tmp, root) = fedora_tree();
+        setup(&t.db).await;
+        std::os::unix::fs::symlink("41", root.join("releases/latest")).unwrap();
+        std::os::unix::fs::symlink("41/Everything/x86_64/iso/Fedora-Everything-netinst-x86_64-41-1.4.iso", root.join("releases/netinst.iso")).unwrap();
+        write_fft(&root);
+        let fft = root.parent().unwrap().join("fullfiletimelist-fedora");
+        let mut text = fs::read_to_string(&fft).unwrap();
+        let files_end = text.find("\n[Checksums").unwrap();
+        text.insert_str(files_end, "\n1790000000\tl\t2\tlinux/releases/latest\n1790000000\tl\t64\tlinux/releases/netinst.iso");
+        // write_fft followed the links; the list names them as links only.
+        let text: String = text
+            .lines()
+            .filter(|l| !(l.contains("\tf\t") && (l.ends_with("releases/netinst.iso") || l.ends_with("releases/latest"))))
+            .filter(|l| !(l.contains("\td\t") && l.contains("releases/latest")))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs::write(&fft, text).unwrap();
+        let s = scan_category(&t.db, CAT, &Source::FullFileTimeList { path: root.clone() }, &opts(NOW))
+            .await
+            .unwrap();
+        assert_eq!(s.source, "fullfiletimelist");
+        let files: String = sqlx::query_scalar("SELECT files FROM directory WHERE name = 'pub/fedora/linux/releases'")
+            .fetch_one(t.db.pool())
+            .await
+            .unwrap();
+        let files: Vec<serde_json::Value> = serde_json::from_str(&files).unwrap();
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(files[0]["name"], "netinst.iso");
+        assert_eq!(files[0]["link"], true);
+    }
+}

@@ -51,6 +51,16 @@ pub async fn of_category(conn: &mut AnyConnection, category: i64) -> Result<Vec<
     .await?)
 }
 
+/// The file details of one directory.
+pub async fn of_directory(conn: &mut AnyConnection, directory: i64) -> Result<Vec<FileDetailRow>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM file_detail WHERE directory_id = $1 ORDER BY id"
+    ))
+    .bind(directory)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// The versions of every file of a category's directories, for ageing.
 pub async fn versions_of_category(conn: &mut AnyConnection, category: i64) -> Result<Vec<FileVersionRow>, DbError> {
     Ok(sqlx::query_as(

@@ -9,6 +9,7 @@
 pub mod bulk;
 pub mod categories;
 pub mod countries;
+pub mod crawl;
 pub mod files;
 mod flag;
 pub mod import;

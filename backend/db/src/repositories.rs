@@ -31,10 +31,13 @@ pub struct ServedRepositoryRow {
 }
 
 /// What the scanner needs to know of every repository: which directories have one, which (prefix, arch) pairs
-/// are taken.
+/// are taken, and which wait for their directory to come back.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RepositoryKeyRow {
-    pub directory_id: i64,
+    pub id: i64,
+    pub name: String,
+    /// `None` once its directory vanished from the primary.
+    pub directory_id: Option<i64>,
     pub prefix: Option<String>,
     pub arch_id: i64,
 }
@@ -115,7 +118,7 @@ pub async fn insert_version(conn: &mut AnyConnection, product: i64, name: &str, 
 pub async fn served(conn: &mut AnyConnection) -> Result<Vec<ServedRepositoryRow>, DbError> {
     Ok(sqlx::query_as(
         "SELECT r.prefix, a.name AS arch, r.directory_id, r.disabled FROM repository r JOIN arch a ON a.id = r.arch_id \
-         WHERE r.prefix IS NOT NULL AND r.prefix <> '' ORDER BY r.directory_id, r.id",
+         WHERE r.prefix IS NOT NULL AND r.prefix <> '' AND r.directory_id IS NOT NULL ORDER BY r.directory_id, r.id",
     )
     .fetch_all(conn)
     .await?)
@@ -123,9 +126,22 @@ pub async fn served(conn: &mut AnyConnection) -> Result<Vec<ServedRepositoryRow>
 
 /// Every repository's directory, prefix and arch.
 pub async fn keys(conn: &mut AnyConnection) -> Result<Vec<RepositoryKeyRow>, DbError> {
-    Ok(sqlx::query_as("SELECT directory_id, prefix, arch_id FROM repository")
-        .fetch_all(conn)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT id, name, directory_id, prefix, arch_id FROM repository ORDER BY id")
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// Points a repository whose directory had vanished at `directory` (it came back, or a release move found it).
+pub async fn repoint(conn: &mut AnyConnection, id: i64, directory: i64, name: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE repository SET directory_id = $1, name = $2 WHERE id = $3")
+        .bind(directory)
+        .bind(name)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Creates a repository.
@@ -154,7 +170,8 @@ pub async fn redirects(conn: &mut AnyConnection) -> Result<Vec<RedirectRow>, DbE
     )
 }
 
-/// A repository of a category with its directory's name, for `move-devel-to-release`.
+/// A repository of a category with its directory's name (its recorded name when the directory vanished), for
+/// `move-devel-to-release`.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RepositoryDirectoryRow {
     pub id: i64,
@@ -165,8 +182,8 @@ pub struct RepositoryDirectoryRow {
 /// The repositories of a category with their directories' names, by id.
 pub async fn of_category(conn: &mut AnyConnection, category: i64) -> Result<Vec<RepositoryDirectoryRow>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT r.id, r.prefix, d.name AS directory FROM repository r JOIN directory d ON d.id = r.directory_id \
-         WHERE r.category_id = $1 ORDER BY r.id",
+        "SELECT r.id, r.prefix, COALESCE(d.name, r.name) AS directory FROM repository r \
+         LEFT JOIN directory d ON d.id = r.directory_id WHERE r.category_id = $1 ORDER BY r.id",
     )
     .bind(category)
     .fetch_all(conn)

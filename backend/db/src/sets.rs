@@ -177,10 +177,26 @@ impl SetRow {
     }
 }
 
-/// Stores `set` once and returns its row id; `None` for the empty set (stored as NULL by the referrer).
+/// The PostgreSQL advisory lock that keeps [`collect_garbage`] from deleting a set a transaction has just
+/// interned and is about to point at: interning holds it shared until its transaction ends, collecting holds it
+/// exclusively. (SQLite runs one writing transaction at a time, so there is nothing to race.)
+const SETS_LOCK: i64 = 0x6d76_5f73_6574; // "mv_set"
+
+fn is_postgres(conn: &AnyConnection) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("postgresql")
+}
+
+/// Stores `set` once and returns its row id; `None` for the empty set (stored as NULL by the referrer). Call it
+/// in the transaction that then points at the set.
 pub async fn intern(conn: &mut AnyConnection, set: &DirectorySet) -> Result<Option<i64>, DbError> {
     if set.is_empty() {
         return Ok(None);
+    }
+    if is_postgres(conn) {
+        sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+            .bind(SETS_LOCK)
+            .execute(&mut *conn)
+            .await?;
     }
     let digest = set.digest();
     sqlx::query(
@@ -232,8 +248,15 @@ pub async fn referenced(conn: &mut AnyConnection) -> Result<Vec<SetRow>, DbError
     .await?)
 }
 
-/// Deletes the sets no host category points at any more.
+/// Deletes the sets no host category points at any more. Run it in a transaction of its own: it waits for the
+/// transactions that are interning sets, and they wait for it.
 pub async fn collect_garbage(conn: &mut AnyConnection) -> Result<u64, DbError> {
+    if is_postgres(conn) {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(SETS_LOCK)
+            .execute(&mut *conn)
+            .await?;
+    }
     let done = sqlx::query(
         "DELETE FROM directory_set WHERE id NOT IN \
          (SELECT up2date_set_id FROM host_category WHERE up2date_set_id IS NOT NULL \

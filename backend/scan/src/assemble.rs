@@ -208,6 +208,7 @@ mod tests {
                 name: "x".into(),
                 size: 1,
                 ctime: 5,
+                link: false,
             },
         );
         b.dir("a", 10, true, true);
@@ -222,6 +223,7 @@ mod tests {
                 name: "summary".into(),
                 size: 1,
                 ctime: 5,
+                link: false,
             },
         );
         b.dir("s/.snapshot", 1, true, true);
@@ -232,6 +234,7 @@ mod tests {
                 name: "y".into(),
                 size: 1,
                 ctime: 5,
+                link: false,
             },
         );
         let l = b.finish();

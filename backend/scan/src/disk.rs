@@ -84,7 +84,7 @@ pub fn scan_disk(
             } else if ftype.is_symlink() {
                 match fs::metadata(&child_path) {
                     Ok(m) if m.is_dir() => b.mark_subdir(&rel, &name),
-                    Ok(m) if m.is_file() => add_file(&mut b, &rel, name, unchanged, &m),
+                    Ok(m) if m.is_file() => add_file(&mut b, &rel, name, unchanged, &m, true),
                     Ok(_) => b.skip(child, SkipReason::SpecialFile),
                     Err(e) if e.kind() == io::ErrorKind::NotFound => b.skip(child, SkipReason::DanglingSymlink),
                     Err(e) => b.skip(child, io_reason(&e)),
@@ -98,7 +98,7 @@ pub fn scan_disk(
                     continue;
                 }
                 match fs::metadata(&child_path) {
-                    Ok(m) => add_file(&mut b, &rel, name, false, &m),
+                    Ok(m) => add_file(&mut b, &rel, name, false, &m, false),
                     Err(e) => b.skip(child, io_reason(&e)),
                 }
             } else {
@@ -109,7 +109,7 @@ pub fn scan_disk(
     Ok(b.finish())
 }
 
-fn add_file(b: &mut Builder<'_>, dir: &str, name: String, unchanged: bool, m: &fs::Metadata) {
+fn add_file(b: &mut Builder<'_>, dir: &str, name: String, unchanged: bool, m: &fs::Metadata, link: bool) {
     if unchanged {
         if name == "summary" {
             b.mark_summary(dir);
@@ -122,6 +122,7 @@ fn add_file(b: &mut Builder<'_>, dir: &str, name: String, unchanged: bool, m: &f
             name,
             size: m.len(),
             ctime: m.ctime(),
+            link,
         },
     );
 }
@@ -181,6 +182,17 @@ pub fn fill_readable(root: &Path, listing: &mut Listing, only: &dyn Fn(&super::L
             .and_then(|p| before.binary_search_by(|x| x.path.as_str().cmp(p)).ok())
             .is_none_or(|j| before[j].readable);
         d.readable = own && parent_ok;
+    }
+}
+
+/// Drops the links to directories from `listing`'s file lists (a list without link targets, such as a
+/// fullfiletimelist, records `releases/latest` as a file): a link to a directory is not a file. Looks at the tree
+/// on disk at `root`.
+pub fn drop_directory_links(root: &Path, listing: &mut Listing) {
+    for d in &mut listing.dirs {
+        if let super::DirFiles::Listed(files) = &mut d.files {
+            files.retain(|f| !(f.link && root.join(&d.path).join(&f.name).is_dir()));
+        }
     }
 }
 

@@ -37,6 +37,7 @@ mod tests {
             name: name.into(),
             size: 1,
             ctime,
+            link: false,
         }
     }
 

@@ -142,6 +142,7 @@ pub fn parse(mut reader: impl BufRead, strip_prefix: &str, excludes: &Excludes) 
                         name: file.to_owned(),
                         size,
                         ctime,
+                        link: kind.starts_with('l'),
                     },
                 );
             }

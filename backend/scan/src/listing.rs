@@ -40,7 +40,13 @@ pub enum DirFiles {
     Unchanged,
 }
 
-/// A regular file (or a symlink to one, with the target's size) in a directory.
+/// A regular file, or a symlink that is not known to point at a directory, in a directory.
+///
+/// One rule for symlinks whatever the source: they are recorded as links, and a link's size is never compared
+/// (on disk it is the target's, in an rsync listing or a fullfiletimelist the link text's; a mirror may copy the
+/// link or the file). A link to a directory (`releases/latest`) is not a file: the disk walk and local
+/// fullfiletimelist trees leave it out; an rsync listing cannot tell where a link points, so there it stays a
+/// link, which only its presence can satisfy.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ListedFile {
     pub name: String,
@@ -48,6 +54,8 @@ pub struct ListedFile {
     /// Seconds since the epoch (ctime on disk and in fullfiletimelist, modification time in rsync
     /// listings: it is all rsync shows).
     pub ctime: i64,
+    /// A symlink.
+    pub link: bool,
 }
 
 /// An entry a source could not use.
@@ -65,9 +73,6 @@ pub enum SkipReason {
     MalformedLine,
     /// A listing line or file name that is not UTF-8.
     NotUtf8,
-    /// A symlink in an rsync listing: its size is that of the link text, not of the content, so it is not
-    /// recorded (MirrorManager skipped these lines too).
-    Symlink,
     /// A device, socket or FIFO.
     SpecialFile,
     /// A symlink whose target does not exist.

@@ -4,9 +4,9 @@
 //! A line is `<perms> <size> <YYYY/MM/DD> <hh:mm:ss> <name>`; sizes may carry thousands separators. Times
 //! are read as UTC: [`list_remote`] runs rsync with `TZ=UTC` so that holds for what it parses.
 //! Directories are readable iff their permissions match `^d......r[xt]` and their parent is readable; a
-//! directory named `repodata` marks its parent a repository. Symlinks are skipped (their size is the link
-//! text's), as MirrorManager's five-field split did. Names keep embedded spaces (MirrorManager lost such
-//! lines).
+//! directory named `repodata` marks its parent a repository. Symlinks are recorded as links (the listing does
+//! not say where they point; their listed size is the link text's, never compared). Names keep embedded spaces
+//! (MirrorManager lost such lines).
 
 use std::io::{self, BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
@@ -40,17 +40,55 @@ const STDERR_TAIL: usize = 2048;
 /// `.` is the top directory.
 pub fn parse_listing(reader: impl BufRead, strip_prefix: &str, excludes: &Excludes) -> Result<Listing, io::Error> {
     let mut b = Builder::new(excludes);
-    parse_into(reader, strip_prefix.trim_matches('/'), &mut b)?;
-    Ok(b.finish())
+    let links = parse_into(reader, strip_prefix.trim_matches('/'), &mut b)?;
+    Ok(without_directory_links(b.finish(), &links))
 }
 
-fn parse_into(mut reader: impl BufRead, prefix: &str, b: &mut Builder<'_>) -> io::Result<()> {
+/// A symlink whose target the listing showed (`name -> target`): (its directory, its name, the target).
+type Link = (String, String, String);
+
+/// Leaves out the links whose target is a listed directory: a link to a directory is not a file.
+fn without_directory_links(mut listing: Listing, links: &[Link]) -> Listing {
+    let to_dirs: Vec<(&str, &str)> = links
+        .iter()
+        .filter(|(dir, _, target)| resolve(dir, target).is_some_and(|t| listing.get(&t).is_some()))
+        .map(|(dir, name, _)| (dir.as_str(), name.as_str()))
+        .collect();
+    for d in &mut listing.dirs {
+        if let super::listing::DirFiles::Listed(files) = &mut d.files {
+            files.retain(|f| !(f.link && to_dirs.contains(&(d.path.as_str(), f.name.as_str()))));
+        }
+    }
+    listing
+}
+
+/// `target` of a link in `dir`, as a path relative to the listing's top; `None` when it leaves the top or is
+/// absolute.
+fn resolve(dir: &str, target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn parse_into(mut reader: impl BufRead, prefix: &str, b: &mut Builder<'_>) -> io::Result<Vec<Link>> {
     let mut buf = Vec::new();
     let mut line_no = 0u64;
+    let mut links = Vec::new();
     loop {
         buf.clear();
         if reader.read_until(b'\n', &mut buf)? == 0 {
-            return Ok(());
+            return Ok(links);
         }
         line_no += 1;
         let Ok(line) = std::str::from_utf8(&buf) else {
@@ -82,7 +120,7 @@ fn parse_into(mut reader: impl BufRead, prefix: &str, b: &mut Builder<'_>) -> io
                 let p = entry.perms.as_bytes();
                 b.dir(rel, entry.mtime, p[7] == b'r' && matches!(p[9], b'x' | b't'), true);
             }
-            '-' => {
+            '-' | 'l' => {
                 let (dir, file) = match rel.rfind('/') {
                     Some(i) => (&rel[..i], &rel[i + 1..]),
                     None => ("", rel),
@@ -100,10 +138,13 @@ fn parse_into(mut reader: impl BufRead, prefix: &str, b: &mut Builder<'_>) -> io
                         name: file.to_owned(),
                         size: entry.size,
                         ctime: entry.mtime,
+                        link: entry.kind == 'l',
                     },
                 );
+                if let Some(target) = entry.target {
+                    links.push((dir.to_owned(), file.to_owned(), target.to_owned()));
+                }
             }
-            'l' => b.skip(rel, SkipReason::Symlink),
             _ => b.skip(rel, SkipReason::SpecialFile),
         }
     }
@@ -115,6 +156,8 @@ struct Entry<'a> {
     size: u64,
     mtime: i64,
     name: &'a str,
+    /// A link's target, when rsync shows it.
+    target: Option<&'a str>,
 }
 
 /// One listing line, or `None` if it is not one (MOTD text, warnings, garbage).
@@ -144,10 +187,9 @@ fn parse_line(line: &str) -> Option<Entry<'_>> {
         return None;
     }
     let mtime = epoch_seconds(i64::from(y), mo, da, h, mi, s)?;
-    let name = if kind == 'l' {
-        name.split_once(" -> ").map_or(name, |(n, _)| n)
-    } else {
-        name
+    let (name, target) = match name.split_once(" -> ") {
+        Some((n, t)) if kind == 'l' => (n, Some(t)),
+        _ => (name, None),
     };
     Some(Entry {
         perms,
@@ -155,6 +197,7 @@ fn parse_line(line: &str) -> Option<Entry<'_>> {
         size,
         mtime,
         name,
+        target,
     })
 }
 
@@ -226,15 +269,15 @@ pub fn list_remote(
     let mut b = Builder::new(excludes);
     let parsed = match child.stdout.take() {
         Some(out) => parse_into(BufReader::new(out), strip_prefix.trim_matches('/'), &mut b),
-        None => Ok(()),
+        None => Ok(Vec::new()),
     };
     if parsed.is_err() {
         let _ = child.kill();
     }
     let status = child.wait().map_err(RsyncError::Spawn)?;
     let stderr = stderr_thread.join().unwrap_or_default();
-    parsed?;
-    let listing = b.finish();
+    let links = parsed?;
+    let listing = without_directory_links(b.finish(), &links);
     if status.success() {
         return Ok(listing);
     }
@@ -253,7 +296,7 @@ pub fn list_remote(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{DirFiles, Skipped};
+    use crate::Skipped;
     use std::fs;
     use std::os::unix::fs::{PermissionsExt, symlink};
 
@@ -303,7 +346,8 @@ this is not a listing line
             ListedFile {
                 name: "README".into(),
                 size: 123,
-                ctime: 1_713_268_801
+                ctime: 1_713_268_801,
+                link: false,
             }
         );
         let os = l.get("releases/40/Everything/x86_64/os").unwrap();
@@ -320,17 +364,45 @@ this is not a listing line
         assert_eq!(
             reasons,
             [
-                &SkipReason::Symlink,
                 &SkipReason::MalformedLine,
                 &SkipReason::MalformedLine,
                 &SkipReason::MalformedLine,
                 &SkipReason::DirectoryNotListed,
             ]
         );
-        assert_eq!(l.skipped[0].what, "latest");
+        // A link to a directory (`latest -> releases/40`) is not a file.
+        assert!(l.dirs[0].files().unwrap().iter().all(|f| f.name != "latest"));
         assert_eq!(
-            l.skipped[4].what,
+            l.skipped[3].what,
             "releases/40/Everything/x86_64/os/images/boot disk.iso"
+        );
+    }
+
+    #[test]
+    fn link_targets() {
+        assert_eq!(resolve("releases", "40").as_deref(), Some("releases/40"));
+        assert_eq!(resolve("a/b", "../c/./d").as_deref(), Some("a/c/d"));
+        assert_eq!(resolve("", "../x"), None);
+        assert_eq!(resolve("a", "/abs"), None);
+        let text = "drwxr-xr-x 4096 2024/04/16 12:00:00 .\n\
+                    drwxr-xr-x 4096 2024/04/16 12:00:00 releases\n\
+                    drwxr-xr-x 4096 2024/04/16 12:00:00 releases/40\n\
+                    lrwxrwxrwx 2 2024/04/16 12:00:00 releases/latest -> 40\n\
+                    lrwxrwxrwx 9 2024/04/16 12:00:00 releases/notes -> 40/README\n\
+                    -rw-r--r-- 5 2024/04/16 12:00:00 releases/40/README\n";
+        let l = parse_listing(text.as_bytes(), "", &Excludes::standard()).unwrap();
+        let names: Vec<(&str, bool)> = l
+            .get("releases")
+            .unwrap()
+            .files()
+            .unwrap()
+            .iter()
+            .map(|f| (f.name.as_str(), f.link))
+            .collect();
+        assert_eq!(
+            names,
+            [("notes", true)],
+            "the link to a file stays, the link to a directory goes"
         );
     }
 
@@ -360,6 +432,7 @@ this is not a listing line
         fs::set_permissions(r.join("closed"), fs::Permissions::from_mode(0o700)).unwrap();
         fs::create_dir_all(r.join(".snapshot/hourly")).unwrap();
         symlink("40", r.join("latest")).unwrap();
+        symlink("40/Everything/x86_64/Fedora 40 notes.txt", r.join("notes")).unwrap();
         let url = format!("{}/", r.display());
         let ex = Excludes::new::<&str>("pub/epel", &[]).unwrap();
         let l = match list_remote(&url, &["--links".to_owned()], "", &ex) {
@@ -393,14 +466,15 @@ this is not a listing line
         use std::os::unix::fs::MetadataExt;
         assert_eq!(x86.files().unwrap()[0].ctime, mtime.mtime());
         assert!(!l.get("closed").unwrap().readable && !l.get("closed/sub").unwrap().readable);
-        assert_eq!(
-            l.skipped,
-            [Skipped {
-                what: "latest".into(),
-                reason: SkipReason::Symlink
-            }]
-        );
-        assert!(matches!(l.dirs[0].files, DirFiles::Listed(_)));
+        assert_eq!(l.skipped, []);
+        // A link to a file is a link; a link to a directory is not a file.
+        let top: Vec<(&str, bool)> = l.dirs[0]
+            .files()
+            .unwrap()
+            .iter()
+            .map(|f| (f.name.as_str(), f.link))
+            .collect();
+        assert_eq!(top, [("notes", true)]);
     }
 
     #[test]

@@ -82,6 +82,11 @@ pub struct ScanOptions {
     pub detect: DetectConfig,
     /// Exclude patterns besides the category's own and the standard ones (a config file's `excludes`).
     pub extra_excludes: Vec<String>,
+    /// When the scan began reading the tree (Unix seconds, wall clock). A directory whose ctime is that second
+    /// or later may change again within the second its ctime shows (a push landing while it is read), so it is
+    /// stored as changed a second before: the next scan reads it again instead of trusting an equal ctime and
+    /// keeping half a push. `None` turns the rule off (tests on fixed trees).
+    pub started: Option<i64>,
 }
 
 impl ScanOptions {
@@ -95,6 +100,7 @@ impl ScanOptions {
             prefix_rules: PrefixRules::builtin(),
             detect: DetectConfig::default(),
             extra_excludes: Vec::new(),
+            started: None,
         }
     }
 }
@@ -149,6 +155,8 @@ pub struct Summary {
     pub directories_new: u64,
     pub directories_deleted: u64,
     pub repositories_created: u64,
+    /// Repositories whose vanished directory came back.
+    pub repositories_repointed: u64,
     pub versions_created: u64,
     pub file_details_added: u64,
     pub file_details_aged_out: u64,
@@ -160,7 +168,7 @@ impl fmt::Display for Summary {
         let plural = |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
         write!(
             f,
-            "scan {}: {} {} seen, {} changed, {} new, {} deleted; {} {} and {} {} created; {} file {} added, {} aged out; {} skipped",
+            "scan {}: {} {} seen, {} changed, {} new, {} deleted; {} {} and {} {} created{}; {} file {} added, {} aged out; {} skipped",
             self.category,
             self.directories_seen,
             plural(self.directories_seen, "directory", "directories"),
@@ -171,6 +179,10 @@ impl fmt::Display for Summary {
             plural(self.repositories_created, "repository", "repositories"),
             self.versions_created,
             plural(self.versions_created, "version", "versions"),
+            match self.repositories_repointed {
+                0 => String::new(),
+                n => format!(", {n} re-pointed at a returning directory"),
+            },
             self.file_details_added,
             plural(self.file_details_added, "detail", "details"),
             self.file_details_aged_out,
@@ -238,7 +250,7 @@ pub async fn scan_category(
         ..Summary::default()
     };
     let mut tx = db.begin().await?;
-    let ids = write_directories(&mut tx, &stored, &read.listing, &mut summary).await?;
+    let ids = write_directories(&mut tx, &stored, &read.listing, options.started, &mut summary).await?;
     write_file_details(&mut tx, &stored, &ids, read.details, &mut summary).await?;
     write_repositories(&mut tx, &stored, &ids, &read.listing, options, &mut summary).await?;
     if options.delete_directories {
@@ -324,8 +336,14 @@ async fn write_directories(
     conn: &mut Connection,
     stored: &Stored,
     listing: &Listing,
+    started: Option<i64>,
     summary: &mut Summary,
 ) -> Result<HashMap<String, i64>, ScanError> {
+    // See `ScanOptions::started`.
+    let settled = |ctime: i64| match started {
+        Some(s) if ctime >= s => s - 1,
+        _ => ctime,
+    };
     let mut new = Vec::new();
     for d in &listing.dirs {
         if stored.foreign.contains(&d.path) {
@@ -339,7 +357,7 @@ async fn write_directories(
             None => new.push(NewDirectory {
                 name: stored.full_name(&d.path),
                 category_id: stored.category.id,
-                ctime: d.ctime,
+                ctime: settled(d.ctime),
                 readable: d.readable,
                 files: d.files().map(files_json).unwrap_or_else(|| "[]".into()),
             }),
@@ -347,7 +365,7 @@ async fn write_directories(
                 let changed = k.ctime != d.ctime;
                 if changed || k.readable != d.readable {
                     let files = if changed { d.files().map(files_json) } else { None };
-                    categories::update_scanned_directory(&mut *conn, k.id, d.ctime, d.readable, files).await?;
+                    categories::update_scanned_directory(&mut *conn, k.id, settled(d.ctime), d.readable, files).await?;
                 }
                 if changed {
                     summary.directories_changed += 1;
@@ -413,8 +431,17 @@ async fn write_repositories(
     let mut versions = repositories::versions_of_product(&mut *conn, product).await?;
     let mut with_repo: HashSet<i64> = HashSet::new();
     let mut by_prefix: HashSet<(String, i64)> = HashSet::new();
+    // Repositories whose directory vanished, by the directory name they recorded.
+    let mut waiting: HashMap<String, i64> = HashMap::new();
     for r in repositories::keys(&mut *conn).await? {
-        with_repo.insert(r.directory_id);
+        match r.directory_id {
+            Some(d) => {
+                with_repo.insert(d);
+            }
+            None => {
+                waiting.insert(r.name, r.id);
+            }
+        }
         if let Some(prefix) = r.prefix {
             by_prefix.insert((prefix, r.arch_id));
         }
@@ -423,6 +450,14 @@ async fn write_repositories(
         let Some(kind) = RepoKind::of(d) else { continue };
         let Some(&dir_id) = ids.get(&d.path) else { continue };
         if with_repo.contains(&dir_id) {
+            continue;
+        }
+        let name = stored.full_name(&d.path);
+        if let Some(id) = waiting.remove(&name) {
+            // The directory came back: its repository (prefix, flags, propagation history) with it.
+            repositories::repoint(&mut *conn, id, dir_id, &name).await?;
+            with_repo.insert(dir_id);
+            summary.repositories_repointed += 1;
             continue;
         }
         let version_names: Vec<&str> = versions.iter().map(|v| v.name.as_str()).collect();
@@ -496,8 +531,9 @@ async fn write_repositories(
     Ok(())
 }
 
-/// Deletes stored directories that are no longer in a complete listing, children first (their file details
-/// and repositories go with them).
+/// Deletes stored directories that are no longer in a complete listing, children first. Their file details go
+/// with them; their repositories stay, pointing nowhere, until the directory comes back (a later scan points
+/// them at it) or `move-devel-to-release` points them elsewhere.
 async fn delete_vanished(
     conn: &mut Connection,
     source: &Source,
@@ -590,6 +626,7 @@ fn read_source(
                         }
                     }
                     disk::fill_readable(path, &mut listing, &|d| !unchanged(d));
+                    disk::drop_directory_links(path, &mut listing);
                     (listing, "fullfiletimelist")
                 }
                 None => (disk::scan_disk(path, excludes, &known_ctime)?, "disk"),
@@ -704,11 +741,18 @@ fn read_source(
     })
 }
 
-/// The stored `files` JSON of a changed directory: the short list, sorted by name.
+/// The stored `files` JSON of a changed directory: the short list, sorted by name; links say so (the crawler
+/// checks only their presence).
 fn files_json(files: &[ListedFile]) -> String {
     let list: Vec<serde_json::Value> = short_filelist(files)
         .into_iter()
-        .map(|f| serde_json::json!({"name": f.name, "size": f.size, "timestamp": f.ctime}))
+        .map(|f| {
+            if f.link {
+                serde_json::json!({"name": f.name, "size": f.size, "timestamp": f.ctime, "link": true})
+            } else {
+                serde_json::json!({"name": f.name, "size": f.size, "timestamp": f.ctime})
+            }
+        })
         .collect();
     serde_json::Value::Array(list).to_string()
 }
@@ -742,7 +786,6 @@ fn reason_text(r: &SkipReason) -> String {
     match r {
         SkipReason::MalformedLine => "malformed line".into(),
         SkipReason::NotUtf8 => "name is not UTF-8".into(),
-        SkipReason::Symlink => "symlink (not recorded)".into(),
         SkipReason::SpecialFile => "device, socket or FIFO".into(),
         SkipReason::DanglingSymlink => "dangling symlink".into(),
         SkipReason::DirectoryNotListed => "its directory is not listed".into(),

@@ -124,6 +124,7 @@ pub async fn run(db: &Database, args: &Args) -> anyhow::Result<Vec<Summary>> {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     let mut options = ScanOptions::new(now);
+    options.started = Some(now);
     options.delete_directories = args.delete_directories;
     options.skip_fullfiletimelist = args.skip_fullfiletimelist;
     options.max_stale_days = args.max_stale_days;
