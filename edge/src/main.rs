@@ -30,6 +30,10 @@ struct Args {
     /// Fewer content-carrying hosts than this near the client adds the global list.
     #[arg(long, default_value_t = 5)]
     minimum: usize,
+    /// Do not put hosts known not to answer over the client's address family (IPv4/IPv6) last in their tier:
+    /// MirrorManager's order, byte for byte.
+    #[arg(long)]
+    no_family_preference: bool,
     /// Access log (MirrorManager's format, input of the statistics).
     #[arg(long)]
     access_log: Option<PathBuf>,
@@ -60,6 +64,7 @@ fn main() -> anyhow::Result<()> {
     let config = Config {
         listen: args.listen,
         minimum: args.minimum,
+        family_preference: !args.no_family_preference,
         source: Source::parse(&args.snapshot)?,
         intervals: Intervals {
             file: secs(args.watch_interval, "watch-interval")?,

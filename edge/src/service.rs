@@ -35,6 +35,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// MirrorManager's `--minimum`.
     pub minimum: usize,
+    /// Hosts known not to answer over the client's address family last in their tier
+    /// ([`Selector::set_family_preference`]); `false` answers in MirrorManager's order exactly.
+    pub family_preference: bool,
     /// Snapshot file or URL.
     pub source: Source,
     /// Reload watch intervals.
@@ -74,7 +77,13 @@ pub async fn serve_loading(
         .context("the snapshot source answered 304 to an unconditional request")?;
     let locate = locator.await??;
     let access_log = config.access_log.as_deref().map(AccessLog::open).transpose()?;
-    let state = Arc::new(State::new(selector, locate, config.minimum, access_log));
+    let state = Arc::new(State::new(
+        selector,
+        locate,
+        config.minimum,
+        config.family_preference,
+        access_log,
+    ));
     source::spawn_reloader(state.clone(), config.source.clone(), config.intervals, etag, stamp);
     let listener = TcpListener::bind(config.listen)
         .await

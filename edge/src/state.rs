@@ -25,6 +25,8 @@ pub struct State {
     pub locate: Arc<dyn Locate + Send + Sync>,
     /// `--minimum`.
     pub minimum: usize,
+    /// Applied to every snapshot installed (`--no-family-preference` turns it off).
+    pub family_preference: bool,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// Access log, if configured.
@@ -34,11 +36,13 @@ pub struct State {
 impl State {
     /// State serving `selector` as generation 1.
     pub fn new(
-        selector: Selector,
+        mut selector: Selector,
         locate: Arc<dyn Locate + Send + Sync>,
         minimum: usize,
+        family_preference: bool,
         access_log: Option<AccessLog>,
     ) -> State {
+        selector.set_family_preference(family_preference);
         let metrics = Metrics::new();
         metrics.snapshot_loaded(selector.created(), 1);
         State {
@@ -49,6 +53,7 @@ impl State {
             generation: AtomicU64::new(1),
             locate,
             minimum,
+            family_preference,
             metrics,
             access_log,
         }
@@ -60,7 +65,8 @@ impl State {
     }
 
     /// Installs a new snapshot; returns its generation.
-    pub fn install(&self, selector: Selector) -> u64 {
+    pub fn install(&self, mut selector: Selector) -> u64 {
+        selector.set_family_preference(self.family_preference);
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         self.metrics.snapshot_loaded(selector.created(), generation);
         self.current.store(Arc::new(Loaded { selector, generation }));

@@ -453,6 +453,41 @@ impl Selector {
         }
 
         self.shuffle_tiers(rng, d);
+        if self.family_order {
+            self.family_last(inp.ip, d);
+        }
+    }
+
+    /// Within each tier (each run of one tier and, for netblocks, one prefix length), moves the hosts known not to
+    /// answer over the client's address family after the others, keeping both groups' shuffled order.
+    fn family_last(&self, ip: IpAddr, d: &mut Decision) {
+        let unreachable = match ip.to_canonical() {
+            IpAddr::V4(_) => facts::NO_IPV4,
+            IpAddr::V6(_) => facts::NO_IPV6,
+        };
+        let last = |e: &Entry| self.hc_facts[e.hc.index()].flags & unreachable != 0;
+        if !d.entries.iter().any(last) {
+            return;
+        }
+        let mut start = 0;
+        while start < d.entries.len() {
+            let tier = d.entries[start].tier;
+            let mut end = start + 1;
+            while end < d.entries.len()
+                && d.entries[end].tier == tier
+                && (tier != Tier::Netblock || d.levels[end] == d.levels[start])
+            {
+                end += 1;
+            }
+            let run = &mut d.entries[start..end];
+            if run.iter().any(last) {
+                d.shuffled.clear();
+                d.shuffled.extend(run.iter().filter(|e| !last(e)));
+                d.shuffled.extend(run.iter().filter(|e| last(e)));
+                run.copy_from_slice(&d.shuffled);
+            }
+            start = end;
+        }
     }
 
     /// Netblock hosts: random within equal prefix length, most specific first. ASN hosts: uniform random.

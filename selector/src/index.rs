@@ -46,6 +46,11 @@ pub struct Selector {
     /// Where each host category's URLs start in `urls` (and one more: where the last one's URLs end).
     pub(crate) hc_urls: Vec<u32>,
     pub(crate) urls: UrlTable,
+    /// Whether hosts known not to answer over the client's address family go last in their tier (on unless
+    /// turned off for MirrorManager's exact order); `false` also when no host is known not to.
+    pub(crate) family_order: bool,
+    /// Whether any host is known not to answer over one of the families.
+    one_family_hosts: bool,
     /// Per directory: byte offset of its subpath (the part below the category top directory) in its name.
     pub(crate) subpath_start: Vec<u32>,
     /// Per file entry: the metalink `<file>` opening, details and alternates, rendered once.
@@ -63,6 +68,10 @@ pub(crate) mod facts {
     pub const HAS_URLS: u8 = 2;
     /// The host has an allowed-countries list.
     pub const RESTRICTED: u8 = 4;
+    /// A crawler found the host not answering over IPv4.
+    pub const NO_IPV4: u8 = 8;
+    /// A crawler found the host not answering over IPv6.
+    pub const NO_IPV6: u8 = 16;
     /// Stands for "no continent" (never a valid [`ContinentCode`]).
     pub const NO_CONTINENT: ContinentCode = ContinentCode([0, 0]);
     /// Stands for "no country" in [`HcFacts::country`] (never a [`crate::codes::CodeSet`] slot).
@@ -133,6 +142,8 @@ impl Selector {
             asn_hosts: hashbrown::HashMap::with_hasher(hasher),
             continent_overrides: Vec::new(),
             hc_facts: Vec::new(),
+            family_order: false,
+            one_family_hosts: false,
             nearby: Nearby::default(),
             hc_urls: Vec::new(),
             urls: UrlTable::default(),
@@ -254,6 +265,13 @@ impl Selector {
             if !host.allowed_countries.is_empty() {
                 flags |= facts::RESTRICTED;
             }
+            if host.reachability.ipv4 == Some(false) {
+                flags |= facts::NO_IPV4;
+            }
+            if host.reachability.ipv6 == Some(false) {
+                flags |= facts::NO_IPV6;
+            }
+            s.one_family_hosts |= flags & (facts::NO_IPV4 | facts::NO_IPV6) != 0;
             s.hc_facts.push(facts::HcFacts {
                 host: hc.host,
                 inverse_weight: crate::random::inverse_weight(host.bandwidth),
@@ -270,6 +288,7 @@ impl Selector {
         }
 
         s.nearby = Nearby::new(&s.hc_facts, snap.host_sets.len());
+        s.family_order = s.one_family_hosts;
 
         for hc in &snap.host_categories {
             let host = &snap.hosts[hc.host.index()];
@@ -305,6 +324,13 @@ impl Selector {
     /// The snapshot this selector answers from.
     pub fn snapshot(&self) -> &Snapshot {
         &self.snap
+    }
+
+    /// Whether, within each tier, hosts a crawler found not answering over the client's address family (IPv4
+    /// or IPv6) come after those that do or were not measured — none is dropped. On by default; off gives
+    /// MirrorManager's order exactly (it sends IPv6 clients to IPv4-only mirrors as readily as to any).
+    pub fn set_family_preference(&mut self, on: bool) {
+        self.family_order = on && self.one_family_hosts;
     }
 
     /// The snapshot's creation time (Unix seconds).

@@ -17,6 +17,7 @@ pub struct HostSpec {
     pub asns: Vec<u32>,
     pub allowed: Vec<&'static str>,
     pub urls: Vec<String>,
+    pub reachability: Reachability,
 }
 
 /// A fixture: hosts by MirrorManager id, directories with topdir and carrying hosts.
@@ -75,7 +76,7 @@ impl Fixture {
                 private: h.private,
                 asns: h.asns.clone(),
                 allowed_countries: h.allowed.iter().map(|c| CountryCode::parse(c).unwrap()).collect(),
-                reachability: Reachability::default(),
+                reachability: h.reachability,
             });
         }
         let mut topdirs: Vec<String> = self.dirs.iter().map(|d| d.1.clone()).collect();

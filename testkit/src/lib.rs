@@ -7,14 +7,18 @@
 //! - [`scenarios`]: request scenarios per decision tier and a mixed load over a synthetic world;
 //! - [`compare`]: one probe corpus through two selectors, the first differing answer;
 //! - [`tree`]: a small Fedora-like primary tree on disk, with real `repodata/repomd.xml`;
+//! - [`mirror`] (feature `mirrors`): real mirrors on the loopback interface — HTTP(S) servers and rsync daemons;
 //! - [`alloc`]: a counting global allocator for "allocates nothing" tests.
 //!
 //! What it is not: production code. Only the demo (behind the `mirrorvane` binary's `demo` feature) links it
-//! outside tests. It has no database or network dependency, so the WASM crate can use it.
+//! outside tests. It has no database dependency, and nothing of the network without the `mirrors` feature, so the WASM crate can
+//! use it.
 
 pub mod alloc;
 pub mod compare;
 pub mod fixture;
+#[cfg(feature = "mirrors")]
+pub mod mirror;
 pub mod scenarios;
 pub mod synthetic;
 pub mod tree;

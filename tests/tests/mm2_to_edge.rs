@@ -87,6 +87,8 @@ fn start_edge(snapshot: &Path, minimum: usize) -> SocketAddr {
     let config = mirrorvane_edge::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         minimum,
+        // MirrorManager's order exactly: these tests compare with it byte for byte.
+        family_preference: false,
         source: Source::File(snapshot.to_owned()),
         intervals: Intervals {
             file: Duration::from_secs(1),

@@ -158,6 +158,11 @@ impl Core {
         self.selector.created()
     }
 
+    /// See [`Inner::set_family_preference`]: off gives MirrorManager's order exactly.
+    pub fn set_family_preference(&mut self, on: bool) {
+        self.selector.set_family_preference(on);
+    }
+
     /// Answers one request.
     pub fn handle(&mut self, input: &Input<'_>) -> Reply<'_> {
         // An address that does not parse is handed to the selector as a forwarded-for value so that it answers
@@ -275,6 +280,13 @@ impl Selector {
     /// Creation time of the snapshot, Unix seconds.
     pub fn created(&self) -> f64 {
         self.core.created() as f64
+    }
+
+    /// Whether hosts a crawler found not answering over the client's address family go last in their tier (on
+    /// by default; `false` answers exactly as MirrorManager orders hosts).
+    #[wasm_bindgen(js_name = setFamilyPreference)]
+    pub fn set_family_preference(&mut self, on: bool) {
+        self.core.set_family_preference(on);
     }
 
     /// Uses these GeoIP databases for what a request's hints leave unknown.

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 #[cfg(feature = "demo")]
 use mirrorvane_backend::commands::demo;
-use mirrorvane_backend::commands::{import_cache, import_mm2, inventory, release, scan, serve, sites, snapshot};
+use mirrorvane_backend::commands::{crawl, import_cache, import_mm2, inventory, release, scan, serve, sites, snapshot};
 use mirrorvane_backend::db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database};
 use tracing_subscriber::EnvFilter;
 
@@ -29,6 +29,15 @@ enum Command {
     Init,
     /// Scan the primary mirror tree of categories (disk, fullfiletimelist, rsync listing) into the database.
     Scan(scan::Args),
+    /// Crawl the public mirrors over rsync, HTTP and HTTPS and record which directories are up to date.
+    Crawl(crawl::Args),
+    /// Print a host's last crawl log (or every kept one).
+    CrawlLog(crawl::LogArgs),
+    /// Count how many mirrors serve each followed repository's newest repomd.xml (or show stored counts).
+    Propagation(crawl::PropagationArgs),
+    /// List versions; mark which ones are current (propagation follows their repositories).
+    #[command(subcommand)]
+    Version(crawl::VersionCommand),
     /// Build a snapshot file from the database (or convert a MirrorManager cache with --from-mm2-cache).
     Snapshot(snapshot::Args),
     /// Publish the snapshot over HTTP with ETag/If-None-Match for edges to poll; optionally rebuild it.
@@ -124,6 +133,10 @@ fn run() -> anyhow::Result<()> {
                 println!("{}", built.summary());
             }
             Command::Scan(args) => drop(scan::run(&db, args).await?),
+            Command::Crawl(args) => drop(crawl::run(&db, args).await?),
+            Command::CrawlLog(args) => crawl::run_log(&db, args).await?,
+            Command::Propagation(args) => crawl::run_propagation(&db, args).await?,
+            Command::Version(cmd) => crawl::run_version(&db, cmd).await?,
             Command::Apply(args) => inventory::run_apply(&db, args).await?,
             Command::Export(args) => inventory::run_export(&db, args).await?,
             Command::Site(cmd) => sites::run_site(&db, cmd).await?,

@@ -102,6 +102,40 @@ pub async fn version_id(conn: &mut AnyConnection, product: i64, name: &str) -> R
     )
 }
 
+/// A version with its product, as `mirrorvane version list` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VersionListRow {
+    pub id: i64,
+    pub product: String,
+    pub name: String,
+    pub is_test: Flag,
+    /// Whether propagation statistics follow its repositories.
+    pub current: Flag,
+    pub repositories: i64,
+}
+
+/// Every version, by product and id.
+pub async fn version_list(conn: &mut AnyConnection) -> Result<Vec<VersionListRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT v.id, p.name AS product, v.name, v.is_test, v.current, \
+         (SELECT COUNT(*) FROM repository r WHERE r.version_id = v.id) AS repositories \
+         FROM version v JOIN product p ON p.id = v.product_id ORDER BY p.name, v.id",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Sets whether propagation follows a version (MirrorManager asked PkgDB which versions are current; the flag
+/// lives with the version instead).
+pub async fn set_current(conn: &mut AnyConnection, version: i64, current: bool) -> Result<(), DbError> {
+    sqlx::query("UPDATE version SET current = $1 WHERE id = $2")
+        .bind(current)
+        .bind(version)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Creates a version; returns its id.
 pub async fn insert_version(conn: &mut AnyConnection, product: i64, name: &str, is_test: bool) -> Result<i64, DbError> {
     Ok(

@@ -116,8 +116,8 @@ pub struct Host {
     pub reachability: Reachability,
 }
 
-/// Measured reachability of a host per address family. Carried for the crawlers that will fill it; the current
-/// selector does not filter on it.
+/// Measured reachability of a host per address family, as the crawlers found it. Within each tier the selector
+/// puts hosts known not to answer over the client's family last (see [`crate::Selector::set_family_preference`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reachability {
     /// Reachable over IPv4.

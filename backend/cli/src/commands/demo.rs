@@ -134,6 +134,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let config = mirrorvane_edge::Config {
         listen: args.listen,
         minimum: args.minimum,
+        family_preference: true,
         source: Source::File(snapshot_path.clone()),
         intervals: Intervals {
             file: Duration::from_secs(2),
