@@ -37,7 +37,8 @@ const EPEL: &[&str] = &[
 const ARCHES: &[&str] = &["x86_64", "aarch64"];
 
 /// Writes the tree under `root` (which gets `pub/…`); `timestamp` is the repodata's build time. Returns the
-/// number of repositories.
+/// number of repositories. Writing it again over an existing tree with a later timestamp is a push: every
+/// repository gets new metadata and a new `repomd.xml` (renamed into place), packages stay as they were.
 pub fn write(root: &Path, timestamp: u64) -> std::io::Result<usize> {
     write_scaled(root, timestamp, 0)
 }
@@ -80,18 +81,42 @@ fn write_repository(dir: &Path, rel: &str, timestamp: u64) -> std::io::Result<()
         "mirrorvane-1.1-1.noarch.rpm",
         "mirrorvane-1.2-1.noarch.rpm",
     ] {
-        std::fs::write(packages.join(name), format!("not really an rpm: {rel}/{name}\n"))?;
+        let path = packages.join(name);
+        let content = format!("not really an rpm: {rel}/{name}\n");
+        // Packages do not change between pushes: an unchanged file is left alone (as rsync leaves it).
+        if std::fs::read(&path).ok().as_deref() != Some(content.as_bytes()) {
+            std::fs::write(path, content)?;
+        }
     }
     let repodata = dir.join("repodata");
     std::fs::create_dir_all(&repodata)?;
     let mut data = String::new();
-    for (kind, file) in [
-        ("primary", "primary.xml"),
-        ("filelists", "filelists.xml"),
-        ("other", "other.xml"),
+    let mut written = Vec::new();
+    // Empty but valid metadata (dnf reads it: a repository of no packages), different at every push (the
+    // comment), so each push has its own hash-named files as createrepo's would.
+    for (kind, file, root, namespace) in [
+        (
+            "primary",
+            "primary.xml",
+            "metadata",
+            "http://linux.duke.edu/metadata/common",
+        ),
+        (
+            "filelists",
+            "filelists.xml",
+            "filelists",
+            "http://linux.duke.edu/metadata/filelists",
+        ),
+        (
+            "other",
+            "other.xml",
+            "otherdata",
+            "http://linux.duke.edu/metadata/other",
+        ),
     ] {
         let content = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata packages=\"3\"><!-- {rel} {kind} --></metadata>\n"
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- {rel} {kind} {timestamp} -->\n\
+             <{root} xmlns=\"{namespace}\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\" packages=\"0\">\n</{root}>\n"
         );
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(content.as_bytes())?;
@@ -100,6 +125,7 @@ fn write_repository(dir: &Path, rel: &str, timestamp: u64) -> std::io::Result<()
         let open_sha = hex(&Sha256::digest(content.as_bytes()));
         let name = format!("{sha}-{file}.gz");
         std::fs::write(repodata.join(&name), &compressed)?;
+        written.push(name.clone());
         let _ = write!(
             data,
             "  <data type=\"{kind}\">\n    <checksum type=\"sha256\">{sha}</checksum>\n    \
@@ -113,7 +139,17 @@ fn write_repository(dir: &Path, rel: &str, timestamp: u64) -> std::io::Result<()
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<repomd xmlns=\"http://linux.duke.edu/metadata/repo\" \
          xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\">\n  <revision>{timestamp}</revision>\n{data}</repomd>\n"
     );
-    std::fs::write(repodata.join("repomd.xml"), repomd)
+    // Written aside and renamed into place, as createrepo does: the directory's ctime moves with a push.
+    std::fs::write(repodata.join("repomd.xml.new"), repomd)?;
+    std::fs::rename(repodata.join("repomd.xml.new"), repodata.join("repomd.xml"))?;
+    // The previous push's metadata files go.
+    for entry in std::fs::read_dir(&repodata)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name != "repomd.xml" && !written.contains(&name) {
+            std::fs::remove_file(repodata.join(&name))?;
+        }
+    }
+    Ok(())
 }
 
 fn write_iso_dir(dir: &Path, arch: &str, timestamp: u64) -> std::io::Result<()> {

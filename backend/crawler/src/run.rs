@@ -180,7 +180,8 @@ pub async fn crawl(db: &Database, options: &Options, progress: &Progress) -> Res
         options,
         ctx,
         by_id,
-        candidates,
+        total: candidates.len(),
+        candidates: Mutex::new(candidates),
         plans: Mutex::new(HashMap::new()),
         report: Mutex::new(Report {
             considered,
@@ -224,7 +225,9 @@ struct Shared<'a> {
     options: &'a Options,
     ctx: Arc<Context>,
     by_id: HashMap<i64, CrawlHostRow>,
-    candidates: Vec<i64>,
+    /// Hosts this process has not taken yet (another process may have them).
+    candidates: Mutex<Vec<i64>>,
+    total: usize,
     /// Category plans, read once per run.
     plans: Mutex<HashMap<i64, Arc<CategoryPlan>>>,
     report: Mutex<Report>,
@@ -244,15 +247,21 @@ impl Shared<'_> {
             }
             let now = now_seconds();
             let lease_until = now + self.options.lease.as_secs() as i64;
-            let claimed = crawl::claim_host(
-                &self.db,
-                &self.candidates,
-                &self.options.crawler,
-                now,
-                lease_until,
-                self.run_started,
-            )
-            .await?;
+            // One claim at a time in this process: a host taken leaves the list before another worker looks.
+            let claimed = {
+                let mut candidates = self.candidates.lock().await;
+                let claimed = crawl::claim_host(
+                    &self.db,
+                    &candidates,
+                    &self.options.crawler,
+                    now,
+                    lease_until,
+                    self.run_started,
+                )
+                .await?;
+                candidates.retain(|c| Some(*c) != claimed);
+                claimed
+            };
             let Some(id) = claimed else { return Ok(()) };
             let result = self.crawl_one(id).await;
             crawl::release_lease(&self.db, id, &self.options.crawler).await?;
@@ -323,7 +332,7 @@ impl Shared<'_> {
         report.reenabled += usize::from(change.reenabled);
         drop(report);
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        (self.progress)(done, self.candidates.len(), &host.name, change.outcome);
+        (self.progress)(done, self.total, &host.name, change.outcome);
         Ok(())
     }
 

@@ -125,7 +125,9 @@ pub async fn directory_set(conn: &mut Connection, id: Option<i64>) -> Result<Dir
 }
 
 /// Takes the lease on the first host of `candidates` (in the order given) that nobody holds a live lease on and
-/// that has not been crawled since `not_crawled_since`; returns its id. On PostgreSQL the host rows are taken
+/// that has not been crawled after the second `not_crawled_since` (a crawler process started then skips hosts
+/// another process crawled meanwhile; one crawled within that very second is crawled again, harmlessly, rather
+/// than skipped by a run that starts right after another); returns its id. On PostgreSQL the host rows are taken
 /// `FOR UPDATE SKIP LOCKED`, so crawler processes on several machines claim different hosts without waiting for
 /// each other; an expired lease (its crawler died) is taken over.
 pub async fn claim_host(
@@ -149,7 +151,7 @@ pub async fn claim_host(
     };
     let free: Vec<i64> = sqlx::query_scalar(&format!(
         "SELECT h.id FROM host h WHERE h.id IN ({list}) \
-           AND (h.last_crawled IS NULL OR h.last_crawled < $1) \
+           AND (h.last_crawled IS NULL OR h.last_crawled <= $1) \
            AND NOT EXISTS (SELECT 1 FROM crawl_lease l WHERE l.host_id = h.id AND l.expires_at >= $2){lock}"
     ))
     .bind(not_crawled_since)
