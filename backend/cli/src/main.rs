@@ -8,7 +8,9 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 #[cfg(feature = "demo")]
 use mirrorvane_backend::commands::demo;
-use mirrorvane_backend::commands::{crawl, import_cache, import_mm2, inventory, release, scan, serve, sites, snapshot};
+use mirrorvane_backend::commands::{
+    crawl, import_cache, import_mm2, inventory, release, report, scan, serve, sites, snapshot,
+};
 use mirrorvane_backend::db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database};
 use tracing_subscriber::EnvFilter;
 
@@ -35,12 +37,15 @@ enum Command {
     CrawlLog(crawl::LogArgs),
     /// Count how many mirrors serve each followed repository's newest repomd.xml (or show stored counts).
     Propagation(crawl::PropagationArgs),
+    /// Check in a private mirror: report the directories of its local tree (MirrorManager's report_mirror).
+    Report(report::Args),
     /// List versions; mark which ones are current (propagation follows their repositories).
     #[command(subcommand)]
     Version(crawl::VersionCommand),
     /// Build a snapshot file from the database (or convert a MirrorManager cache with --from-mm2-cache).
     Snapshot(snapshot::Args),
-    /// Publish the snapshot over HTTP with ETag/If-None-Match for edges to poll; optionally rebuild it.
+    /// The backend's web service: the snapshot for edges (with ETags), private mirrors' check-ins (`/xmlrpc`,
+    /// `/checkin/json`), crawl logs (`/crawler/HOST.log`); optionally rebuilds the snapshot.
     Serve(serve::Args),
     /// Apply an inventory file (sites, hosts, URLs, netblocks, categories, countries): idempotent, --dry-run
     /// shows the changes.
@@ -107,6 +112,11 @@ fn run() -> anyhow::Result<()> {
     if let Command::Demo(args) = &cli.command {
         return demo::run(args);
     }
+    if let Command::Report(args) = &cli.command {
+        // A mirror's client: no database.
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        return runtime.block_on(report::run(args)).map(drop);
+    }
     if let Command::Snapshot(args) = &cli.command
         && args.from_mm2_cache.is_some()
     {
@@ -145,10 +155,11 @@ fn run() -> anyhow::Result<()> {
             Command::MoveDevelToRelease(args) => release::run_move_devel_to_release(&db, args).await?,
             Command::MoveToArchive(args) => release::run_move_to_archive(&db, args).await?,
             Command::ImportMm2Cache(args) => drop(import_cache::run(&db, args).await?),
-            Command::Serve(args) => serve::run(Some(db.clone()), args).await?,
-            // Handled before the runtime starts (it runs its own).
+            Command::Serve(args) => serve::run(db.clone(), args).await?,
+            // Handled before the runtime starts (they need no database).
             #[cfg(feature = "demo")]
             Command::Demo(_) => {}
+            Command::Report(_) => {}
         }
         db.close().await;
         Ok(())

@@ -8,6 +8,7 @@
 
 pub mod bulk;
 pub mod categories;
+pub mod checkin;
 pub mod countries;
 pub mod crawl;
 pub mod files;

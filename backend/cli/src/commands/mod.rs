@@ -10,6 +10,7 @@ pub mod import_cache;
 pub mod import_mm2;
 pub mod inventory;
 pub mod release;
+pub mod report;
 pub mod scan;
 pub mod serve;
 pub mod sites;

@@ -1,0 +1,183 @@
+//! The routes and their handlers: HTTP in and out; the work is in the modules they call.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use mirrorvane_db::Database;
+use tracing::{error, info};
+
+use crate::checkin::{self, Limits, PayloadError, payload, xmlrpc};
+use crate::crawl_log;
+use crate::snapshot::SnapshotFile;
+
+/// What the service serves besides the database.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The snapshot file published at `/snapshot`.
+    pub snapshot: PathBuf,
+    /// Check-in size limits.
+    pub limits: Limits,
+}
+
+struct Inner {
+    db: Database,
+    snapshot: SnapshotFile,
+    limits: Limits,
+}
+
+type AppState = Arc<Inner>;
+
+/// The service's routes.
+pub fn router(db: Database, config: Config) -> Router {
+    let state = Arc::new(Inner {
+        db,
+        snapshot: SnapshotFile::new(config.snapshot),
+        limits: config.limits,
+    });
+    Router::new()
+        .route("/snapshot", get(snapshot))
+        .route("/healthz", get(health))
+        .route("/xmlrpc", post(xmlrpc_checkin))
+        .route("/checkin/json", post(json_checkin))
+        .route("/crawler/{file}", get(crawler_log))
+        .with_state(state)
+}
+
+async fn snapshot(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    s.snapshot.answer(&headers)
+}
+
+async fn health(State(s): State<AppState>) -> Response {
+    s.snapshot.health()
+}
+
+async fn crawler_log(State(s): State<AppState>, Path(file): Path<String>) -> Response {
+    match crawl_log::text(&s.db, &file).await {
+        Ok(Some(text)) => ([(CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, format!("no crawl log {file}\n")).into_response(),
+        Err(e) => {
+            error!("crawl log {file}: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "database error\n").into_response()
+        }
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// XML-RPC fault codes: the request could not be read; the server failed.
+const FAULT_REQUEST: i32 = 1;
+const FAULT_SERVER: i32 = 2;
+
+fn xml(status: StatusCode, body: String) -> Response {
+    (status, [(CONTENT_TYPE, "text/xml")], body).into_response()
+}
+
+fn fault(status: StatusCode, code: i32, message: &str) -> Response {
+    info!("check-in refused: {message}");
+    xml(status, xmlrpc::fault(code, message))
+}
+
+/// `POST /xmlrpc`: `checkin(data)`, data = URL-safe base64 of bz2 of the JSON payload. A check-in refused
+/// for its content (credentials, host, categories) is a string reply, as MirrorManager's; a request that cannot
+/// be read is a fault.
+async fn xmlrpc_checkin(State(s): State<AppState>, body: Body) -> Response {
+    let Ok(bytes) = axum::body::to_bytes(body, s.limits.body).await else {
+        let e = PayloadError::TooLarge(s.limits.body);
+        return fault(StatusCode::PAYLOAD_TOO_LARGE, FAULT_REQUEST, &e.to_string());
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return fault(StatusCode::OK, FAULT_REQUEST, "the XML-RPC request is not UTF-8");
+    };
+    let call = match xmlrpc::parse_call(text) {
+        Ok(c) => c,
+        Err(e) => return fault(StatusCode::OK, FAULT_REQUEST, &e),
+    };
+    if call.method != "checkin" {
+        return fault(
+            StatusCode::OK,
+            FAULT_REQUEST,
+            &format!("unknown method {:?}: this server offers checkin", call.method),
+        );
+    }
+    let [Some(data)] = call.params.as_slice() else {
+        return fault(StatusCode::OK, FAULT_REQUEST, "checkin takes one string");
+    };
+    let value = match payload::decode_xmlrpc(data, &s.limits) {
+        Ok(v) => v,
+        Err(e) => return fault(StatusCode::OK, FAULT_REQUEST, &e.to_string()),
+    };
+    match validated_check_in(&s, &value).await {
+        Ok(reply) => xml(StatusCode::OK, xmlrpc::response(&reply.text)),
+        Err(message) => fault(StatusCode::OK, FAULT_SERVER, &message),
+    }
+}
+
+/// `POST /checkin/json`: the payload as JSON (`application/json`) or gzip'ed JSON (`application/gzip`), as
+/// MirrorManager's endpoint. 200 with the reply when accepted; 406 with the reply when refused.
+async fn json_checkin(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let gzip = match headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        Some(t) if t.starts_with("application/json") => false,
+        Some(t) if t.starts_with("application/gzip") => true,
+        _ => {
+            return (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Invalid content type: send application/json or application/gzip\n",
+            )
+                .into_response();
+        }
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, s.limits.body).await else {
+        let e = PayloadError::TooLarge(s.limits.body);
+        return (StatusCode::PAYLOAD_TOO_LARGE, format!("{e}\n")).into_response();
+    };
+    let value = match payload::decode_json(&bytes, gzip, &s.limits) {
+        Ok(v) => v,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
+    };
+    match validated_check_in(&s, &value).await {
+        Ok(reply) if reply.accepted => (StatusCode::OK, reply.text).into_response(),
+        Ok(reply) => (StatusCode::NOT_ACCEPTABLE, reply.text).into_response(),
+        Err(message) => (StatusCode::INTERNAL_SERVER_ERROR, message).into_response(),
+    }
+}
+
+/// Validates and records; `Err` only when the server failed.
+async fn validated_check_in(s: &Inner, value: &serde_json::Value) -> Result<checkin::Reply, String> {
+    let payload = match payload::validate(value) {
+        Ok(p) => p,
+        Err(message) => {
+            info!("check-in refused: {}", message.trim_end());
+            return Ok(checkin::Reply {
+                accepted: false,
+                text: format!("{message}error checking in"),
+            });
+        }
+    };
+    match checkin::check_in(&s.db, &payload, now()).await {
+        Ok(reply) => {
+            info!(
+                site = payload.site,
+                host = payload.host,
+                accepted = reply.accepted,
+                "check-in: {}",
+                reply.text.lines().next().unwrap_or_default()
+            );
+            Ok(reply)
+        }
+        Err(e) => {
+            error!(site = payload.site, host = payload.host, "check-in failed: {e}");
+            Err("the server cannot record the check-in now; try again later".into())
+        }
+    }
+}
