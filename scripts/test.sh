@@ -22,7 +22,9 @@
 #   - wasm-bindgen-cli 0.2.130 (the version the wasm crate pins; the JS glue must match it) and, when fuzzing,
 #     cargo-fuzz, with `cargo install --root $MIRRORVANE_TOOLS`;
 #   - the npm packages of wasm/worker (workerd, Deno, binaryen's wasm-opt) into wasm/worker/node_modules.
-# Needs: bash, rustup with a stable Rust, Node >= 20 with npm, PostgreSQL reachable for the database tests, and
+# Needs: bash, rustup with a stable Rust, Node >= 20 with npm, PostgreSQL reachable for the database tests, rsync
+# (the crawler's tests run rsync daemons as mirrors), dnf (the demo's test runs `dnf makecache`; without it that
+# check says SKIPPED, and fails under CI=true — .ci/run installs both), and
 # crates.io, the npm registry and the Rust toolchain server reachable on first run. On 2 cores a first run takes
 # about 20 minutes (most of it compiling); later runs reuse target/ and the tools.
 set -euo pipefail

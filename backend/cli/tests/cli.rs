@@ -161,6 +161,46 @@ fn http_get(base: &str, path: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `dnf makecache` against the demo's metalink, in a scratch install root: dnf downloads the metadata from the
+/// demo's local mirrors and checks it against the metalink's hashes. dnf is installed by CI (`.ci/run`); a
+/// machine without it skips this part, loudly.
+fn dnf_makecache(base: &str) {
+    if Command::new("dnf").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "dnf is not installed; CI installs it (.ci/run)"
+        );
+        eprintln!("SKIPPED: dnf makecache against the demo (dnf is not installed)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let repos = dir.path().join("repos");
+    std::fs::create_dir_all(&repos).unwrap();
+    std::fs::write(
+        repos.join("demo.repo"),
+        format!(
+            "[mirrorvane-demo]\nname=Mirrorvane demo\nmetalink={base}/metalink?repo=fedora-41&arch=x86_64\ngpgcheck=0\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new("dnf")
+        .arg("makecache")
+        .arg(format!("--setopt=reposdir={}", repos.display()))
+        .arg(format!("--installroot={}", dir.path().join("root").display()))
+        .args(["--releasever=41", "--setopt=skip_if_unavailable=False", "-y"])
+        .output()
+        .expect("dnf runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("Metadata cache created"),
+        "{text}"
+    );
+}
+
 /// The README's first command: the demo creates its database, applies the inventory, scans the tree it wrote,
 /// builds and serves — and answers a dnf metalink with the scanned repomd.xml's checksums.
 #[test]
@@ -200,6 +240,20 @@ fn demo_runs_the_whole_pipeline() {
     );
     let updates = http_get(&base, "/mirrorlist?repo=updates-released-f41&arch=aarch64");
     assert!(updates.contains("/updates/41/Everything/aarch64/"), "{updates}");
+
+    // The three local mirrors were crawled; for this machine's clients the two up-to-date ones come first, and
+    // the stale one is in no answer.
+    assert!(text.contains("3 of 3 hosts crawled (3 success"), "{text}");
+    assert!(
+        text.contains("mirror-c.demo") && text.contains(" not; answers over IPv4"),
+        "{text}"
+    );
+    let local = http_get(&base, "/metalink?repo=fedora-41&arch=x86_64");
+    let urls: Vec<&str> = local.lines().filter(|l| l.contains("<url ")).collect();
+    assert!(urls.len() > 2, "{local}");
+    assert!(urls[..2].iter().all(|u| u.contains("http://localhost:")), "{local}");
+    assert!(!local.contains("/stale/"), "{local}");
+    dnf_makecache(&base);
     // SIGTERM (what systemd and `kill` send): a clean stop that removes the demo's temporary directory.
     let dir = text
         .lines()

@@ -203,3 +203,14 @@ pub async fn count_inventory(conn: &mut AnyConnection) -> Result<i64, DbError> {
     .fetch_one(conn)
     .await?)
 }
+
+/// Whether a host answers over IPv4 and over IPv6, as the last crawl found (`None`: not measured).
+pub async fn reachability(conn: &mut AnyConnection, host: i64) -> Result<(Option<Flag>, Option<Flag>), DbError> {
+    Ok(
+        sqlx::query_as("SELECT ipv4_reachable, ipv6_reachable FROM host WHERE id = $1")
+            .bind(host)
+            .fetch_optional(conn)
+            .await?
+            .unwrap_or((None, None)),
+    )
+}

@@ -101,6 +101,10 @@ fn examples(snap: &snapshot::Snapshot, world: &World) -> Vec<(String, String)> {
 }
 
 /// Runs the demo until Ctrl-C or SIGTERM, then removes its temporary directory.
+///
+/// The three local mirrors of [`crate::demo::local`] are crawled before the edge starts: two are up to date and
+/// answer this machine's clients first (their netblock is the loopback's), the third is two pushes behind and
+/// absent from metalinks.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let world = synthetic::generate(&Scale::demo(), SEED);
     let dir = tempfile::Builder::new()
@@ -152,6 +156,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     for scan in &prepared.scans {
         println!("{scan}");
     }
+    println!("Three mirrors on this machine, crawled: {}", prepared.crawl);
+    for ((name, found), (_, url)) in prepared.mirrors.iter().zip(&prepared.local.hosts) {
+        println!("  {name:<14} {url:<34} {found}");
+    }
+    if !prepared.local.ipv6 {
+        println!("  (no ::1 on this machine: mirror-a.demo answers over IPv4 only)");
+    }
     println!(
         "Mirrorvane demo: {} mirrors in {} countries, {} directories, {} repositories",
         s.hosts.len(),
@@ -172,8 +183,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             for (what, query) in &examples {
                 println!("  # {what}\n  curl 'http://{addr}/{query}'");
             }
-            println!("  curl http://{addr}/metrics\n\nFor a dnf .repo file:");
-            println!("  metalink=http://{addr}/metalink?repo=fedora-$releasever&arch=$basearch\n\nCtrl-C to stop.");
+            println!("  curl http://{addr}/metrics\n\nWith dnf (this machine's mirrors come first, the stale one never):");
+            println!(
+                "  printf '[mirrorvane-demo]\\nname=Mirrorvane demo\\nmetalink=http://{addr}/metalink?repo=fedora-41&arch=x86_64\\ngpgcheck=0\\n' > /etc/yum.repos.d/mirrorvane-demo.repo"
+            );
+            println!("  dnf makecache --repo mirrorvane-demo\n\nCtrl-C to stop.");
         });
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
