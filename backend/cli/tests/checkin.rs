@@ -7,7 +7,7 @@
 use std::io::Write as _;
 use std::net::SocketAddr;
 
-use mirrorvane_backend::commands::{inventory, report, scan};
+use mirrorvane_backend::commands::{inventory, report, scan, sites};
 use mirrorvane_builder::{self as builder, Options};
 use mirrorvane_db::{Database, engine_tests};
 use mirrorvane_selector::{Context, Request, SeededRandom, Selector, Workspace};
@@ -300,9 +300,22 @@ engine_tests! {
         // A wrong password: refused, nothing changed, and the command fails.
         let wrong = tmp.path().join("wrong");
         std::fs::write(&wrong, "guess").unwrap();
-        let refused = report::run(&report::Args { password_file: Some(wrong), ..args.clone() }).await;
+        let refused = report::run(&report::Args { password_file: Some(wrong.clone()), ..args.clone() }).await;
         assert!(refused.is_err());
         assert_eq!(state(db).await, before);
+
+        // The site's admins change the password (`mirrorvane site edit --password-file`): the new one works,
+        // the old one no longer does.
+        let edit = sites::SiteCommand::Edit {
+            name: "Campus".into(),
+            org_url: None,
+            private: None,
+            rename: None,
+            password_file: Some(wrong.clone()),
+        };
+        sites::site(db, &edit, &mut std::io::sink()).await.unwrap();
+        assert!(report::run(&args).await.is_err());
+        report::run(&report::Args { password_file: Some(wrong), ..args.clone() }).await.expect("the new password");
     }
 }
 

@@ -30,6 +30,9 @@ pub enum SiteCommand {
         /// A user who administers the site; repeatable.
         #[arg(long = "admin", value_name = "USER")]
         admins: Vec<String>,
+        /// A file whose first line is the site's check-in password (its private hosts' `report_mirror`).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<std::path::PathBuf>,
     },
     /// Change a site's settings.
     Edit {
@@ -41,6 +44,9 @@ pub enum SiteCommand {
         /// New name (hosts and their state are kept).
         #[arg(long, value_name = "NEW")]
         rename: Option<String>,
+        /// A file whose first line is the site's new check-in password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<std::path::PathBuf>,
     },
     /// Take a site out of service (admin_active = false).
     Disable { name: String },
@@ -136,6 +142,17 @@ async fn current_and_copy(db: &Database) -> anyhow::Result<(Inventory, Inventory
     Ok((current, desired))
 }
 
+/// The first line of a password file; an empty password is refused (it would lock the site's check-ins open
+/// to a guess of nothing).
+fn read_password(file: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(file).map_err(|e| anyhow!("cannot read {}: {e}", file.display()))?;
+    let password = text.lines().next().unwrap_or_default().to_owned();
+    if password.is_empty() {
+        bail!("{}: the password is empty", file.display());
+    }
+    Ok(password)
+}
+
 fn find_site<'a>(inv: &'a mut Inventory, name: &str) -> anyhow::Result<&'a mut Site> {
     inv.sites
         .iter_mut()
@@ -161,6 +178,7 @@ pub async fn site(db: &Database, cmd: &SiteCommand, out: &mut dyn Write) -> anyh
             org_url,
             private,
             admins,
+            password_file,
         } => {
             let name = validate::name("site name", name)?;
             if current.sites.iter().any(|s| s.name == name) {
@@ -173,6 +191,7 @@ pub async fn site(db: &Database, cmd: &SiteCommand, out: &mut dyn Write) -> anyh
                 .filter(|u| !u.is_empty())
                 .map(str::to_owned);
             site.private = *private;
+            site.password = password_file.as_deref().map(read_password).transpose()?;
             for admin in admins {
                 let admin = validate::name("admin", admin)?;
                 if !site.admins.contains(&admin) {
@@ -186,8 +205,12 @@ pub async fn site(db: &Database, cmd: &SiteCommand, out: &mut dyn Write) -> anyh
             org_url,
             private,
             rename,
+            password_file,
         } => {
             let site = find_site(&mut desired, name)?;
+            if let Some(file) = password_file {
+                site.password = Some(read_password(file)?);
+            }
             if let Some(url) = org_url {
                 site.org_url = Some(url.trim().to_owned()).filter(|u| !u.is_empty());
             }
