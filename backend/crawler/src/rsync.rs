@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use mirrorvane_scan::Excludes;
 use mirrorvane_scan::listing::Listing;
-use mirrorvane_scan::rsync::parse_listing;
-use tokio::io::AsyncReadExt;
+use mirrorvane_scan::rsync::ListingParser;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 
 use crate::names::{Family, Names};
 
@@ -75,11 +75,22 @@ pub async fn list(config: &RsyncConfig, url: &str, family: Family) -> Result<Lis
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| RsyncFailure::Failed(format!("cannot run {}: {e}", config.program)))?;
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let (mut stdout, mut stderr) = (child.stdout.take(), child.stderr.take());
+    // The listing is parsed line by line as it arrives: a category of 25,000 directories is megabytes of text
+    // that need not be held whole (the crawler has one listing per host in flight).
+    let excludes = Excludes::new::<&str>("", &[]).map_err(|e| RsyncFailure::Failed(e.to_string()))?;
+    let mut parser = ListingParser::new("", &excludes);
+    let (stdout, mut stderr) = (child.stdout.take(), child.stderr.take());
+    let mut err = Vec::new();
     let read_out = async {
-        if let Some(s) = stdout.as_mut() {
-            let _ = s.read_to_end(&mut out).await;
+        let Some(out) = stdout else { return Ok(()) };
+        let mut reader = tokio::io::BufReader::with_capacity(64 << 10, out);
+        let mut line = Vec::with_capacity(256);
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line).await? == 0 {
+                return Ok::<(), std::io::Error>(());
+            }
+            parser.push_line(&line);
         }
     };
     let read_err = async {
@@ -87,7 +98,7 @@ pub async fn list(config: &RsyncConfig, url: &str, family: Family) -> Result<Lis
             let _ = s.read_to_end(&mut err).await;
         }
     };
-    tokio::join!(read_out, read_err);
+    let (read, ()) = tokio::join!(read_out, read_err);
     let status = child
         .wait()
         .await
@@ -97,9 +108,8 @@ pub async fn list(config: &RsyncConfig, url: &str, family: Family) -> Result<Lis
     if !status.success() && status.code() != Some(24) {
         return Err(failure(status.code(), &stderr));
     }
-    let excludes = Excludes::new::<&str>("", &[]).map_err(|e| RsyncFailure::Failed(e.to_string()))?;
-    parse_listing(std::io::Cursor::new(out), "", &excludes)
-        .map_err(|e| RsyncFailure::Failed(format!("cannot read the listing: {e}")))
+    read.map_err(|e| RsyncFailure::Failed(format!("cannot read the listing: {e}")))?;
+    Ok(parser.finish())
 }
 
 /// `url` with its host replaced by an address of `family` when the name has a fixed answer, so rsync connects

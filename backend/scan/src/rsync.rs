@@ -38,10 +38,104 @@ const STDERR_TAIL: usize = 2048;
 /// Parses a listing. `strip_prefix` (e.g. `pub/fedora/linux` for a listing of a whole rsync module; `""`
 /// for none) is removed from every name; entries outside it are counted in `outside_prefix`. The entry
 /// `.` is the top directory.
-pub fn parse_listing(reader: impl BufRead, strip_prefix: &str, excludes: &Excludes) -> Result<Listing, io::Error> {
-    let mut b = Builder::new(excludes);
-    let links = parse_into(reader, strip_prefix.trim_matches('/'), &mut b)?;
-    Ok(without_directory_links(b.finish(), &links))
+pub fn parse_listing(mut reader: impl BufRead, strip_prefix: &str, excludes: &Excludes) -> Result<Listing, io::Error> {
+    let mut parser = ListingParser::new(strip_prefix, excludes);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(parser.finish());
+        }
+        parser.push_line(&buf);
+    }
+}
+
+/// [`parse_listing`] a line at a time, for a listing read as it arrives (the crawler reads rsync's output
+/// asynchronously and never holds it whole).
+pub struct ListingParser<'e> {
+    b: Builder<'e>,
+    prefix: String,
+    links: Vec<Link>,
+    line_no: u64,
+}
+
+impl<'e> ListingParser<'e> {
+    pub fn new(strip_prefix: &str, excludes: &'e Excludes) -> ListingParser<'e> {
+        ListingParser {
+            b: Builder::new(excludes),
+            prefix: strip_prefix.trim_matches('/').to_owned(),
+            links: Vec::new(),
+            line_no: 0,
+        }
+    }
+
+    /// One line of the listing (its newline included or not).
+    pub fn push_line(&mut self, raw: &[u8]) {
+        self.line_no += 1;
+        let line_no = self.line_no;
+        let b = &mut self.b;
+        let Ok(line) = std::str::from_utf8(raw) else {
+            b.skip(format!("line {line_no}"), SkipReason::NotUtf8);
+            return;
+        };
+        let line = line.trim_end_matches(['\n', '\r']);
+        if line.trim().is_empty() {
+            return;
+        }
+        let Some(entry) = parse_line(line) else {
+            b.skip(
+                format!("line {line_no}: {}", truncate(line, 120)),
+                SkipReason::MalformedLine,
+            );
+            return;
+        };
+        let name = if entry.name == "." {
+            ""
+        } else {
+            entry.name.trim_end_matches('/')
+        };
+        let Some(rel) = strip(name, &self.prefix) else {
+            b.outside_prefix += 1;
+            return;
+        };
+        match entry.kind {
+            'd' => {
+                let p = entry.perms.as_bytes();
+                b.dir(rel, entry.mtime, p[7] == b'r' && matches!(p[9], b'x' | b't'), true);
+            }
+            '-' | 'l' => {
+                let (dir, file) = match rel.rfind('/') {
+                    Some(i) => (&rel[..i], &rel[i + 1..]),
+                    None => ("", rel),
+                };
+                if file.is_empty() {
+                    b.skip(
+                        format!("line {line_no}: {}", truncate(line, 120)),
+                        SkipReason::MalformedLine,
+                    );
+                    return;
+                }
+                b.file(
+                    dir,
+                    ListedFile {
+                        name: file.to_owned(),
+                        size: entry.size,
+                        ctime: entry.mtime,
+                        link: entry.kind == 'l',
+                    },
+                );
+                if let Some(target) = entry.target {
+                    self.links.push((dir.to_owned(), file.to_owned(), target.to_owned()));
+                }
+            }
+            _ => b.skip(rel, SkipReason::SpecialFile),
+        }
+    }
+
+    /// The listing.
+    pub fn finish(self) -> Listing {
+        without_directory_links(self.b.finish(), &self.links)
+    }
 }
 
 /// A symlink whose target the listing showed (`name -> target`): (its directory, its name, the target).
@@ -79,75 +173,6 @@ fn resolve(dir: &str, target: &str) -> Option<String> {
         }
     }
     Some(parts.join("/"))
-}
-
-fn parse_into(mut reader: impl BufRead, prefix: &str, b: &mut Builder<'_>) -> io::Result<Vec<Link>> {
-    let mut buf = Vec::new();
-    let mut line_no = 0u64;
-    let mut links = Vec::new();
-    loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
-            return Ok(links);
-        }
-        line_no += 1;
-        let Ok(line) = std::str::from_utf8(&buf) else {
-            b.skip(format!("line {line_no}"), SkipReason::NotUtf8);
-            continue;
-        };
-        let line = line.trim_end_matches(['\n', '\r']);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let Some(entry) = parse_line(line) else {
-            b.skip(
-                format!("line {line_no}: {}", truncate(line, 120)),
-                SkipReason::MalformedLine,
-            );
-            continue;
-        };
-        let name = if entry.name == "." {
-            ""
-        } else {
-            entry.name.trim_end_matches('/')
-        };
-        let Some(rel) = strip(name, prefix) else {
-            b.outside_prefix += 1;
-            continue;
-        };
-        match entry.kind {
-            'd' => {
-                let p = entry.perms.as_bytes();
-                b.dir(rel, entry.mtime, p[7] == b'r' && matches!(p[9], b'x' | b't'), true);
-            }
-            '-' | 'l' => {
-                let (dir, file) = match rel.rfind('/') {
-                    Some(i) => (&rel[..i], &rel[i + 1..]),
-                    None => ("", rel),
-                };
-                if file.is_empty() {
-                    b.skip(
-                        format!("line {line_no}: {}", truncate(line, 120)),
-                        SkipReason::MalformedLine,
-                    );
-                    continue;
-                }
-                b.file(
-                    dir,
-                    ListedFile {
-                        name: file.to_owned(),
-                        size: entry.size,
-                        ctime: entry.mtime,
-                        link: entry.kind == 'l',
-                    },
-                );
-                if let Some(target) = entry.target {
-                    links.push((dir.to_owned(), file.to_owned(), target.to_owned()));
-                }
-            }
-            _ => b.skip(rel, SkipReason::SpecialFile),
-        }
-    }
 }
 
 struct Entry<'a> {
@@ -266,18 +291,16 @@ pub fn list_remote(
         }
         text
     });
-    let mut b = Builder::new(excludes);
     let parsed = match child.stdout.take() {
-        Some(out) => parse_into(BufReader::new(out), strip_prefix.trim_matches('/'), &mut b),
-        None => Ok(Vec::new()),
+        Some(out) => parse_listing(BufReader::new(out), strip_prefix, excludes),
+        None => Ok(ListingParser::new(strip_prefix, excludes).finish()),
     };
     if parsed.is_err() {
         let _ = child.kill();
     }
     let status = child.wait().map_err(RsyncError::Spawn)?;
     let stderr = stderr_thread.join().unwrap_or_default();
-    let links = parsed?;
-    let listing = without_directory_links(b.finish(), &links);
+    let listing = parsed?;
     if status.success() {
         return Ok(listing);
     }
