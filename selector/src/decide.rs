@@ -388,12 +388,14 @@ impl Selector {
         // Entries before `marked` are in `seen`. The GeoIP and continent groups come from one pass over the
         // directory's carriers (one per host, validated at load) and are disjoint, so they need checking only
         // against hosts of the earlier tiers — usually there are none, and marking would cost a
-        // read-modify-write per host.
+        // read-modify-write per host. Requested countries are the exception: their continent group is filled once
+        // per requested code, so two codes of one continent (or one code spelled twice) repeat its hosts.
         let mut marked = 0;
+        let requested = requested_raw.is_some();
         for (g, tier) in order {
             let group = core::mem::take(&mut d.groups[g]);
             let geo_tier = g >= 2;
-            let check = g < 3 || marked > 0;
+            let check = g < 3 || marked > 0 || requested;
             for (i, &hc) in group.iter().enumerate() {
                 if !self.has_urls(hc) || (geo_tier && !self.allowed_hc(hc, country)) {
                     continue;

@@ -265,6 +265,15 @@ fn corpus(world: &World, sel: &Selector, db: &GeoLocator) -> Vec<Case> {
     ));
     add(h("country_global", &format!("/metalink?{POPULAR}&country=global")));
     add(h("country_without_hosts", &format!("/mirrorlist?{POPULAR}&country=LI")));
+    // Two countries of one continent without hosts of their own, and one spelled four ways: each host once.
+    add(h(
+        "countries_one_continent",
+        &format!("/mirrorlist?{POPULAR}&country=LI,LU"),
+    ));
+    add(h(
+        "country_spelled_four_ways",
+        &format!("/metalink?{POPULAR}&country=li,Li,lI,LI"),
+    ));
     add(h("time", &format!("/mirrorlist?{POPULAR}&time=1")));
     add(h("explain", &format!("/metalink?{POPULAR}&explain=1")));
     add(h("protocol_https", &format!("/mirrorlist?{POPULAR}&protocol=https")));

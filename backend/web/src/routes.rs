@@ -91,8 +91,15 @@ fn fault(status: StatusCode, code: i32, message: &str) -> Response {
 /// `POST /xmlrpc`: `checkin(data)`, data = URL-safe base64 of bz2 of the JSON payload. A check-in refused
 /// for its content (credentials, host, categories) is a string reply, as MirrorManager's; a request that cannot
 /// be read is a fault.
-async fn xmlrpc_checkin(State(s): State<AppState>, body: Body) -> Response {
-    let Ok(bytes) = axum::body::to_bytes(body, s.limits.body).await else {
+async fn xmlrpc_checkin(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    // A declared length over the limit is refused before a byte of the body is read.
+    let declared = declared_length(&headers).is_some_and(|n| n > s.limits.body);
+    let read = if declared {
+        Err(())
+    } else {
+        axum::body::to_bytes(body, s.limits.body).await.map_err(drop)
+    };
+    let Ok(bytes) = read else {
         let e = PayloadError::TooLarge(s.limits.body);
         return fault(StatusCode::PAYLOAD_TOO_LARGE, FAULT_REQUEST, &e.to_string());
     };
@@ -137,7 +144,13 @@ async fn json_checkin(State(s): State<AppState>, headers: HeaderMap, body: Body)
                 .into_response();
         }
     };
-    let Ok(bytes) = axum::body::to_bytes(body, s.limits.body).await else {
+    let declared = declared_length(&headers).is_some_and(|n| n > s.limits.body);
+    let read = if declared {
+        Err(())
+    } else {
+        axum::body::to_bytes(body, s.limits.body).await.map_err(drop)
+    };
+    let Ok(bytes) = read else {
         let e = PayloadError::TooLarge(s.limits.body);
         return (StatusCode::PAYLOAD_TOO_LARGE, format!("{e}\n")).into_response();
     };
@@ -150,6 +163,16 @@ async fn json_checkin(State(s): State<AppState>, headers: HeaderMap, body: Body)
         Ok(reply) => (StatusCode::NOT_ACCEPTABLE, reply.text).into_response(),
         Err(message) => (StatusCode::INTERNAL_SERVER_ERROR, message).into_response(),
     }
+}
+
+/// The request's `Content-Length`, when it has a readable one.
+fn declared_length(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get(axum::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// Validates and records; `Err` only when the server failed.
