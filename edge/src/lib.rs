@@ -11,9 +11,11 @@
 pub mod access_log;
 /// Client location: the shared `mirrorvane-geo` crate, re-exported under its old path.
 pub use mirrorvane_geo as geo;
+pub mod limits;
 pub mod metrics;
 pub mod service;
 pub mod source;
 pub mod state;
 
+pub use limits::{Explain, Limits, Trust};
 pub use service::{Config, serve, serve_loading};

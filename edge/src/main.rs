@@ -46,6 +46,30 @@ struct Args {
     /// Threads serving connections (default: one per available core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     workers: Option<u16>,
+    /// Seconds a client has to send a request's head, after connecting or after the previous answer on a
+    /// kept-alive connection (slow senders and idle connections are closed).
+    #[arg(long, default_value_t = 20.0)]
+    header_timeout: f64,
+    /// Connections one worker thread holds at once; more are answered 503 and closed.
+    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Largest request head (request line and headers) in bytes; larger ones are answered 431.
+    #[arg(long, default_value_t = 16384, value_parser = clap::value_parser!(u32).range(8192..=1_048_576))]
+    max_head_bytes: u32,
+    /// Also speak HTTP/2 without TLS (h2c) on the request port.
+    #[arg(long)]
+    h2c: bool,
+    /// Believe X-Forwarded-For only from peers in this network (repeatable). Without it the header is believed
+    /// from everyone, as MirrorManager does — right only behind a proxy that always sets it.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    trusted_proxies: Vec<ipnet::IpNet>,
+    /// Who gets `explain=1` answered: off, local (this machine and trusted proxies' networks) or public.
+    #[arg(long, default_value = "local", value_name = "WHO")]
+    explain: mirrorvane_edge::Explain,
+    /// Serve /metrics and /healthz on this address too, and /metrics only there (otherwise /metrics answers
+    /// only this machine and trusted networks).
+    #[arg(long, value_name = "ADDR")]
+    admin_listen: Option<SocketAddr>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -71,6 +95,18 @@ fn main() -> anyhow::Result<()> {
             url: secs(args.poll_interval, "poll-interval")?,
         },
         access_log: args.access_log,
+        limits: mirrorvane_edge::Limits {
+            header_timeout: secs(args.header_timeout, "header-timeout")?,
+            max_connections: args.max_connections as usize,
+            max_head_bytes: args.max_head_bytes as usize,
+            h2c: args.h2c,
+        },
+        trust: mirrorvane_edge::Trust {
+            proxies: (!args.trusted_proxies.is_empty()).then(|| args.trusted_proxies.clone()),
+            explain: args.explain,
+            metrics_on_public_port: args.admin_listen.is_none(),
+        },
+        admin_listen: args.admin_listen,
         workers: Some(match args.workers {
             Some(n) => usize::from(n),
             None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),

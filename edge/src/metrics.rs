@@ -125,6 +125,7 @@ pub struct Metrics {
     generation: Gauge<i64, AtomicI64>,
     reload_failures: Counter,
     log_dropped: Counter<u64, AtomicU64>,
+    connections_refused: Counter<u64, AtomicU64>,
 }
 
 type AtomicI64 = std::sync::atomic::AtomicI64;
@@ -165,6 +166,12 @@ impl Metrics {
             "Access-log lines dropped because the writer fell behind",
             log_dropped.clone(),
         );
+        let connections_refused = Counter::default();
+        registry.register(
+            "connections_refused",
+            "Connections answered 503 and closed because a worker held its maximum",
+            connections_refused.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -172,6 +179,7 @@ impl Metrics {
             generation,
             reload_failures,
             log_dropped,
+            connections_refused,
         }
     }
 
@@ -195,6 +203,11 @@ impl Metrics {
     /// Counts a dropped access-log line.
     pub fn log_dropped(&self) {
         self.log_dropped.inc();
+    }
+
+    /// Counts a connection refused over the cap.
+    pub fn connection_refused(&self) {
+        self.connections_refused.inc();
     }
 
     /// The text exposition.

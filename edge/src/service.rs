@@ -10,6 +10,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
@@ -19,12 +20,14 @@ use hyper::body::Incoming;
 use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION};
 use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use mirrorvane_selector::{Context, Locate, Request, SeededRandom, Selector, Workspace};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::access_log::AccessLog;
+use crate::limits::{Limits, Trust, asks_explain};
 use crate::source::{self, Intervals, Source};
 use crate::state::State;
 
@@ -47,6 +50,13 @@ pub struct Config {
     /// Where connections are served: `None` on the runtime that calls [`serve`] (for embedding), `Some(n)` on
     /// `n` threads of their own (the binary: one per core).
     pub workers: Option<usize>,
+    /// Connection limits.
+    pub limits: Limits,
+    /// Whom to believe (`X-Forwarded-For`, `explain`, `/metrics`).
+    pub trust: Trust,
+    /// A second listener for `/metrics` and `/healthz` only (operators' network); `/metrics` then leaves the
+    /// request port.
+    pub admin_listen: Option<SocketAddr>,
 }
 
 thread_local! {
@@ -77,21 +87,30 @@ pub async fn serve_loading(
         .context("the snapshot source answered 304 to an unconditional request")?;
     let locate = locator.await??;
     let access_log = config.access_log.as_deref().map(AccessLog::open).transpose()?;
+    let mut trust = config.trust.clone();
+    trust.metrics_on_public_port = config.admin_listen.is_none();
     let state = Arc::new(State::new(
         selector,
         locate,
         config.minimum,
         config.family_preference,
         access_log,
+        trust,
     ));
     source::spawn_reloader(state.clone(), config.source.clone(), config.intervals, etag, stamp);
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
+    if let Some(admin) = config.admin_listen {
+        let admin = TcpListener::bind(admin)
+            .await
+            .with_context(|| format!("binding {admin}"))?;
+        tokio::spawn(serve_admin(admin, state.clone(), config.limits.clone()));
+    }
     ready(listener.local_addr()?);
     match config.workers {
-        None => serve_on(listener, state).await,
-        Some(n) => serve_on_workers(listener, state, n).await,
+        None => serve_on(listener, state, config.limits).await,
+        Some(n) => serve_on_workers(listener, state, n, config.limits).await,
     }
 }
 
@@ -101,16 +120,16 @@ pub async fn serve_loading(
 /// multi-threaded runtime's reschedule interrupts cost ~8 % of a small request here). The threads compete for
 /// new connections, so an idle one takes them — keep-alive clients are spread by who is free, not by a hash as
 /// with `SO_REUSEPORT`. The calling runtime keeps the reloader.
-async fn serve_on_workers(listener: TcpListener, state: Arc<State>, n: usize) -> anyhow::Result<()> {
+async fn serve_on_workers(listener: TcpListener, state: Arc<State>, n: usize, limits: Limits) -> anyhow::Result<()> {
     let listener = listener.into_std()?;
     let mut threads = Vec::with_capacity(n);
     for i in 0..n.max(1) {
-        let (listener, state) = (listener.try_clone()?, state.clone());
+        let (listener, state, limits) = (listener.try_clone()?, state.clone(), limits.clone());
         let thread = std::thread::Builder::new()
             .name(format!("edge-worker-{i}"))
             .spawn(move || -> anyhow::Result<()> {
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-                runtime.block_on(async move { serve_on(TcpListener::from_std(listener)?, state).await })
+                runtime.block_on(async move { serve_on(TcpListener::from_std(listener)?, state, limits).await })
             })
             .context("starting a worker thread")?;
         threads.push(thread);
@@ -127,8 +146,30 @@ async fn serve_on_workers(listener: TcpListener, state: Arc<State>, n: usize) ->
     .await?
 }
 
-/// Serves connections from `listener` with `state`, on the current runtime.
-pub async fn serve_on(listener: TcpListener, state: Arc<State>) -> anyhow::Result<()> {
+/// Serves connections from `listener` with `state`, on the current runtime, within `limits`.
+pub async fn serve_on(listener: TcpListener, state: Arc<State>, limits: Limits) -> anyhow::Result<()> {
+    accept_loop(listener, state, limits, Port::Requests).await
+}
+
+/// The admin listener: `/metrics` and `/healthz` only.
+async fn serve_admin(listener: TcpListener, state: Arc<State>, limits: Limits) -> anyhow::Result<()> {
+    accept_loop(listener, state, limits, Port::Admin).await
+}
+
+/// Which listener a connection came in on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Port {
+    Requests,
+    Admin,
+}
+
+/// The answer to a connection over the cap: a complete HTTP/1.1 response, written without reading the request.
+const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n\
+Retry-After: 1\r\nConnection: close\r\n\r\ntoo many connections\n";
+
+async fn accept_loop(listener: TcpListener, state: Arc<State>, limits: Limits, port: Port) -> anyhow::Result<()> {
+    let open = Arc::new(AtomicUsize::new(0));
+    let refusing = Arc::new(AtomicUsize::new(0));
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -139,20 +180,83 @@ pub async fn serve_on(listener: TcpListener, state: Arc<State>) -> anyhow::Resul
                 continue;
             }
         };
+        if open.load(Ordering::Relaxed) >= limits.max_connections {
+            state.metrics.connection_refused();
+            refuse(stream, &refusing);
+            continue;
+        }
+        open.fetch_add(1, Ordering::Relaxed);
+        let guard = Open(open.clone());
         let _ = stream.set_nodelay(true);
-        let state = state.clone();
+        let (state, limits) = (state.clone(), limits.clone());
         tokio::spawn(async move {
+            let _guard = guard;
             let svc = service_fn(move |req| {
-                let response = respond(&state, &req, peer.ip());
+                let response = match port {
+                    Port::Requests => respond(&state, &req, peer.ip()),
+                    Port::Admin => respond_admin(&state, &req),
+                };
                 async move { Ok::<_, Infallible>(response) }
             });
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            // Vectored writes: the body goes to the socket as is, not copied into hyper's header buffer.
-            builder.http1().writev(true);
-            if let Err(e) = builder.serve_connection(TokioIo::new(stream), svc).await {
+            let io = TokioIo::new(stream);
+            let served = if limits.h2c {
+                let mut builder = auto::Builder::new(TokioExecutor::new());
+                builder
+                    .http1()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(limits.header_timeout)
+                    .max_buf_size(limits.max_head_bytes.max(8192))
+                    .writev(true);
+                builder.serve_connection(io, svc).await
+            } else {
+                let mut builder = hyper::server::conn::http1::Builder::new();
+                builder
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(limits.header_timeout)
+                    .max_buf_size(limits.max_head_bytes.max(8192))
+                    // Vectored writes: the body goes to the socket as is, not copied into hyper's header buffer.
+                    .writev(true);
+                builder.serve_connection(io, svc).await.map_err(Into::into)
+            };
+            if let Err(e) = served {
                 tracing::debug!("connection from {peer}: {e}");
             }
         });
+    }
+}
+
+/// Refusals in progress at most; past that a connection over the cap is closed without a word.
+const MAX_REFUSING: usize = 1024;
+
+/// Over the cap: a `503` instead of a task and a buffer for a whole connection. The request is read (and
+/// dropped) for half a second after the answer, because closing a socket with unread data resets it and the
+/// client would lose the answer.
+fn refuse(mut stream: tokio::net::TcpStream, refusing: &Arc<AtomicUsize>) {
+    if refusing.load(Ordering::Relaxed) >= MAX_REFUSING {
+        return;
+    }
+    refusing.fetch_add(1, Ordering::Relaxed);
+    let guard = Open(refusing.clone());
+    tokio::spawn(async move {
+        let _guard = guard;
+        if stream.write_all(REFUSAL).await.is_err() {
+            return;
+        }
+        let _ = stream.shutdown().await;
+        let mut sink = [0u8; 4096];
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(500), async {
+            while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+        })
+        .await;
+    });
+}
+
+/// Counts a connection as open until dropped.
+struct Open(Arc<AtomicUsize>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -164,37 +268,69 @@ fn text(status: StatusCode, content_type: &'static str, body: String) -> Respons
     r
 }
 
+/// The most body capacity a worker keeps between requests (Fedora's largest metalinks are ~50 KB).
+const KEPT_BODY_CAPACITY: usize = 256 << 10;
+
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Answers one request.
+fn healthz(state: &State) -> Response<Full<Bytes>> {
+    let l = state.current();
+    let body = format!("ok generation={} created={}\n", l.generation, l.selector.created());
+    text(StatusCode::OK, "text/plain", body)
+}
+
+fn metrics(state: &State) -> Response<Full<Bytes>> {
+    text(
+        StatusCode::OK,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        state.metrics.encode(),
+    )
+}
+
+/// Answers one request on the admin listener.
+fn respond_admin(state: &State, req: &hyper::Request<Incoming>) -> Response<Full<Bytes>> {
+    match req.uri().path() {
+        "/healthz" => healthz(state),
+        "/metrics" => metrics(state),
+        _ => text(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
+    }
+}
+
+/// Answers one request on the request port.
 pub fn respond(state: &State, req: &hyper::Request<Incoming>, peer: IpAddr) -> Response<Full<Bytes>> {
     let path = req.uri().path();
-    match path {
-        "/healthz" => {
-            let l = state.current();
-            let body = format!("ok generation={} created={}\n", l.generation, l.selector.created());
-            return text(StatusCode::OK, "text/plain", body);
-        }
-        "/metrics" => {
-            return text(
-                StatusCode::OK,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                state.metrics.encode(),
-            );
-        }
-        _ => {}
-    }
-    let request = Request {
-        path,
-        query: req.uri().query().unwrap_or(""),
-        forwarded_for: req
-            .headers()
+    let query = req.uri().query().unwrap_or("");
+    let forwarded_for = state.trust.forwarded_for(
+        peer,
+        req.headers()
             .get_all("x-forwarded-for")
             .iter()
             .next_back()
             .map(HeaderValue::as_bytes),
+    );
+    // Who is asking, for the operators' answers: the address `X-Forwarded-For` gives (when believed), never `ip=`.
+    let client = || mirrorvane_selector::client::client_address(None, forwarded_for, peer).unwrap_or(peer);
+    match path {
+        "/healthz" => return healthz(state),
+        "/metrics" if state.trust.metrics_on_public_port && state.trust.is_local(client()) => {
+            return metrics(state);
+        }
+        _ => {}
+    }
+    if asks_explain(query) && !state.trust.explain_allowed(client()) {
+        state.metrics.request("other", 403, 0.0);
+        return text(
+            StatusCode::FORBIDDEN,
+            "text/plain",
+            "explain is answered only to this machine and trusted networks\n".into(),
+        );
+    }
+    let request = Request {
+        path,
+        query,
+        forwarded_for,
         accept: req.headers().get(ACCEPT).map(HeaderValue::as_bytes),
         peer,
     };
@@ -215,8 +351,9 @@ fn answer(state: &State, selector: &Selector, request: &Request<'_>) -> Response
             selector.handle(request, &mut ctx, ws);
             let elapsed = started.elapsed().as_secs_f64();
             // Hand the body to hyper without copying it; the workspace gets a fresh buffer of the same size,
-            // which costs one allocation instead of a copy of tens of kilobytes.
-            let capacity = ws.answer.body.capacity();
+            // which costs one allocation instead of a copy of tens of kilobytes — but not more than a large
+            // answer needs, so one outsized answer does not pin its buffer in every worker.
+            let capacity = ws.answer.body.capacity().min(KEPT_BODY_CAPACITY);
             let body = std::mem::replace(&mut ws.answer.body, String::with_capacity(capacity));
             let a = &ws.answer;
             let mut r = Response::new(Full::new(Bytes::from(body)));

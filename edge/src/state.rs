@@ -7,6 +7,7 @@ use arc_swap::ArcSwap;
 use mirrorvane_selector::{Locate, Selector};
 
 use crate::access_log::AccessLog;
+use crate::limits::Trust;
 use crate::metrics::Metrics;
 
 /// A loaded snapshot and its load generation (1 for the first, +1 per successful reload).
@@ -31,6 +32,8 @@ pub struct State {
     pub metrics: Metrics,
     /// Access log, if configured.
     pub access_log: Option<AccessLog>,
+    /// Whom to believe.
+    pub trust: Trust,
 }
 
 impl State {
@@ -41,6 +44,7 @@ impl State {
         minimum: usize,
         family_preference: bool,
         access_log: Option<AccessLog>,
+        trust: Trust,
     ) -> State {
         selector.set_family_preference(family_preference);
         let metrics = Metrics::new();
@@ -56,6 +60,7 @@ impl State {
             family_preference,
             metrics,
             access_log,
+            trust,
         }
     }
 

@@ -88,6 +88,8 @@ pub struct Decision {
     countries: CodeSet,
     requested: Vec<(u32, u32)>,
     protocols: Vec<(u32, u32)>,
+    /// Distinct `protocol=` values asked for, known or not.
+    protocols_asked: usize,
     masks: Vec<u64>,
     keys: Vec<u64>,
     shuffled: Vec<Entry>,
@@ -105,6 +107,36 @@ pub(crate) struct Inputs<'q> {
     /// Raw `protocol=` value.
     pub protocol: Option<&'q str>,
     pub minimum: usize,
+}
+
+/// Most `country=` codes a request is answered for; more are ignored. A dnf client sends one; each costs a pass
+/// over the directory's carriers.
+pub const MAX_REQUESTED_COUNTRIES: usize = 16;
+
+/// The schemes `protocol=` can select (MirrorManager's hosts publish no others); anything else is ignored.
+const PROTOCOLS: [&str; 4] = ["http", "https", "rsync", "ftp"];
+
+/// The requested countries: split, sorted, de-duplicated regardless of case (the first spelling in byte order
+/// is kept; MirrorManager echoed each spelling in the header and listed the hosts once per spelling), at most
+/// [`MAX_REQUESTED_COUNTRIES`].
+fn split_countries(raw: &str, out: &mut Vec<(u32, u32)>) {
+    split_sorted(raw, out);
+    let text = |r: &(u32, u32)| &raw[r.0 as usize..r.1 as usize];
+    let folded = |r: &(u32, u32)| text(r).bytes().map(|c| c.to_ascii_uppercase());
+    out.sort_by(|a, b| folded(a).cmp(folded(b)).then_with(|| text(a).cmp(text(b))));
+    out.dedup_by(|a, b| text(a).eq_ignore_ascii_case(text(b)));
+    out.sort_unstable_by(|a, b| text(a).cmp(text(b)));
+    out.truncate(MAX_REQUESTED_COUNTRIES);
+}
+
+/// The requested protocols: the known schemes among them, once each; returns how many distinct values were
+/// asked for (MirrorManager keeps that many URLs per host). Unknown values matched no URL anyway, so this
+/// changes no answer; it bounds a request's cost (each value was compared with every URL).
+fn split_protocols(raw: &str, out: &mut Vec<(u32, u32)>) -> usize {
+    split_sorted(raw, out);
+    let asked = out.len();
+    out.retain(|r| PROTOCOLS.contains(&&raw[r.0 as usize..r.1 as usize]));
+    asked
 }
 
 /// Splits `raw` on `,`, sorted and de-duplicated as raw strings, as ranges into `raw`.
@@ -166,7 +198,8 @@ impl Decision {
     /// Trims to the request's `protocol=` list (as split by the decision): up to one URL per protocol.
     pub(crate) fn trim_requested(&mut self, sel: &Selector, raw: &str) {
         let ranges = core::mem::take(&mut self.protocols);
-        self.trim_with(sel, ranges.len(), |u| matches_protocol(u.text(), raw, &ranges));
+        let slots = self.protocols_asked.min(crate::index::MAX_URLS_PER_HOST_CATEGORY);
+        self.trim_with(sel, slots, |u| matches_protocol(u.text(), raw, &ranges));
         self.protocols = ranges;
     }
 
@@ -314,7 +347,7 @@ impl Selector {
 
         // Tier 3: requested countries, or their continents.
         if let Some(raw) = requested_raw {
-            split_sorted(raw, &mut d.requested);
+            split_countries(raw, &mut d.requested);
             let mut found = false;
             for &(s, e) in &d.requested {
                 let c = &raw[s as usize..e as usize];
@@ -420,7 +453,7 @@ impl Selector {
 
         // MirrorManager's count of hosts with content, after the protocol filter when one is asked for.
         if let Some(p) = inp.protocol {
-            split_sorted(p, &mut d.protocols);
+            d.protocols_asked = split_protocols(p, &mut d.protocols);
         }
         d.found = d.entries.len();
         if let Some(p) = inp.protocol {

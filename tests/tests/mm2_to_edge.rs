@@ -96,6 +96,9 @@ fn start_edge(snapshot: &Path, minimum: usize) -> SocketAddr {
         },
         access_log: None,
         workers: None,
+        limits: mirrorvane_edge::Limits::default(),
+        trust: mirrorvane_edge::Trust::default(),
+        admin_listen: None,
     };
     let locator = GeoLocator::new(
         CountryDb::open(geo_testdata("GeoIP2-Country-Test.mmdb")).unwrap(),

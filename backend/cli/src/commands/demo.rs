@@ -146,6 +146,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         },
         access_log: Some(dir.path().join("access.log")),
         workers: None,
+        limits: mirrorvane_edge::Limits::default(),
+        trust: mirrorvane_edge::Trust::default(),
+        admin_listen: None,
     };
     let s = built;
     let countries: std::collections::BTreeSet<_> = s.hosts.iter().filter_map(|h| h.country).collect();
