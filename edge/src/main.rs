@@ -15,7 +15,7 @@ use mirrorvane_selector::Locate;
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Snapshot file, or http:// URL to poll (with ETag).
+    /// Snapshot file, or http:// or https:// URL to poll (with ETag).
     #[arg(long)]
     snapshot: String,
     /// GeoIP2/GeoLite2 Country or City database, or an ip-location-db country mmdb.
@@ -70,6 +70,38 @@ struct Args {
     /// only this machine and trusted networks).
     #[arg(long, value_name = "ADDR")]
     admin_listen: Option<SocketAddr>,
+    /// Accept only snapshots signed by this key (`mirrorvane keygen` prints it): the key itself or a file
+    /// holding it. Repeatable (for a key change).
+    #[arg(long = "public-key", value_name = "KEY|FILE")]
+    public_keys: Vec<String>,
+    /// A file whose first line is the bearer token of the snapshot URL (`mirrorvane serve
+    /// --snapshot-token-file`).
+    #[arg(long, value_name = "FILE")]
+    snapshot_token_file: Option<PathBuf>,
+    /// Keep the last snapshot fetched from the URL in this file, and start from it when the URL cannot be
+    /// reached.
+    #[arg(long, value_name = "FILE")]
+    cache: Option<PathBuf>,
+    /// /healthz says degraded (and the age metric keeps rising) when the backend has not confirmed the snapshot
+    /// for this many seconds.
+    #[arg(long, default_value_t = 3.0 * 3600.0)]
+    max_age: f64,
+    /// Seconds a snapshot fetch may take in all (connecting: at most 10).
+    #[arg(long, default_value_t = 300.0)]
+    fetch_timeout: f64,
+    /// Largest snapshot accepted from a URL, in bytes (checked before downloading when announced).
+    #[arg(long, default_value_t = 1 << 30)]
+    max_snapshot_bytes: u64,
+}
+
+/// `--public-key`: a key, or a file holding one.
+fn public_key(value: &str) -> anyhow::Result<mirrorvane_signature::PublicKey> {
+    if let Ok(k) = mirrorvane_signature::PublicKey::from_text(value) {
+        return Ok(k);
+    }
+    let text = std::fs::read_to_string(value)
+        .with_context(|| format!("--public-key {value:?} is neither a key nor a readable file"))?;
+    mirrorvane_signature::PublicKey::from_text(&text).with_context(|| format!("{value}: not a public key"))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -107,6 +139,27 @@ fn main() -> anyhow::Result<()> {
             metrics_on_public_port: args.admin_listen.is_none(),
         },
         admin_listen: args.admin_listen,
+        fetch: mirrorvane_edge::source::Fetch {
+            public_keys: args
+                .public_keys
+                .iter()
+                .map(|k| public_key(k))
+                .collect::<anyhow::Result<_>>()?,
+            token: args
+                .snapshot_token_file
+                .as_ref()
+                .map(|f| {
+                    std::fs::read_to_string(f)
+                        .with_context(|| format!("cannot read {}", f.display()))
+                        .map(|t| t.lines().next().unwrap_or_default().trim().to_owned())
+                })
+                .transpose()?,
+            cache: args.cache.clone(),
+            max_bytes: args.max_snapshot_bytes,
+            connect_timeout: Duration::from_secs(10).min(secs(args.fetch_timeout, "fetch-timeout")?),
+            timeout: secs(args.fetch_timeout, "fetch-timeout")?,
+        },
+        max_age: Some(secs(args.max_age, "max-age")?),
         workers: Some(match args.workers {
             Some(n) => usize::from(n),
             None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),

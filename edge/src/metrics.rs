@@ -126,6 +126,7 @@ pub struct Metrics {
     reload_failures: Counter,
     log_dropped: Counter<u64, AtomicU64>,
     connections_refused: Counter<u64, AtomicU64>,
+    age: Gauge<i64, AtomicI64>,
 }
 
 type AtomicI64 = std::sync::atomic::AtomicI64;
@@ -172,6 +173,12 @@ impl Metrics {
             "Connections answered 503 and closed because a worker held its maximum",
             connections_refused.clone(),
         );
+        let age = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "snapshot_age_seconds",
+            "Seconds since the newest build the backend confirmed for the content being served",
+            age.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -180,6 +187,7 @@ impl Metrics {
             reload_failures,
             log_dropped,
             connections_refused,
+            age,
         }
     }
 
@@ -203,6 +211,11 @@ impl Metrics {
     /// Counts a dropped access-log line.
     pub fn log_dropped(&self) {
         self.log_dropped.inc();
+    }
+
+    /// The snapshot's age, set before each scrape.
+    pub fn set_age(&self, seconds: u64) {
+        self.age.set(i64::try_from(seconds).unwrap_or(i64::MAX));
     }
 
     /// Counts a connection refused over the cap.

@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use bytes::Bytes;
@@ -28,8 +28,8 @@ use tokio::net::TcpListener;
 
 use crate::access_log::AccessLog;
 use crate::limits::{Limits, Trust, asks_explain};
-use crate::source::{self, Intervals, Source};
-use crate::state::State;
+use crate::source::{self, Fetch, Fetched, Fetcher, Intervals, Source};
+use crate::state::{Settings, State};
 
 /// Everything `serve` needs besides the locator.
 #[derive(Clone, Debug)]
@@ -57,6 +57,10 @@ pub struct Config {
     /// A second listener for `/metrics` and `/healthz` only (operators' network); `/metrics` then leaves the
     /// request port.
     pub admin_listen: Option<SocketAddr>,
+    /// How snapshots are fetched and checked (signatures, token, cache, limits).
+    pub fetch: Fetch,
+    /// `/healthz` says degraded when the snapshot is older than this.
+    pub max_age: Option<Duration>,
 }
 
 thread_local! {
@@ -81,23 +85,54 @@ pub async fn serve_loading(
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
     let locator = tokio::task::spawn_blocking(load_locator);
+    let fetcher = Arc::new(Fetcher::new(config.source.clone(), config.fetch.clone())?);
     let stamp = source::stamp(&config.source);
-    let (selector, etag) = source::fetch(&config.source, None)
-        .await?
-        .context("the snapshot source answered 304 to an unconditional request")?;
+    let first = async {
+        match fetcher.fetch(None).await? {
+            Fetched::New { bytes, etag } => {
+                let (selector, digest) = fetcher.load(bytes.clone()).await?;
+                fetcher.keep(&bytes);
+                Ok((selector, digest, etag))
+            }
+            Fetched::Unchanged { .. } => {
+                anyhow::bail!("the snapshot source answered 304 to an unconditional request")
+            }
+        }
+    };
+    // The source may be down when the edge (re)starts: the cached copy of the last good snapshot serves until it
+    // is back.
+    let (selector, digest, etag, unreachable) = match first.await {
+        Ok((selector, digest, etag)) => (selector, digest, etag, None),
+        Err(e) if config.fetch.cache.is_some() => {
+            tracing::warn!("{e:#}; starting from the cached snapshot");
+            let (selector, digest) = fetcher
+                .from_cache()
+                .await
+                .with_context(|| format!("{e:#}, and no usable cached snapshot"))?;
+            (selector, digest, None, Some(format!("{e:#}")))
+        }
+        Err(e) => return Err(e),
+    };
     let locate = locator.await??;
     let access_log = config.access_log.as_deref().map(AccessLog::open).transpose()?;
     let mut trust = config.trust.clone();
     trust.metrics_on_public_port = config.admin_listen.is_none();
     let state = Arc::new(State::new(
         selector,
-        locate,
-        config.minimum,
-        config.family_preference,
-        access_log,
-        trust,
+        digest,
+        Settings {
+            locate,
+            minimum: config.minimum,
+            family_preference: config.family_preference,
+            access_log,
+            trust,
+            max_age: config.max_age,
+        },
     ));
-    source::spawn_reloader(state.clone(), config.source.clone(), config.intervals, etag, stamp);
+    if let Some(why) = unreachable {
+        state.reload_failed(why);
+    }
+    source::spawn_reloader(state.clone(), fetcher, config.intervals, etag, stamp);
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -275,13 +310,27 @@ fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// `200 ok …`, or `200 degraded …` when the snapshot is older than `--max-age` or the last reload failed: an
+/// edge with an old snapshot still answers better than none, so a load balancer should keep it (alert on the
+/// body or on `mirrorvane_edge_snapshot_age_seconds`).
 fn healthz(state: &State) -> Response<Full<Bytes>> {
     let l = state.current();
-    let body = format!("ok generation={} created={}\n", l.generation, l.selector.created());
+    let now = now();
+    let age = now.saturating_sub(state.fresh());
+    let status = match state.degraded(now) {
+        Some(why) => format!("degraded: {why};"),
+        None => "ok".to_owned(),
+    };
+    let body = format!(
+        "{status} generation={} created={} age={age}\n",
+        l.generation,
+        l.selector.created()
+    );
     text(StatusCode::OK, "text/plain", body)
 }
 
 fn metrics(state: &State) -> Response<Full<Bytes>> {
+    state.metrics.set_age(now().saturating_sub(state.fresh()));
     text(
         StatusCode::OK,
         "application/openmetrics-text; version=1.0.0; charset=utf-8",

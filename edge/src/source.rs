@@ -1,9 +1,15 @@
-//! Where snapshots come from, and the watchers that reload them.
+//! Where snapshots come from, how they are checked, and the watcher that reloads them.
 //!
 //! A file is reloaded on SIGHUP and when its size, modification time or inode changes (so an atomic `rename`
-//! by `mirrorvane snapshot` or `rsync --delay-updates` is seen). A URL is polled with `If-None-Match`, so an
-//! unchanged snapshot costs one `304`. Decoding and indexing run on a blocking thread; requests keep being
-//! answered from the old snapshot until the new one is installed.
+//! by `mirrorvane snapshot` or `rsync --delay-updates` is seen). A URL (`http://` or `https://`) is polled with
+//! `If-None-Match`, within connect and total timeouts, refusing a body larger than the limit before reading it;
+//! an unchanged snapshot costs one `304`, whose `X-Snapshot-Created` tells how fresh the backend's view is.
+//!
+//! Every snapshot is checked before it is decoded: its signature against the accepted public keys (when there
+//! are any), then its content digest against the one being served — a rebuild of the same content only refreshes
+//! the freshness, without re-indexing. Decoding and indexing run on a blocking thread; requests keep being
+//! answered from the old snapshot until the new one is installed. A snapshot fetched from a URL is also written
+//! to the cache file, which the edge starts from when the URL cannot be reached.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
@@ -12,34 +18,25 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper::Uri;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use mirrorvane_selector::Selector;
+use mirrorvane_signature::PublicKey;
 
 use crate::state::State;
-
-/// Largest snapshot accepted over HTTP.
-const MAX_SNAPSHOT_BYTES: usize = 1 << 30;
 
 /// A snapshot location.
 #[derive(Clone, Debug)]
 pub enum Source {
     /// A local file.
     File(PathBuf),
-    /// An `http://` URL (e.g. `mirrorvane serve` on the backend).
-    Url(Uri),
+    /// An `http://` or `https://` URL (e.g. `mirrorvane serve` on the backend).
+    Url(reqwest::Url),
 }
 
 impl Source {
-    /// `http://…` is a URL, anything else a path.
+    /// `http://…` and `https://…` are URLs, anything else a path.
     pub fn parse(s: &str) -> anyhow::Result<Source> {
-        if s.starts_with("http://") {
+        if s.starts_with("http://") || s.starts_with("https://") {
             Ok(Source::Url(s.parse().with_context(|| format!("bad snapshot URL {s}"))?))
-        } else if s.starts_with("https://") {
-            bail!("https snapshot URLs are not supported; poll over http on the internal network or use a file");
         } else {
             Ok(Source::File(PathBuf::from(s)))
         }
@@ -55,52 +52,183 @@ pub struct Intervals {
     pub url: Duration,
 }
 
-/// Fetches and indexes a snapshot; for URLs also returns the ETag. `etag` = what we have (a URL answering
-/// `304` yields `Ok(None)`).
-pub async fn fetch(source: &Source, etag: Option<&str>) -> anyhow::Result<Option<(Selector, Option<String>)>> {
-    let (bytes, new_etag) = match source {
-        Source::File(path) => {
-            let bytes = tokio::fs::read(path)
-                .await
-                .with_context(|| format!("reading snapshot {}", path.display()))?;
-            (Bytes::from(bytes), None)
+/// How snapshots are fetched and checked.
+#[derive(Clone, Debug)]
+pub struct Fetch {
+    /// Accepted signers; empty accepts unsigned snapshots (and ignores signatures).
+    pub public_keys: Vec<PublicKey>,
+    /// Sent as `Authorization: Bearer` to a URL.
+    pub token: Option<String>,
+    /// Where the last snapshot fetched from a URL is kept, to start from when the URL cannot be reached.
+    pub cache: Option<PathBuf>,
+    /// Largest snapshot accepted over HTTP.
+    pub max_bytes: u64,
+    /// Connecting to the URL at most.
+    pub connect_timeout: Duration,
+    /// A whole fetch at most.
+    pub timeout: Duration,
+}
+
+impl Default for Fetch {
+    fn default() -> Fetch {
+        Fetch {
+            public_keys: Vec::new(),
+            token: None,
+            cache: None,
+            max_bytes: 1 << 30,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(300),
         }
-        Source::Url(uri) => {
-            let client: Client<HttpConnector, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-            let mut req = hyper::Request::get(uri.clone());
-            if let Some(tag) = etag {
-                req = req.header(hyper::header::IF_NONE_MATCH, tag);
+    }
+}
+
+/// What a fetch found.
+pub enum Fetched {
+    /// A `304`: the content is the one we have; the backend may say as of when.
+    Unchanged { created: Option<u64> },
+    /// Bytes, with the URL's ETag.
+    New { bytes: Bytes, etag: Option<String> },
+}
+
+/// Fetches snapshots (one HTTP client with keep-alive for a URL).
+pub struct Fetcher {
+    source: Source,
+    fetch: Fetch,
+    client: reqwest::Client,
+}
+
+impl Fetcher {
+    pub fn new(source: Source, fetch: Fetch) -> anyhow::Result<Fetcher> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(fetch.connect_timeout)
+            .timeout(fetch.timeout)
+            .user_agent(concat!("mirrorvane-edge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("cannot set up the HTTP client")?;
+        Ok(Fetcher { source, fetch, client })
+    }
+
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// The source's bytes (`etag` = what we have, for a URL).
+    pub async fn fetch(&self, etag: Option<&str>) -> anyhow::Result<Fetched> {
+        match &self.source {
+            Source::File(path) => {
+                let bytes = tokio::fs::read(path)
+                    .await
+                    .with_context(|| format!("reading snapshot {}", path.display()))?;
+                Ok(Fetched::New {
+                    bytes: Bytes::from(bytes),
+                    etag: None,
+                })
             }
-            let resp = client
-                .request(req.body(Empty::new())?)
-                .await
-                .with_context(|| format!("fetching snapshot {uri}"))?;
-            if resp.status() == hyper::StatusCode::NOT_MODIFIED {
-                return Ok(None);
-            }
-            if !resp.status().is_success() {
-                bail!("fetching snapshot {uri}: HTTP {}", resp.status());
-            }
-            let tag = resp
-                .headers()
-                .get(hyper::header::ETAG)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let body = Limited::new(resp.into_body(), MAX_SNAPSHOT_BYTES)
-                .collect()
-                .await
-                .map_err(|e| anyhow::anyhow!("fetching snapshot {uri}: {e}"))?
-                .to_bytes();
-            (body, tag)
+            Source::Url(url) => self.fetch_url(url, etag).await,
         }
-    };
-    let selector = tokio::task::spawn_blocking(move || Selector::decode(&bytes))
+    }
+
+    async fn fetch_url(&self, url: &reqwest::Url, etag: Option<&str>) -> anyhow::Result<Fetched> {
+        let mut req = self.client.get(url.clone());
+        if let Some(tag) = etag {
+            req = req.header(reqwest::header::IF_NONE_MATCH, tag);
+        }
+        if let Some(token) = &self.fetch.token {
+            req = req.bearer_auth(token);
+        }
+        let mut resp = req.send().await.with_context(|| format!("fetching snapshot {url}"))?;
+        let created = resp
+            .headers()
+            .get("x-snapshot-created")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::Unchanged { created });
+        }
+        if !resp.status().is_success() {
+            bail!("fetching snapshot {url}: HTTP {}", resp.status());
+        }
+        let max = self.fetch.max_bytes;
+        if let Some(len) = resp.content_length()
+            && len > max
+        {
+            bail!("fetching snapshot {url}: {len} bytes announced, more than the limit of {max}");
+        }
+        let tag = resp
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.with_context(|| format!("fetching snapshot {url}"))? {
+            if body.len() as u64 + chunk.len() as u64 > max {
+                bail!("fetching snapshot {url}: more than the limit of {max} bytes");
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Fetched::New {
+            bytes: Bytes::from(body),
+            etag: tag,
+        })
+    }
+
+    /// Checks `bytes` (signature), then decodes and indexes them on a blocking thread. Returns the selector and
+    /// the content digest.
+    pub async fn load(&self, bytes: Bytes) -> anyhow::Result<(Selector, Option<[u8; 32]>)> {
+        let keys = self.fetch.public_keys.clone();
+        let what = self.describe();
+        tokio::task::spawn_blocking(move || {
+            let checked = verified(&bytes, &keys)?;
+            let selector = Selector::decode(checked)?;
+            Ok::<_, anyhow::Error>((selector, mirrorvane_signature::content_digest(checked)))
+        })
         .await?
-        .with_context(|| match source {
-            Source::File(p) => format!("loading snapshot {}", p.display()),
-            Source::Url(u) => format!("loading snapshot {u}"),
-        })?;
-    Ok(Some((selector, new_etag)))
+        .with_context(|| format!("loading snapshot {what}"))
+    }
+
+    /// The signature check alone (cheap next to indexing): `Ok(digest)` of acceptable bytes.
+    pub fn check(&self, bytes: &[u8]) -> anyhow::Result<Option<[u8; 32]>> {
+        let checked =
+            verified(bytes, &self.fetch.public_keys).with_context(|| format!("snapshot {}", self.describe()))?;
+        Ok(mirrorvane_signature::content_digest(checked))
+    }
+
+    /// Keeps `bytes` (already checked) as the cache file, when there is one.
+    pub fn keep(&self, bytes: &[u8]) {
+        let (Some(cache), Source::Url(_)) = (&self.fetch.cache, &self.source) else {
+            return;
+        };
+        let tmp = cache.with_extension(format!("tmp.{}", std::process::id()));
+        let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, cache));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            tracing::warn!("cannot keep the snapshot in {}: {e}", cache.display());
+        }
+    }
+
+    /// The cache file's snapshot, for a start without the URL.
+    pub async fn from_cache(&self) -> anyhow::Result<(Selector, Option<[u8; 32]>)> {
+        let cache = self.fetch.cache.as_ref().context("no cache file (--cache)")?;
+        let bytes = tokio::fs::read(cache)
+            .await
+            .with_context(|| format!("reading the cached snapshot {}", cache.display()))?;
+        self.load(Bytes::from(bytes)).await
+    }
+
+    fn describe(&self) -> String {
+        match &self.source {
+            Source::File(p) => p.display().to_string(),
+            Source::Url(u) => u.to_string(),
+        }
+    }
+}
+
+/// The snapshot bytes to decode: checked against `keys` when there are any.
+fn verified<'a>(bytes: &'a [u8], keys: &[PublicKey]) -> anyhow::Result<&'a [u8]> {
+    if keys.is_empty() {
+        return Ok(bytes);
+    }
+    Ok(mirrorvane_signature::verify(bytes, keys)?)
 }
 
 /// What identifies a version of a snapshot file: size, modification time, inode.
@@ -114,10 +242,45 @@ pub fn stamp(source: &Source) -> Stamp {
     Some((m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
 }
 
-/// Watches `source` until the process ends, installing every snapshot that validates.
+/// Handles what a fetch found: refreshes the freshness of unchanged content, installs new content. Returns the
+/// ETag to send next time.
+pub async fn apply(
+    state: &State,
+    fetcher: &Fetcher,
+    found: Fetched,
+    etag: Option<String>,
+) -> anyhow::Result<Option<String>> {
+    match found {
+        Fetched::Unchanged { created } => {
+            state.confirm(created.unwrap_or(0));
+            Ok(etag)
+        }
+        Fetched::New { bytes, etag: tag } => {
+            let digest = fetcher.check(&bytes)?;
+            let current = state.current();
+            if digest.is_some() && digest == current.digest {
+                let created =
+                    mirrorvane_selector::snapshot::read_header(mirrorvane_selector::snapshot::unsigned(&bytes))
+                        .map_or(0, |h| h.created);
+                state.confirm(created);
+                fetcher.keep(&bytes);
+                return Ok(tag);
+            }
+            drop(current);
+            let (selector, digest) = fetcher.load(bytes.clone()).await?;
+            let created = selector.created();
+            let generation = state.install(selector, digest);
+            fetcher.keep(&bytes);
+            tracing::info!(generation, created, "snapshot reloaded");
+            Ok(tag)
+        }
+    }
+}
+
+/// Watches the source until the process ends, installing every snapshot that checks out.
 pub fn spawn_reloader(
     state: Arc<State>,
-    source: Source,
+    fetcher: Arc<Fetcher>,
     intervals: Intervals,
     mut etag: Option<String>,
     mut stamp: Stamp,
@@ -130,7 +293,7 @@ pub fn spawn_reloader(
                 None
             }
         };
-        let period = match source {
+        let period = match fetcher.source() {
             Source::File(_) => intervals.file,
             Source::Url(_) => intervals.url,
         };
@@ -142,25 +305,23 @@ pub fn spawn_reloader(
                 _ = tick.tick() => false,
                 Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
             };
-            if let Source::File(_) = &source {
-                let now = self::stamp(&source);
+            if let Source::File(_) = fetcher.source() {
+                let now = self::stamp(fetcher.source());
                 if !forced && now == stamp {
                     continue;
                 }
                 stamp = now;
             }
-            let have = if forced { None } else { etag.as_deref() };
-            match fetch(&source, have).await {
-                Ok(None) => {}
-                Ok(Some((selector, tag))) => {
-                    let created = selector.created();
-                    let generation = state.install(selector);
-                    etag = tag;
-                    tracing::info!(generation, created, "snapshot reloaded");
-                }
+            let have = if forced { None } else { etag.clone() };
+            let result = match fetcher.fetch(have.as_deref()).await {
+                Ok(found) => apply(&state, &fetcher, found, etag.clone()).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(tag) => etag = tag,
                 Err(e) => {
-                    state.metrics.reload_failed();
                     tracing::error!("snapshot refused, the previous one keeps serving: {e:#}");
+                    state.reload_failed(format!("{e:#}"));
                 }
             }
         }

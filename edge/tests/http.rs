@@ -115,16 +115,19 @@ fn answers_like_mirrormanager_over_http() {
 
     // Health and metrics.
     let r = get(a, "/healthz", &[]).unwrap();
-    assert_eq!(
-        (r.status, r.body.as_str()),
-        (200, "ok generation=1 created=1790000001\n")
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body
+            .starts_with(&format!("ok generation=1 created={} age=", created(1))),
+        "{}",
+        r.body
     );
     let r = get(a, "/metrics", &[]).unwrap();
     for m in [
         "mirrorvane_edge_requests_total{endpoint=\"mirrorlist\",status=\"200\"}",
         "mirrorvane_edge_requests_total{endpoint=\"other\",status=\"404\"}",
         "mirrorvane_edge_decision_seconds_bucket",
-        "mirrorvane_edge_snapshot_created_seconds 1790000001",
+        &format!("mirrorvane_edge_snapshot_created_seconds {}", created(1)),
         "mirrorvane_edge_snapshot_generation 1",
         "mirrorvane_edge_snapshot_reload_failures_total 0",
     ] {
@@ -180,7 +183,12 @@ fn reloads_and_refuses_corrupt_snapshots() {
     wait_for("reload failure counted", || {
         failures().as_deref() == Some("mirrorvane_edge_snapshot_reload_failures_total 1")
     });
-    assert!(generation().starts_with("ok generation=2 "));
+    // /healthz says so until a reload succeeds (200 all the same: the old snapshot still serves).
+    let health = generation();
+    assert!(
+        health.starts_with("degraded: the last reload failed: ") && health.contains(" generation=2 "),
+        "{health}"
+    );
     let r = get(&a, "/mirrorlist?repo=fedora-41&arch=x86_64", &[]).unwrap();
     assert_eq!(r.status, 200);
     assert!(r.body.contains("/g2/"));
@@ -190,9 +198,28 @@ fn reloads_and_refuses_corrupt_snapshots() {
     wait_for("reload after fixing the file", || {
         generation().starts_with("ok generation=3 ")
     });
+    // Rewritten in place with the same size and modification time: the poll cannot see it, SIGHUP can.
+    let before = std::fs::metadata(&snap).unwrap();
+    let g5 = encode(&snapshot(5));
+    assert_eq!(g5.len() as u64, before.len());
+    std::fs::write(&snap, &g5).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&snap)
+        .unwrap()
+        .set_modified(before.modified().unwrap())
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(generation().starts_with("ok generation=3 "), "{}", generation());
     let pid = edge.child.id().to_string();
     assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
     wait_for("SIGHUP reload", || generation().starts_with("ok generation=4 "));
+    assert!(
+        get(&a, "/mirrorlist?repo=fedora-41&arch=x86_64", &[])
+            .unwrap()
+            .body
+            .contains("/g5/")
+    );
 }
 
 /// Requests flow from several threads while the snapshot is replaced again and again (and a corrupt one is

@@ -99,6 +99,8 @@ fn start_edge(snapshot: &Path, minimum: usize) -> SocketAddr {
         limits: mirrorvane_edge::Limits::default(),
         trust: mirrorvane_edge::Trust::default(),
         admin_listen: None,
+        fetch: mirrorvane_edge::source::Fetch::default(),
+        max_age: None,
     };
     let locator = GeoLocator::new(
         CountryDb::open(geo_testdata("GeoIP2-Country-Test.mmdb")).unwrap(),

@@ -1,7 +1,9 @@
 //! Writing snapshot files so that a reader never sees half a file and the previous one survives.
 //!
-//! Edges may (re)load `OUT` at any moment: we write `OUT.tmp` beside it, fsync, keep the current `OUT` as
-//! `OUT.prev` (a hard link, so `OUT` never disappears), rename the new file over `OUT`, and fsync the directory.
+//! Edges may (re)load `OUT` at any moment: we write a temporary file beside it (its name unique to this process
+//! and write, so two writers never share one), fsync, keep the current `OUT` as `OUT.prev` (a hard link, so
+//! `OUT` never disappears), rename the new file over `OUT`, and fsync the directory. A writer killed at any point
+//! leaves `OUT` whole: the old file or the new one.
 
 use std::ffi::OsString;
 use std::fs::{self, File};
@@ -17,7 +19,9 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 
 /// Atomically replaces `path` with `bytes`, keeping an existing file as `path.prev`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = with_suffix(path, ".tmp");
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = with_suffix(path, &format!(".tmp.{}.{n}", std::process::id()));
     let result = write_then_swap(path, &tmp, bytes);
     if result.is_err() {
         // Best effort: a stale temp file is harmless but untidy.
@@ -68,7 +72,11 @@ mod tests {
         write_atomically(&out, b"three").unwrap();
         assert_eq!(fs::read(&out).unwrap(), b"three");
         assert_eq!(fs::read(with_suffix(&out, ".prev")).unwrap(), b"two");
-        assert!(!with_suffix(&out, ".tmp").exists());
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "only the file and its .prev"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 #[cfg(feature = "demo")]
 use mirrorvane_backend::commands::demo;
 use mirrorvane_backend::commands::{
-    crawl, import_cache, import_mm2, inventory, release, report, scan, serve, sites, snapshot,
+    crawl, import_cache, import_mm2, inventory, keygen, release, report, scan, serve, sites, snapshot,
 };
 use mirrorvane_backend::db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database};
 use tracing_subscriber::EnvFilter;
@@ -37,6 +37,8 @@ enum Command {
     CrawlLog(crawl::LogArgs),
     /// Count how many mirrors serve each followed repository's newest repomd.xml (or show stored counts).
     Propagation(crawl::PropagationArgs),
+    /// Make a key for signing snapshots: the secret key to a file, the public key (for edges) printed.
+    Keygen(keygen::Args),
     /// Check in a private mirror: report the directories of its local tree (MirrorManager's report_mirror).
     Report(report::Args),
     /// List versions; mark which ones are current (propagation follows their repositories).
@@ -112,6 +114,9 @@ fn run() -> anyhow::Result<()> {
     if let Command::Demo(args) = &cli.command {
         return demo::run(args);
     }
+    if let Command::Keygen(args) = &cli.command {
+        return keygen::run(args).map(drop);
+    }
     if let Command::Report(args) = &cli.command {
         // A mirror's client: no database.
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -159,7 +164,7 @@ fn run() -> anyhow::Result<()> {
             // Handled before the runtime starts (they need no database).
             #[cfg(feature = "demo")]
             Command::Demo(_) => {}
-            Command::Report(_) => {}
+            Command::Report(_) | Command::Keygen(_) => {}
         }
         db.close().await;
         Ok(())

@@ -100,6 +100,7 @@ async fn setup(db: &Database) -> (tempfile::TempDir, std::path::PathBuf, SocketA
         mirrorvane_web::Config {
             snapshot: tmp.path().join("none.snapshot"),
             limits: mirrorvane_web::checkin::Limits::default(),
+            publishing: mirrorvane_web::snapshot::Publishing::default(),
         },
     );
     tokio::spawn(async move { axum::serve(listener, app).await });

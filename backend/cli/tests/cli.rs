@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use mirrorvane_db::engine_tests;
-use mirrorvane_edge::source::{Source, fetch};
+use mirrorvane_edge::source::{Fetch, Fetched, Fetcher, Source};
 use mirrorvane_mm2::import::from_snapshot;
 use mirrorvane_testkit::synthetic::{self, Scale};
 
@@ -91,13 +91,15 @@ engine_tests! {
             "{summary}"
         );
         let first = std::fs::read(&file).expect("written");
-        // Same data: the file is left as it was (same bytes, same ETag for edges).
+        let digest = |b: &[u8]| mirrorvane_signature::content_digest(b).expect("a snapshot");
+        // Same data: rewritten with this build's creation time (its age tells how fresh it is), same content
+        // digest (the ETag edges poll with, so they do not reload).
         let out = mirrorvane(&t.url, &["snapshot", "--no-resolve", "-o", file_s]);
         assert!(out.status.success());
-        assert!(String::from_utf8_lossy(&out.stdout).contains("(unchanged; file not rewritten)"));
-        assert_eq!(std::fs::read(&file).expect("still there"), first);
-        assert!(!dir.path().join("mirrorvane.snapshot.prev").exists());
-        // Changed data: rewritten, the previous file kept beside it.
+        assert!(String::from_utf8_lossy(&out.stdout).contains("(content unchanged)"));
+        let second = std::fs::read(&file).expect("still there");
+        assert_eq!(digest(&second), digest(&first));
+        // Changed data: a new digest, the previous file kept beside it.
         sqlx::query("UPDATE host SET bandwidth_int = bandwidth_int + 1 WHERE id = (SELECT MIN(id) FROM host)")
             .execute(t.db.pool())
             .await
@@ -105,27 +107,35 @@ engine_tests! {
         let out = mirrorvane(&t.url, &["snapshot", "--no-resolve", "-o", file_s]);
         assert!(out.status.success());
         assert!(!String::from_utf8_lossy(&out.stdout).contains("unchanged"));
+        let third = std::fs::read(&file).expect("written");
+        assert_ne!(digest(&third), digest(&first));
         assert_eq!(
             std::fs::read(dir.path().join("mirrorvane.snapshot.prev")).expect("previous kept"),
-            first
+            second
         );
 
         let (_server, base) = serve(&t.url, &file);
         let source = Source::parse(&format!("{base}/snapshot")).expect("url");
-        let (selector, etag) = fetch(&source, None).await.expect("fetches").expect("a snapshot");
+        let fetcher = Fetcher::new(source, Fetch::default()).expect("client");
+        let Fetched::New { bytes, etag } = fetcher.fetch(None).await.expect("fetches") else {
+            panic!("a snapshot expected");
+        };
+        let (selector, _) = fetcher.load(bytes).await.expect("loads");
         assert_eq!(selector.snapshot().hosts.len(), world.snapshot.hosts.len());
         let etag = etag.expect("an ETag");
-        assert!(
-            fetch(&source, Some(&etag)).await.expect("polls").is_none(),
-            "304 expected for {etag}"
-        );
-        // A damaged file is not published: the edge keeps getting 304 for what it has.
+        let Fetched::Unchanged { created } = fetcher.fetch(Some(&etag)).await.expect("polls") else {
+            panic!("304 expected for {etag}");
+        };
+        assert!(created.is_some(), "a 304 says how fresh the snapshot is");
+        // A damaged file is not published: the edge keeps getting 304 for what it has; /healthz says degraded.
         std::fs::write(&file, b"not a snapshot").expect("overwrite");
-        assert!(fetch(&source, Some(&etag)).await.expect("polls").is_none());
-        let (_, again) = fetch(&source, None).await.expect("fetches").expect("previous snapshot");
+        assert!(matches!(fetcher.fetch(Some(&etag)).await.expect("polls"), Fetched::Unchanged { .. }));
+        let Fetched::New { etag: again, .. } = fetcher.fetch(None).await.expect("fetches") else {
+            panic!("the previous snapshot expected");
+        };
         assert_eq!(again.as_deref(), Some(etag.as_str()));
         let health = http_get(&base, "/healthz");
-        assert!(health.contains("200 OK") && health.contains("stale"), "{health}");
+        assert!(health.contains("503") && health.contains("degraded") && health.contains("not a valid snapshot"), "{health}");
     }
 }
 

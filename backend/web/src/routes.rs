@@ -15,7 +15,7 @@ use tracing::{error, info};
 
 use crate::checkin::{self, Limits, PayloadError, payload, xmlrpc};
 use crate::crawl_log;
-use crate::snapshot::SnapshotFile;
+use crate::snapshot::{Publishing, SnapshotFile};
 
 /// What the service serves besides the database.
 #[derive(Debug, Clone)]
@@ -24,6 +24,8 @@ pub struct Config {
     pub snapshot: PathBuf,
     /// Check-in size limits.
     pub limits: Limits,
+    /// Token, age limit and build status of `/snapshot` and `/healthz`.
+    pub publishing: Publishing,
 }
 
 struct Inner {
@@ -38,7 +40,7 @@ type AppState = Arc<Inner>;
 pub fn router(db: Database, config: Config) -> Router {
     let state = Arc::new(Inner {
         db,
-        snapshot: SnapshotFile::new(config.snapshot),
+        snapshot: SnapshotFile::new(config.snapshot, config.publishing),
         limits: config.limits,
     });
     Router::new()

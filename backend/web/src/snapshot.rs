@@ -1,39 +1,74 @@
 //! `GET /snapshot` and `GET /healthz`: the current snapshot file for edges to poll.
 //!
-//! The file is answered with an `ETag` (the snapshot header's checksum, length and creation time: it changes
-//! exactly when the content does) and `304 Not Modified` to a matching `If-None-Match`, so an edge polling every
-//! few seconds transfers the file once per build. The file is re-read when its modification time or size
-//! changes (`mirrorvane snapshot -o` replaces it atomically). A file that is not a valid snapshot is never
-//! published; the last good one stays, and `/healthz` says so.
+//! The file is answered with an `ETag` (its content digest: the same for rebuilds of unchanged data, whose
+//! creation times differ) and `304 Not Modified` to a matching `If-None-Match`, so an edge polling every few
+//! seconds transfers the file once per change; `X-Snapshot-Created` tells it, on every answer, how fresh the
+//! backend's view is. The file is re-read when its modification time or size changes (`mirrorvane snapshot -o`
+//! replaces it atomically). A file that is not a valid snapshot is never published; the last good one stays.
+//! `/healthz` answers `503 degraded` when the published snapshot is older than the allowed age, a bad file is on
+//! disk, or the last build failed. With a token, `/snapshot` (it lists private hosts and netblocks) needs
+//! `Authorization: Bearer TOKEN`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use mirrorvane_selector::snapshot::read_header;
 use tracing::{info, warn};
 
-/// The ETag of snapshot bytes, from their validated header; `None` when they are not a snapshot an edge would
-/// load.
-pub fn etag_of(bytes: &[u8]) -> Option<String> {
-    let header = read_header(bytes).ok()?;
+/// The ETag of snapshot bytes (their content digest) and their creation time; `None` when they are not a
+/// snapshot an edge would load.
+pub fn etag_of(bytes: &[u8]) -> Option<(String, u64)> {
+    let header = read_header(mirrorvane_selector::snapshot::unsigned(bytes)).ok()?;
     // Only what an edge will accept is published: decoded and indexed like an edge does.
     mirrorvane_selector::Selector::new(mirrorvane_selector::snapshot::decode(bytes).ok()?).ok()?;
-    // Strong validator: the checksum covers the payload, length and creation time pin the rest.
-    Some(format!(
-        "\"{:08x}-{:x}-{:x}\"",
-        header.checksum, header.payload_len, header.created
-    ))
+    let digest = mirrorvane_signature::content_digest(bytes)?;
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    Some((format!("\"{hex}\""), header.created))
+}
+
+/// Whether the last build of the snapshot (`serve --build-every`) failed, and why; shared with the builder.
+#[derive(Clone, Debug, Default)]
+pub struct BuildStatus(std::sync::Arc<Mutex<Option<String>>>);
+
+impl BuildStatus {
+    pub fn failed(&self, why: String) {
+        if let Ok(mut s) = self.0.lock() {
+            *s = Some(why);
+        }
+    }
+
+    pub fn succeeded(&self) {
+        if let Ok(mut s) = self.0.lock() {
+            *s = None;
+        }
+    }
+
+    fn error(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|s| s.clone())
+    }
+}
+
+/// How `/snapshot` and `/healthz` behave.
+#[derive(Clone, Debug, Default)]
+pub struct Publishing {
+    /// `/snapshot` needs `Authorization: Bearer` this.
+    pub token: Option<String>,
+    /// `/healthz` is degraded when the snapshot is older than this.
+    pub max_age: Option<std::time::Duration>,
+    /// The builder's last outcome.
+    pub build: BuildStatus,
 }
 
 #[derive(Clone)]
 struct Published {
     bytes: Bytes,
     etag: String,
+    created: u64,
     stamp: Option<(SystemTime, u64)>,
 }
 
@@ -47,13 +82,15 @@ struct Current {
 pub struct SnapshotFile {
     path: PathBuf,
     current: Mutex<Current>,
+    publishing: Publishing,
 }
 
 impl SnapshotFile {
-    pub fn new(path: PathBuf) -> SnapshotFile {
+    pub fn new(path: PathBuf, publishing: Publishing) -> SnapshotFile {
         let file = SnapshotFile {
             path,
             current: Mutex::new(Current::default()),
+            publishing,
         };
         file.refresh();
         file
@@ -74,9 +111,10 @@ impl SnapshotFile {
         let result = std::fs::read(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))
             .and_then(|bytes| match etag_of(&bytes) {
-                Some(etag) => Ok(Published {
+                Some((etag, created)) => Ok(Published {
                     bytes: Bytes::from(bytes),
                     etag,
+                    created,
                     stamp: now,
                 }),
                 None => Err(format!(
@@ -108,6 +146,20 @@ impl SnapshotFile {
 
     /// `GET /snapshot` (axum answers `HEAD` with the same headers and no body).
     pub fn answer(&self, headers: &HeaderMap) -> Response {
+        if let Some(token) = &self.publishing.token {
+            let given = headers
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes())) {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(WWW_AUTHENTICATE, "Bearer")],
+                    "this snapshot needs a bearer token\n",
+                )
+                    .into_response();
+            }
+        }
         self.refresh();
         let current = self.current.lock().ok().and_then(|s| s.published.clone());
         let Some(p) = current else {
@@ -117,29 +169,65 @@ impl SnapshotFile {
             .get(IF_NONE_MATCH)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.split(',').any(|t| t.trim() == p.etag || t.trim() == "*"));
-        let common = [(ETAG, p.etag.clone()), (CACHE_CONTROL, "no-cache".to_owned())];
+        let common = [
+            (ETAG, p.etag.clone()),
+            (CACHE_CONTROL, "no-cache".to_owned()),
+            (HeaderName::from_static(CREATED_HEADER), p.created.to_string()),
+        ];
         if matches {
             return (StatusCode::NOT_MODIFIED, common).into_response();
         }
         (common, [(CONTENT_TYPE, "application/octet-stream")], p.bytes.clone()).into_response()
     }
 
-    /// `GET /healthz`.
+    /// `GET /healthz`: `200 ok`, or `503 degraded: …` when the snapshot is too old, a bad file is on disk or the
+    /// last build failed (the last good snapshot is still published).
     pub fn health(&self) -> Response {
         self.refresh();
         let Ok(s) = self.current.lock() else {
             return (StatusCode::INTERNAL_SERVER_ERROR, "poisoned\n").into_response();
         };
-        match (&s.published, &s.last_error) {
-            (Some(p), None) => (StatusCode::OK, format!("ok etag={}\n", p.etag)).into_response(),
-            (Some(p), Some(e)) => (StatusCode::OK, format!("ok etag={} stale: {e}\n", p.etag)).into_response(),
-            (None, e) => (
+        let Some(p) = &s.published else {
+            return (
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("no snapshot: {}\n", e.as_deref().unwrap_or("-")),
+                format!("no snapshot: {}\n", s.last_error.as_deref().unwrap_or("-")),
             )
-                .into_response(),
+                .into_response();
+        };
+        let now = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let age = now.saturating_sub(p.created);
+        let mut problems = Vec::new();
+        if let Some(max) = self.publishing.max_age
+            && age > max.as_secs()
+        {
+            problems.push(format!("the snapshot is {age} s old (more than {} s)", max.as_secs()));
+        }
+        if let Some(e) = &s.last_error {
+            problems.push(e.clone());
+        }
+        if let Some(e) = self.publishing.build.error() {
+            problems.push(format!("the last build failed: {e}"));
+        }
+        if problems.is_empty() {
+            (StatusCode::OK, format!("ok etag={} age={age}\n", p.etag)).into_response()
+        } else {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("degraded etag={} age={age}: {}\n", p.etag, problems.join("; ")),
+            )
+                .into_response()
         }
     }
+}
+
+/// Sent with every snapshot answer, `304` included: the creation time of the file being published.
+pub const CREATED_HEADER: &str = "x-snapshot-created";
+
+/// Compares without stopping at the first difference (the token is a secret).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn stamp(path: &Path) -> Option<(SystemTime, u64)> {

@@ -19,11 +19,21 @@ pub fn testdata(name: &str) -> PathBuf {
 pub const OS: &str = "pub/fedora/linux/releases/41/Everything/x86_64/os";
 pub const REPODATA: &str = "pub/fedora/linux/releases/41/Everything/x86_64/os/repodata";
 
+/// The creation time of [`snapshot`]`(generation)`: recent, so the edge does not call it stale.
+pub fn created(generation: u32) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Whole thousands keep it the same across the snapshots of one test.
+    now / 1000 * 1000 + u64::from(generation)
+}
+
 /// A small world. `generation` changes the URLs so tests can tell snapshots apart.
 pub fn snapshot(generation: u32) -> Snapshot {
     let url = |h: u32| format!("https://m{h}.example/g{generation}/fedora/linux");
     let mut f = Fixture {
-        created: 1_790_000_000 + u64::from(generation),
+        created: created(generation),
         ..Fixture::default()
     }
     .host(1, Some("SE"), 100, &[&url(1)])

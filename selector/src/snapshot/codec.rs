@@ -9,9 +9,13 @@
 //!     28     4  CRC-32 (IEEE) of the payload, little endian
 //!     32     …  payload
 //! ```
+//! A signed snapshot is followed by a trailer ([`Signed`]): `MVSIGN01`, the signer's ed25519 public key (32
+//! bytes) and its signature (64 bytes) of everything before the trailer. The selector only finds the trailer;
+//! the shells verify it (`mirrorvane-signature`) before decoding.
+//!
 //! Decoding checks, in order: length of the header, magic, version, payload length against the bytes present
-//! (truncation and trailing garbage), checksum, then postcard. Postcard bounds every allocation by the input
-//! length, so a hostile file costs at most its own size.
+//! (truncation and trailing garbage; a signature trailer is not garbage), checksum, then postcard. Postcard
+//! bounds every allocation by the input length, so a hostile file costs at most its own size.
 
 use alloc::vec::Vec;
 
@@ -23,6 +27,41 @@ pub const MAGIC: [u8; 8] = *b"MIRRVANE";
 pub const FORMAT_VERSION: u32 = 1;
 /// Size of the fixed header.
 pub const HEADER_LEN: usize = 32;
+
+/// First eight bytes of a signature trailer.
+pub const SIGNATURE_MAGIC: [u8; 8] = *b"MVSIGN01";
+/// Size of a signature trailer: magic, public key, signature.
+pub const SIGNATURE_LEN: usize = 8 + 32 + 64;
+
+/// A snapshot's bytes split from its signature trailer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signed<'a> {
+    /// Header and payload: what was signed.
+    pub snapshot: &'a [u8],
+    /// The signer's ed25519 public key.
+    pub public_key: &'a [u8; 32],
+    /// The ed25519 signature of `snapshot`.
+    pub signature: &'a [u8; 64],
+}
+
+/// The signature trailer of `bytes`, if it ends in one right after the payload its header declares.
+pub fn signed(bytes: &[u8]) -> Option<Signed<'_>> {
+    let header = read_header(bytes).ok()?;
+    let end = HEADER_LEN.checked_add(usize::try_from(header.payload_len).ok()?)?;
+    if bytes.len() != end.checked_add(SIGNATURE_LEN)? || bytes[end..end + 8] != SIGNATURE_MAGIC {
+        return None;
+    }
+    Some(Signed {
+        snapshot: &bytes[..end],
+        public_key: bytes[end + 8..end + 40].try_into().ok()?,
+        signature: bytes[end + 40..].try_into().ok()?,
+    })
+}
+
+/// The bytes without a signature trailer (as they are when unsigned).
+pub fn unsigned(bytes: &[u8]) -> &[u8] {
+    signed(bytes).map_or(bytes, |s| s.snapshot)
+}
 
 /// Why bytes are not a snapshot this build can use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -129,6 +168,7 @@ pub fn encode(snapshot: &Snapshot) -> Vec<u8> {
 
 /// Checks the header and decodes the payload. Does not check references; [`crate::Selector::new`] does.
 pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+    let bytes = unsigned(bytes);
     let header = read_header(bytes)?;
     let payload = &bytes[HEADER_LEN..];
     if header.payload_len != payload.len() as u64 {

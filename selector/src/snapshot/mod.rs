@@ -13,7 +13,10 @@ mod codec;
 mod host_set;
 mod stats;
 
-pub use codec::{FORMAT_VERSION, HEADER_LEN, MAGIC, SnapshotError, decode, encode, read_header};
+pub use codec::{
+    FORMAT_VERSION, HEADER_LEN, MAGIC, SIGNATURE_LEN, SIGNATURE_MAGIC, Signed, SnapshotError, decode, encode,
+    read_header, signed, unsigned,
+};
 pub use host_set::HostSet;
 pub use stats::Stats;
 

@@ -149,6 +149,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         limits: mirrorvane_edge::Limits::default(),
         trust: mirrorvane_edge::Trust::default(),
         admin_listen: None,
+        fetch: mirrorvane_edge::source::Fetch::default(),
+        max_age: None,
     };
     let s = built;
     let countries: std::collections::BTreeSet<_> = s.hosts.iter().filter_map(|h| h.country).collect();

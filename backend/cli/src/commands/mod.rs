@@ -9,6 +9,7 @@ pub mod demo;
 pub mod import_cache;
 pub mod import_mm2;
 pub mod inventory;
+pub mod keygen;
 pub mod release;
 pub mod report;
 pub mod scan;

@@ -24,6 +24,16 @@ pub struct Args {
     /// Rebuild the snapshot from the database this often (seconds); 0 = only publish what is on disk.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub build_every: u64,
+    /// Sign the snapshots it builds with this secret key (`mirrorvane keygen`).
+    #[arg(long, value_name = "FILE", env = "MIRRORVANE_SIGN_KEY")]
+    pub sign_key: Option<PathBuf>,
+    /// A file whose first line is the token `/snapshot` requires (`Authorization: Bearer TOKEN`): the snapshot
+    /// lists private hosts and their netblocks.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot_token_file: Option<PathBuf>,
+    /// `/healthz` says degraded when the published snapshot is older than this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3 * 3600)]
+    pub max_age: u64,
 }
 
 /// Serves until the process is stopped. Prints `Listening on http://ADDR` once bound.
@@ -32,18 +42,35 @@ pub async fn run(db: Database, args: &Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    let token = match &args.snapshot_token_file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+            let token = text.lines().next().unwrap_or_default().trim().to_owned();
+            anyhow::ensure!(!token.is_empty(), "{}: the token is empty", f.display());
+            Some(token)
+        }
+        None => None,
+    };
+    let build_status = mirrorvane_web::snapshot::BuildStatus::default();
     if args.build_every > 0 {
-        let (db, every, output) = (db.clone(), Duration::from_secs(args.build_every), args.snapshot.clone());
+        let (db, every, status) = (db.clone(), Duration::from_secs(args.build_every), build_status.clone());
+        let build = super::snapshot::Args {
+            from_mm2_cache: None,
+            output: args.snapshot.clone(),
+            no_resolve: false,
+            sign_key: args.sign_key.clone(),
+        };
         tokio::spawn(async move {
             loop {
-                let build = super::snapshot::Args {
-                    from_mm2_cache: None,
-                    output: output.clone(),
-                    no_resolve: false,
-                };
                 match super::snapshot::run_from_database(&db, &build).await {
-                    Ok(o) => info!("{}", o.summary()),
-                    Err(e) => warn!("snapshot build failed; publishing the previous one: {e:#}"),
+                    Ok(o) => {
+                        status.succeeded();
+                        info!("{}", o.summary());
+                    }
+                    Err(e) => {
+                        warn!("snapshot build failed; publishing the previous one: {e:#}");
+                        status.failed(format!("{e:#}"));
+                    }
                 }
                 tokio::time::sleep(every).await;
             }
@@ -54,6 +81,11 @@ pub async fn run(db: Database, args: &Args) -> anyhow::Result<()> {
         mirrorvane_web::Config {
             snapshot: args.snapshot.clone(),
             limits: mirrorvane_web::checkin::Limits::default(),
+            publishing: mirrorvane_web::snapshot::Publishing {
+                token,
+                max_age: Some(Duration::from_secs(args.max_age)),
+                build: build_status,
+            },
         },
     );
     println!("Listening on http://{addr}");

@@ -28,6 +28,29 @@ pub struct Args {
     /// Snapshot file to write. Written atomically; an existing file is kept as `OUT.prev`.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     pub output: PathBuf,
+    /// Sign the snapshot with this secret key (`mirrorvane keygen`); edges given its public key accept only
+    /// snapshots it signed.
+    #[arg(long, value_name = "FILE", env = "MIRRORVANE_SIGN_KEY")]
+    pub sign_key: Option<PathBuf>,
+}
+
+/// The secret key named by `--sign-key`, read.
+fn sign_key(args: &Args) -> anyhow::Result<Option<mirrorvane_signature::SecretKey>> {
+    let Some(path) = &args.sign_key else { return Ok(None) };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the signing key {}", path.display()))?;
+    Ok(Some(
+        mirrorvane_signature::SecretKey::from_text(&text)
+            .with_context(|| format!("{} is not a signing key", path.display()))?,
+    ))
+}
+
+/// The bytes to write: signed when there is a key.
+fn finished(encoded: Vec<u8>, key: Option<&mirrorvane_signature::SecretKey>) -> Vec<u8> {
+    match key {
+        Some(k) => k.sign(&encoded),
+        None => encoded,
+    }
 }
 
 /// What a run produced.
@@ -83,25 +106,19 @@ pub async fn run_from_database(db: &crate::db::Database, args: &Args) -> anyhow:
         .await
         .with_context(|| format!("cannot build a snapshot from {}", db.url()))?;
     info!(ms = built.reading.as_millis() as u64, "read database");
-    // Identical content (only the creation time would differ) is not rewritten: the file, its ETag and every
-    // edge's loaded snapshot stay as they are, so an hourly or `serve --build-every` rebuild of unchanged data
-    // costs the edges nothing.
-    let unchanged = progress.stage("comparing with the current snapshot", || {
-        let Ok(old) = std::fs::read(&args.output) else {
-            return false;
-        };
-        let Ok(mut previous) = snapshot::decode(&old) else {
-            return false;
-        };
-        previous.created = built.snapshot.created;
-        previous == built.snapshot
+    let key = sign_key(args)?;
+    let encoded = progress.stage("encoding snapshot", || {
+        finished(snapshot::encode(&built.snapshot), key.as_ref())
     });
-    let encoded = progress.stage("encoding snapshot", || snapshot::encode(&built.snapshot));
-    if !unchanged {
-        progress
-            .stage("writing snapshot", || write_atomically(&args.output, &encoded))
-            .with_context(|| format!("cannot write snapshot {}", args.output.display()))?;
-    }
+    // Written every time, with this build's creation time: the file's age says how fresh the backend's view
+    // is. Unchanged content keeps its content digest (the ETag `serve` publishes), so edges do not reload it.
+    let unchanged = std::fs::read(&args.output)
+        .ok()
+        .and_then(|old| mirrorvane_signature::content_digest(&old))
+        == mirrorvane_signature::content_digest(&encoded);
+    progress
+        .stage("writing snapshot", || write_atomically(&args.output, &encoded))
+        .with_context(|| format!("cannot write snapshot {}", args.output.display()))?;
     progress.finish();
     Ok(DatabaseOutcome {
         unchanged,
@@ -122,7 +139,7 @@ pub struct DatabaseOutcome {
     pub outcome: Outcome,
     /// What the builder tolerated.
     pub warnings: Vec<crate::builder::BuildWarning>,
-    /// The file already held this content; it was left as it was.
+    /// The file already held this content (it was rewritten with the new creation time).
     pub unchanged: bool,
 }
 
@@ -131,7 +148,7 @@ impl DatabaseOutcome {
     pub fn summary(&self) -> String {
         let line = self.outcome.summary();
         if self.unchanged {
-            format!("{line} (unchanged; file not rewritten)")
+            format!("{line} (content unchanged)")
         } else {
             line
         }
@@ -156,7 +173,10 @@ pub fn run(args: &Args) -> anyhow::Result<Outcome> {
     // Freeing the decoded cache (millions of small vectors) takes a noticeable fraction of a second; let it
     // overlap encoding and writing.
     let freeing = std::thread::spawn(move || drop(cache));
-    let encoded = progress.stage("encoding snapshot", || snapshot::encode(&conversion.snapshot));
+    let key = sign_key(args)?;
+    let encoded = progress.stage("encoding snapshot", || {
+        finished(snapshot::encode(&conversion.snapshot), key.as_ref())
+    });
     progress
         .stage("writing snapshot", || write_atomically(&args.output, &encoded))
         .with_context(|| format!("cannot write snapshot {}", args.output.display()))?;
