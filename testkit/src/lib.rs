@@ -8,6 +8,7 @@
 //! - [`compare`]: one probe corpus through two selectors, the first differing answer;
 //! - [`tree`]: a small Fedora-like primary tree on disk, with real `repodata/repomd.xml`;
 //! - [`mirror`] (feature `mirrors`): real mirrors on the loopback interface — HTTP(S) servers and rsync daemons;
+//! - [`postgres`] (feature `postgres`): a private PostgreSQL server a test may stop and start;
 //! - [`alloc`]: a counting global allocator for "allocates nothing" tests.
 //!
 //! What it is not: production code. Only the demo (behind the `mirrorvane` binary's `demo` feature) links it
@@ -19,6 +20,8 @@ pub mod compare;
 pub mod fixture;
 #[cfg(feature = "mirrors")]
 pub mod mirror;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod scenarios;
 pub mod synthetic;
 pub mod tree;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use tracing::{info, warn};
+use tracing::{error, info};
 
 use crate::db::Database;
 
@@ -68,7 +68,7 @@ pub async fn run(db: Database, args: &Args) -> anyhow::Result<()> {
                         info!("{}", o.summary());
                     }
                     Err(e) => {
-                        warn!("snapshot build failed; publishing the previous one: {e:#}");
+                        error!("snapshot build failed; publishing the previous one: {e:#}");
                         status.failed(format!("{e:#}"));
                     }
                 }

@@ -1,0 +1,228 @@
+//! Drills of the backend's failures against the real `mirrorvane` binary: the database stops under
+//! `serve --build-every` (builds fail loudly, `/healthz` degrades, the last snapshot keeps being published and an
+//! edge polling it keeps answering; all recovers when the database returns), and `snapshot` killed with SIGKILL
+//! at any moment of its write leaves the published file whole.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mirrorvane_db::Database;
+use mirrorvane_db::testing::run;
+use mirrorvane_edge::source::{Fetch, Intervals, Source};
+use mirrorvane_mm2::import::from_snapshot;
+use mirrorvane_selector::ClientGeo;
+use mirrorvane_testkit::postgres::PrivateCluster;
+use mirrorvane_testkit::synthetic::{self, Scale};
+
+/// A child process killed when the test lets go of it (also when it panics).
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let addr = addr.trim_start_matches("http://");
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    (status, body)
+}
+
+fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// An edge (the library, on its own runtime) polling `url`; returns its address.
+fn edge(url: &str) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let config = mirrorvane_edge::Config {
+        listen: "127.0.0.1:0".parse().expect("an address"),
+        minimum: 5,
+        family_preference: true,
+        source: Source::parse(url).expect("a URL"),
+        intervals: Intervals {
+            file: Duration::from_millis(200),
+            url: Duration::from_millis(200),
+        },
+        access_log: None,
+        workers: Some(1),
+        limits: mirrorvane_edge::Limits::default(),
+        trust: mirrorvane_edge::Trust::default(),
+        admin_listen: None,
+        fetch: Fetch::default(),
+        max_age: Some(Duration::from_secs(3600)),
+    };
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().expect("a runtime");
+        let served = rt.block_on(mirrorvane_edge::serve(config, Arc::new(ClientGeo::default()), |addr| {
+            let _ = tx.send(addr);
+        }));
+        eprintln!("the edge stopped: {served:?}");
+    });
+    format!("{}", rx.recv_timeout(Duration::from_secs(60)).expect("the edge starts"))
+}
+
+const ASK: &str = "/mirrorlist?repo=fedora-41&arch=x86_64";
+
+/// The edge answers with mirrors.
+fn answers(edge: &str) -> bool {
+    let (status, body) = http_get(edge, ASK);
+    status == 200 && body.lines().any(|l| l.starts_with("http"))
+}
+
+#[test]
+fn database_outage_under_serve_build_every() {
+    let pg = match PrivateCluster::start() {
+        Ok(pg) => pg,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("SKIPPED database_outage_under_serve_build_every: {e}");
+            return;
+        }
+        Err(e) => panic!("a private PostgreSQL server is needed: {e}"),
+    };
+    let url = pg.url();
+    run(async {
+        let db = Database::open(&url).await.expect("opens");
+        let world = synthetic::generate(&Scale::demo(), 17);
+        from_snapshot::import(&db, &world.snapshot, "Fedora")
+            .await
+            .expect("imports");
+        db.close().await;
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("built.snapshot");
+    let log = dir.path().join("serve.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+        .args([
+            "--database",
+            &url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--build-every",
+            "1",
+            "--snapshot",
+        ])
+        .arg(&file)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).expect("a log"))
+        .spawn()
+        .expect("starts serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("reads");
+    let _serve = Killed(child);
+    let base = line
+        .trim()
+        .strip_prefix("Listening on ")
+        .expect("listening line")
+        .to_owned();
+    wait_for("the first build", Duration::from_secs(60), || {
+        http_get(&base, "/healthz").0 == 200
+    });
+    let edge = edge(&format!("{base}/snapshot"));
+    wait_for("the edge's first answer", Duration::from_secs(30), || answers(&edge));
+
+    pg.stop().expect("stops PostgreSQL");
+    wait_for("/healthz to say the build failed", Duration::from_secs(90), || {
+        let (status, body) = http_get(&base, "/healthz");
+        status == 503 && body.contains("the last build failed")
+    });
+    let logged = std::fs::read_to_string(&log).expect("the log");
+    assert!(
+        logged.contains("ERROR") && logged.contains("snapshot build failed"),
+        "{logged}"
+    );
+    // The last good snapshot is still published, and the edge keeps answering from it.
+    let (status, _) = http_get(&base, "/snapshot");
+    assert_eq!(status, 200);
+    for _ in 0..20 {
+        assert!(answers(&edge), "the edge stopped answering during the database outage");
+    }
+
+    pg.resume().expect("starts PostgreSQL again");
+    wait_for("recovery", Duration::from_secs(90), || {
+        http_get(&base, "/healthz").0 == 200
+    });
+    assert!(answers(&edge));
+}
+
+/// A snapshot of the demo network in a SQLite database, written again and again by `mirrorvane snapshot`, each
+/// killed (SIGKILL) a little later into its run: `OUT` is always a whole snapshot.
+#[test]
+fn sigkill_during_a_snapshot_write_leaves_the_old_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    run(async {
+        let db = Database::open(&url).await.expect("opens");
+        let world = synthetic::generate(&Scale::demo(), 19);
+        from_snapshot::import(&db, &world.snapshot, "Fedora")
+            .await
+            .expect("imports");
+        db.close().await;
+    });
+    let out = dir.path().join("out.snapshot");
+    let build = || {
+        Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+            .args(["--database", &url, "snapshot", "-o"])
+            .arg(&out)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts snapshot")
+    };
+    let whole = |p: &Path| {
+        let bytes = std::fs::read(p).expect("the snapshot is there");
+        mirrorvane_selector::Selector::decode(&bytes).is_ok()
+    };
+    // One whole run, timed.
+    let started = Instant::now();
+    assert!(build().wait().expect("waits").success());
+    let full = started.elapsed();
+    assert!(whole(&out));
+    // Kills spread over the run's length.
+    let mut killed_early = 0;
+    for i in 0..12u32 {
+        let mut child = build();
+        std::thread::sleep(full * i / 12);
+        let _ = child.kill();
+        let status = child.wait().expect("waits");
+        if !status.success() {
+            killed_early += 1;
+        }
+        assert!(
+            whole(&out),
+            "a kill after {:?} left a damaged {}",
+            full * i / 12,
+            out.display()
+        );
+    }
+    assert!(
+        killed_early > 0,
+        "no run was killed before it finished ({full:?} per run)"
+    );
+}
