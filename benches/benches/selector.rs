@@ -125,6 +125,134 @@ fn mixed_load(c: &mut Criterion) {
     group.finish();
 }
 
+/// Hostile requests next to the normal mix: each is a 64 KB query (the most an edge reads in a request head)
+/// built to be as expensive as possible. The edge's limits (country= case-folded and capped, protocol= limited
+/// to known schemes, each host once per answer) keep each within a few times a normal request.
+fn worst_case(c: &mut Criterion) {
+    let (world, sel, _) = world();
+    const LIMIT: usize = 64 * 1024;
+    let fill = |prefix: &str, item: &dyn Fn(usize) -> String, sep: &str| {
+        let mut q = String::from(prefix);
+        let mut i = 0;
+        while q.len() < LIMIT - 64 {
+            if i > 0 {
+                q.push_str(sep);
+            }
+            q.push_str(&item(i));
+            i += 1;
+        }
+        q
+    };
+    let letters = |i: usize| {
+        let a = (b'A' + (i / 26 % 26) as u8) as char;
+        let b = (b'A' + (i % 26) as u8) as char;
+        if i.is_multiple_of(2) {
+            format!("{a}{b}")
+        } else {
+            format!("{a}{b}").to_lowercase()
+        }
+    };
+    let schemes = ["http", "https", "rsync", "ftp", "HTTPS", "gopher", "h", "x"];
+    let ip = mixed(world, 1)[0].1.ip;
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "country_flood",
+            fill("repo=fedora-43&arch=x86_64&country=", &letters, ","),
+        ),
+        (
+            "country_global_flood",
+            fill(
+                "repo=fedora-43&arch=x86_64&country=",
+                &|i| {
+                    if i.is_multiple_of(2) {
+                        "global".into()
+                    } else {
+                        letters(i)
+                    }
+                },
+                ",",
+            ),
+        ),
+        (
+            "protocol_flood",
+            fill(
+                "repo=fedora-43&arch=x86_64&protocol=",
+                &|i| schemes[i % schemes.len()].into(),
+                ",",
+            ),
+        ),
+        (
+            "repeated_parameters",
+            fill(
+                "repo=fedora-43&arch=x86_64",
+                &|i| format!("&country={}&protocol={}", letters(i), schemes[i % 3]),
+                "",
+            ),
+        ),
+        (
+            "long_unknown_path",
+            fill(
+                "repo=fedora-43&arch=x86_64&path=",
+                &|_| "pub/fedora/linux/releases".into(),
+                "/",
+            ),
+        ),
+    ];
+    let mut group = c.benchmark_group("worst_case");
+    let load = mixed(world, 1024);
+    let mut ws = Workspace::new();
+    let mut rng = SeededRandom::new(1);
+    let mut i = 0;
+    group.bench_function("normal_mix", |b| {
+        b.iter(|| {
+            let (path, s) = &load[i % load.len()];
+            i += 1;
+            let mut ctx = Context {
+                now: NOW,
+                minimum: 5,
+                locate: &world.geo,
+                random: &mut rng,
+            };
+            black_box(sel.handle(&s.request(path), &mut ctx, &mut ws).body.len())
+        });
+    });
+    for (name, query) in &cases {
+        let scenario = mirrorvane_testkit::scenarios::Scenario {
+            name,
+            query: query.clone(),
+            ip,
+        };
+        for path in ["/metalink", "/mirrorlist"] {
+            let req = scenario.request(path);
+            let len = {
+                let mut ctx = Context {
+                    now: NOW,
+                    minimum: 5,
+                    locate: &world.geo,
+                    random: &mut rng,
+                };
+                sel.handle(&req, &mut ctx, &mut ws).body.len()
+            };
+            eprintln!(
+                "worst_case {name}{path}: query {} bytes, answer {len} bytes",
+                query.len()
+            );
+            group.bench_function(format!("{name}{path}"), |b| {
+                b.iter(|| {
+                    let mut ctx = Context {
+                        now: NOW,
+                        minimum: 5,
+                        locate: &world.geo,
+                        random: &mut rng,
+                    };
+                    black_box(sel.handle(black_box(&req), &mut ctx, &mut ws).body.len())
+                });
+            });
+        }
+    }
+    group.finish();
+}
+
 fn snapshot(c: &mut Criterion) {
     let (world, _, bytes) = world();
     let mut group = c.benchmark_group("snapshot");
@@ -144,5 +272,5 @@ fn snapshot(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decision, render, mixed_load, snapshot);
+criterion_group!(benches, decision, render, mixed_load, worst_case, snapshot);
 criterion_main!(benches);

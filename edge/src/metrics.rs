@@ -125,6 +125,7 @@ pub struct Metrics {
     generation: Gauge<i64, AtomicI64>,
     reload_failures: Counter,
     log_dropped: Counter<u64, AtomicU64>,
+    log_errors: Counter,
     connections_refused: Counter<u64, AtomicU64>,
     age: Gauge<i64, AtomicI64>,
 }
@@ -167,6 +168,12 @@ impl Metrics {
             "Access-log lines dropped because the writer fell behind",
             log_dropped.clone(),
         );
+        let log_errors = Counter::default();
+        registry.register(
+            "access_log_write_errors",
+            "Access-log writes and reopens that failed (disk full, file gone); the lines are lost",
+            log_errors.clone(),
+        );
         let connections_refused = Counter::default();
         registry.register(
             "connections_refused",
@@ -186,6 +193,7 @@ impl Metrics {
             generation,
             reload_failures,
             log_dropped,
+            log_errors,
             connections_refused,
             age,
         }
@@ -206,6 +214,11 @@ impl Metrics {
     /// Counts a refused snapshot.
     pub fn reload_failed(&self) {
         self.reload_failures.inc();
+    }
+
+    /// The counter the access-log writer counts its errors in.
+    pub fn log_write_errors(&self) -> Counter {
+        self.log_errors.clone()
     }
 
     /// Counts a dropped access-log line.

@@ -114,7 +114,12 @@ pub async fn serve_loading(
         Err(e) => return Err(e),
     };
     let locate = locator.await??;
-    let access_log = config.access_log.as_deref().map(AccessLog::open).transpose()?;
+    let metrics = crate::metrics::Metrics::new();
+    let access_log = config
+        .access_log
+        .as_deref()
+        .map(|p| AccessLog::open(p, metrics.log_write_errors()))
+        .transpose()?;
     let mut trust = config.trust.clone();
     trust.metrics_on_public_port = config.admin_listen.is_none();
     let state = Arc::new(State::new(
@@ -125,6 +130,7 @@ pub async fn serve_loading(
             minimum: config.minimum,
             family_preference: config.family_preference,
             access_log,
+            metrics,
             trust,
             max_age: config.max_age,
         },
@@ -132,6 +138,7 @@ pub async fn serve_loading(
     if let Some(why) = unreachable {
         state.reload_failed(why);
     }
+    spawn_log_reopener(&state);
     source::spawn_reloader(state.clone(), fetcher, config.intervals, etag, stamp);
     let listener = TcpListener::bind(config.listen)
         .await
@@ -184,6 +191,31 @@ async fn serve_on_workers(listener: TcpListener, state: Arc<State>, n: usize, li
 /// Serves connections from `listener` with `state`, on the current runtime, within `limits`.
 pub async fn serve_on(listener: TcpListener, state: Arc<State>, limits: Limits) -> anyhow::Result<()> {
     accept_loop(listener, state, limits, Port::Requests).await
+}
+
+/// Reopens the access log on SIGUSR1 and SIGHUP (logrotate's `postrotate`; SIGHUP also reloads the snapshot).
+fn spawn_log_reopener(state: &Arc<State>) {
+    if state.access_log.is_none() {
+        return;
+    }
+    let state = state.clone();
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut usr1), Ok(mut hup)) = (signal(SignalKind::user_defined1()), signal(SignalKind::hangup())) else {
+            tracing::warn!("cannot listen for SIGUSR1/SIGHUP: the access log will not be reopened");
+            return;
+        };
+        loop {
+            tokio::select! {
+                Some(()) = usr1.recv() => {}
+                Some(()) = hup.recv() => {}
+                else => return,
+            }
+            if let Some(log) = &state.access_log {
+                log.reopen();
+            }
+        }
+    });
 }
 
 /// The admin listener: `/metrics` and `/healthz` only.

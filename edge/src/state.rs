@@ -33,6 +33,8 @@ pub struct Settings {
     pub family_preference: bool,
     /// Access log, if configured.
     pub access_log: Option<AccessLog>,
+    /// The process's metrics (made first: the access log counts its errors there).
+    pub metrics: Metrics,
     /// Whom to believe.
     pub trust: Trust,
     /// `/healthz` says degraded when the snapshot is older than this.
@@ -68,7 +70,7 @@ impl State {
     /// State serving `selector` as generation 1.
     pub fn new(mut selector: Selector, digest: Option<[u8; 32]>, settings: Settings) -> State {
         selector.set_family_preference(settings.family_preference);
-        let metrics = Metrics::new();
+        let metrics = settings.metrics;
         let created = selector.created();
         metrics.snapshot_loaded(created, 1);
         State {

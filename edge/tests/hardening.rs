@@ -165,3 +165,57 @@ fn trust_settings() {
     });
     assert_eq!(get(&admin.to_string(), ASK, &[]).unwrap().status, 404);
 }
+
+/// logrotate without copytruncate: the log is renamed while requests flow, SIGUSR1 makes the edge open a new
+/// file, and every answered request's line is in one of the two files.
+#[test]
+fn rotated_access_log_loses_no_line() {
+    let (dir, snap) = snapshot_file();
+    let log = std::path::Path::new(&snap).with_file_name("access.log");
+    let edge = start(&snap, &["--access-log", log.to_str().unwrap(), "--workers", "2"]);
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clients: Vec<_> = (0..3)
+        .map(|_| {
+            let (a, answered, stop) = (edge.addr.clone(), answered.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if get(&a, ASK, &[]).is_ok_and(|r| r.status == 200) {
+                        answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    let rotated = dir.path().join("access.log.1");
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::rename(&log, &rotated).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let pid = edge.child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-USR1", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let answered = answered.load(std::sync::atomic::Ordering::Relaxed);
+    let lines = |p: &std::path::Path| std::fs::read_to_string(p).map_or(0, |t| t.lines().count());
+    wait_for("every line in the old or the new file", || {
+        lines(&rotated) + lines(&log) == answered
+    });
+    assert!(
+        lines(&rotated) > 0 && lines(&log) > 0,
+        "{} + {}",
+        lines(&rotated),
+        lines(&log)
+    );
+    let m = get(&edge.addr, "/metrics", &[]).unwrap().body;
+    assert!(m.contains("mirrorvane_edge_access_log_write_errors_total 0"), "{m}");
+    assert!(m.contains("mirrorvane_edge_access_log_dropped_lines_total 0"), "{m}");
+}

@@ -18,7 +18,7 @@ use mirrorvane_signature::SecretKey;
 #[derive(Clone)]
 enum Mode {
     /// `200` with these bytes (ETag = their hash), `304` when the edge has them.
-    Serve(Arc<Vec<u8>>),
+    Serve(Arc<[u8]>),
     /// Reads the request and never answers.
     Hang,
     /// Closes the connection at once.
@@ -147,7 +147,7 @@ fn a_failing_source_never_replaces_the_last_good_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let (url, mode) = backend();
-    let good = Arc::new(signed(1));
+    let good: Arc<[u8]> = Arc::from(signed(1));
     *mode.lock().unwrap() = Mode::Serve(good.clone());
     let public = key().public().to_text();
     let args = [
@@ -195,9 +195,9 @@ fn a_failing_source_never_replaces_the_last_good_snapshot() {
             "more than the limit of 1000000 bytes",
         ),
         ("5xx", Mode::Status(503), "HTTP 503"),
-        ("tampered", Mode::Serve(Arc::new(tampered)), "signature"),
-        ("signed by a stranger", Mode::Serve(Arc::new(stranger)), "key"),
-        ("unsigned", Mode::Serve(Arc::new(unsigned)), "not signed"),
+        ("tampered", Mode::Serve(Arc::from(tampered)), "signature"),
+        ("signed by a stranger", Mode::Serve(Arc::from(stranger)), "key"),
+        ("unsigned", Mode::Serve(Arc::from(unsigned)), "not signed"),
     ];
     let counter = "mirrorvane_edge_snapshot_reload_failures_total";
     for (what, bad, why) in failures {
@@ -245,7 +245,7 @@ fn a_failing_source_never_replaces_the_last_good_snapshot() {
     );
 
     // The backend returns with a new build: installed, healthy.
-    *mode.lock().unwrap() = Mode::Serve(Arc::new(signed(2)));
+    *mode.lock().unwrap() = Mode::Serve(Arc::from(signed(2)));
     wait_for("the new snapshot", || healthz(&a).starts_with("ok generation=2 "));
     assert!(serves(&a, 2));
 }

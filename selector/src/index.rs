@@ -533,6 +533,17 @@ fn validate(s: &Snapshot) -> Result<(), SnapshotError> {
                 s.hosts[hc.host.index()].id
             )));
         }
+        // A line break in a URL would inject lines into a mirrorlist (and break a metalink's XML).
+        if let Some(bad) = hc
+            .urls
+            .iter()
+            .find(|u| u.chars().any(|c| c.is_control() || c.is_whitespace()))
+        {
+            return Err(inconsistent(format!(
+                "URL {bad:?} of host {} holds a control character or whitespace",
+                s.hosts[hc.host.index()].id
+            )));
+        }
         if i > 0 {
             let prev = &s.host_categories[i - 1];
             if (prev.category, prev.host) >= (hc.category, hc.host) {

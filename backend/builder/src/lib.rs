@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use foldhash::{HashMap, HashMapExt};
-use mirrorvane_db::netblock::{Netblock, resolve_name};
+use mirrorvane_db::netblock::{self, Netblock, Origin, resolve_name};
 use mirrorvane_db::{Database, DbError};
 use mirrorvane_selector::snapshot::{
     Category, CategoryId, ContinentOverride, Digest, Directory, DirectoryId, FileDetail, FileEntry, Host, HostCategory,
@@ -53,6 +53,21 @@ pub enum BuildWarning {
         /// The name.
         name: String,
     },
+    /// A stored netblock the shared check refuses (written before the check was as strict, or by hand); the row
+    /// is left out of this snapshot, and the build goes on.
+    BadNetblock {
+        /// Host id, or `None` for a `netblock_country` row.
+        host: Option<i64>,
+        /// Why.
+        problem: mirrorvane_db::netblock::NetblockError,
+    },
+    /// A host URL with a control character or whitespace (it would inject lines into mirrorlists); left out.
+    BadUrl {
+        /// Host id.
+        host: i64,
+        /// The URL, escaped.
+        url: String,
+    },
     /// An active host is in no answer: none of its categories carries a directory up to date (nothing has
     /// checked it yet, or everything it had went stale), or it has no category at all.
     CarriesNothing {
@@ -74,6 +89,19 @@ impl std::fmt::Display for BuildWarning {
                     "host {host}: netblock {name:?} does not resolve; skipped for this snapshot"
                 )
             }
+            BuildWarning::BadNetblock {
+                host: Some(host),
+                problem,
+            } => {
+                write!(f, "host {host}: {problem}; left out of this snapshot")
+            }
+            BuildWarning::BadNetblock { host: None, problem } => {
+                write!(f, "netblock_country: {problem}; left out of this snapshot")
+            }
+            BuildWarning::BadUrl { host, url } => write!(
+                f,
+                "host {host}: URL {url} holds a control character or whitespace; left out of this snapshot"
+            ),
             BuildWarning::CarriesNothing {
                 host,
                 name,
@@ -155,7 +183,14 @@ fn assemble(rows: Rows, options: Options) -> Result<(Snapshot, Vec<BuildWarning>
     let (hosts, host_index) = hosts(&rows)?;
     let (categories, category_index) = categories(&rows)?;
     let (directory_index, dirs_of_category) = place_directories(&rows, &categories, &category_index)?;
-    let carried = host_categories(&rows, &host_index, &category_index, &directory_index, &dirs_of_category)?;
+    let carried = host_categories(
+        &rows,
+        &host_index,
+        &category_index,
+        &directory_index,
+        &dirs_of_category,
+        &mut warnings,
+    )?;
     let (host_sets, directories) = share_host_sets(&rows, &category_index, carried.members)?;
     let (repositories, disabled_prefixes) = repositories(&rows, &directory_index)?;
     warnings.extend(idle_hosts(&rows));
@@ -178,7 +213,7 @@ fn assemble(rows: Rows, options: Options) -> Result<(Snapshot, Vec<BuildWarning>
             .collect(),
         files: files(&rows, &directory_index)?,
         host_netblocks: host_netblocks(&rows, &host_index, options, &mut warnings)?,
-        netblock_countries: netblock_countries(&rows)?,
+        netblock_countries: netblock_countries(&rows, &mut warnings)?,
         continent_overrides: continent_overrides(&rows)?,
     };
     Ok((snapshot, warnings))
@@ -304,9 +339,23 @@ fn host_categories(
     category_index: &HashMap<i64, CategoryId>,
     directory_index: &HashMap<i64, DirectoryId>,
     dirs_of_category: &HashMap<i64, Vec<usize>>,
+    warnings: &mut Vec<BuildWarning>,
 ) -> Result<Carried, BuildError> {
     let mut urls: HashMap<i64, Vec<String>> = HashMap::new();
     for u in &rows.urls {
+        // Input refuses these; a row written before that, or by hand, must still not reach an answer.
+        if u.url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            let host = rows
+                .host_categories
+                .iter()
+                .find(|hc| hc.id == u.host_category_id)
+                .map_or(0, |hc| hc.host);
+            warnings.push(BuildWarning::BadUrl {
+                host,
+                url: format!("{:?}", u.url),
+            });
+            continue;
+        }
         urls.entry(u.host_category_id).or_default().push(u.url.clone());
     }
     let mut hcs: Vec<(CategoryId, HostId, &rows::HostCategoryRow)> = Vec::new();
@@ -464,21 +513,22 @@ fn host_netblocks(
         if !bool::from(rows.hosts[h.index()].active) {
             continue;
         }
-        let networks = match Netblock::parse(&n.netblock) {
-            Some(Netblock::Network(net)) => vec![net],
-            Some(Netblock::Name(name)) if options.resolve_names => match resolve_name(&name) {
+        let networks = match netblock::check(&n.netblock, Origin::Stored) {
+            Ok(Netblock::Network(net)) => vec![net],
+            Ok(Netblock::Name(name)) if options.resolve_names => match resolve_name(&name) {
                 Ok(nets) if !nets.is_empty() => nets,
                 _ => {
                     warnings.push(BuildWarning::UnresolvedNetblock { host: n.host_id, name });
                     continue;
                 }
             },
-            Some(Netblock::Name(_)) => continue,
-            None => {
-                return Err(inconsistent(format!(
-                    "host {}: netblock {:?} is neither a network nor a DNS name",
-                    n.host_id, n.netblock
-                )));
+            Ok(Netblock::Name(_)) => continue,
+            Err(problem) => {
+                warnings.push(BuildWarning::BadNetblock {
+                    host: Some(n.host_id),
+                    problem,
+                });
+                continue;
             }
         };
         for net in networks {
@@ -496,22 +546,27 @@ fn host_netblocks(
         .collect())
 }
 
-fn netblock_countries(rows: &Rows) -> Result<Vec<NetblockCountry>, BuildError> {
-    rows.netblock_countries
-        .iter()
-        .map(|n| {
-            let Some(Netblock::Network(network)) = Netblock::parse(&n.netblock) else {
-                return Err(inconsistent(format!(
-                    "netblock_country {:?} is not a network",
-                    n.netblock
-                )));
-            };
-            Ok(NetblockCountry {
-                network,
-                country: country(&n.country, || format!("netblock_country {}", n.netblock))?,
-            })
-        })
-        .collect()
+fn netblock_countries(rows: &Rows, warnings: &mut Vec<BuildWarning>) -> Result<Vec<NetblockCountry>, BuildError> {
+    let mut out = Vec::new();
+    for n in &rows.netblock_countries {
+        let network = match netblock::check(&n.netblock, Origin::Stored) {
+            Ok(Netblock::Network(network)) => network,
+            Ok(Netblock::Name(_)) => {
+                let problem = netblock::NetblockError::Unparseable(n.netblock.clone());
+                warnings.push(BuildWarning::BadNetblock { host: None, problem });
+                continue;
+            }
+            Err(problem) => {
+                warnings.push(BuildWarning::BadNetblock { host: None, problem });
+                continue;
+            }
+        };
+        out.push(NetblockCountry {
+            network,
+            country: country(&n.country, || format!("netblock_country {}", n.netblock))?,
+        });
+    }
+    Ok(out)
 }
 
 fn continent_overrides(rows: &Rows) -> Result<Vec<ContinentOverride>, BuildError> {

@@ -551,8 +551,9 @@ fn two_crawler_processes_share_the_hosts() {
         let t = TestDb::new(Engine::Postgres).await;
         let p = primary(&t.db).await;
         let (server, names) = many_mirrors(&t.db, &p, 12).await;
-        // Slow enough that both processes are busy at once.
-        server.knobs().set_delay(Duration::from_millis(100));
+        // Slow enough that both processes are busy at once, even when the second one starts late on a loaded
+        // machine (at 100 ms the first could crawl all twelve before the second had planned).
+        server.knobs().set_delay(Duration::from_millis(400));
         let resolve = resolve_args(&names);
         let resolve: Vec<&str> = resolve.iter().map(String::as_str).collect();
         let a = crawler(

@@ -226,3 +226,48 @@ fn sigkill_during_a_snapshot_write_leaves_the_old_file() {
         "no run was killed before it finished ({full:?} per run)"
     );
 }
+
+/// PostgreSQL over TLS (`sslmode` in the URL, as libpq reads it): `require` encrypts the connection to a server
+/// with TLS on (the shared test server, when it has it), and against a server without TLS fails with a clear
+/// error instead of falling back to plain text.
+#[test]
+fn postgres_sslmode() {
+    let admin = mirrorvane_db::testing::postgres_admin_url();
+    let sep = if admin.contains('?') { '&' } else { '?' };
+    let tls_on = run(async {
+        let db = Database::connect(&format!("{admin}{sep}sslmode=prefer")).await.ok()?;
+        let on: Option<String> = sqlx::query_scalar("SHOW ssl").fetch_one(db.pool()).await.ok();
+        db.close().await;
+        on
+    });
+    if tls_on.as_deref() == Some("on") {
+        let encrypted = run(async {
+            let db = Database::connect(&format!("{admin}{sep}sslmode=require"))
+                .await
+                .expect("connects with sslmode=require");
+            let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                .fetch_one(db.pool())
+                .await
+                .expect("pg_stat_ssl");
+            db.close().await;
+            ssl
+        });
+        assert!(encrypted, "sslmode=require gave a plain-text connection");
+    } else {
+        eprintln!("SKIPPED the TLS half of postgres_sslmode: the server at {admin} has ssl off");
+    }
+    let Ok(plain) = PrivateCluster::start() else {
+        eprintln!("SKIPPED the no-TLS half of postgres_sslmode: no private PostgreSQL server");
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+        .args(["--database", &format!("{}?sslmode=require", plain.url()), "export"])
+        .output()
+        .expect("runs mirrorvane");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot open database") && err.to_lowercase().contains("tls"),
+        "{err}"
+    );
+}

@@ -684,3 +684,155 @@ engine_tests! {
         assert_eq!(files[0]["link"], true);
     }
 }
+
+engine_tests! {
+    /// An empty tree (an unmounted share), the tree root instead of the category's top, and a truncated tree:
+    /// nothing is deleted or stored doubled without --force, and the message says why and which path was meant.
+    async fn guards_against_empty_wrong_and_truncated_trees(t) {
+        setup(&t.db).await;
+        let (tmp, root) = fedora_tree();
+        let source = Source::Disk { path: root.clone() };
+        scan_category(&t.db, CAT, &source, &opts(NOW)).await.expect("first scan");
+        let before = counts(&t.db).await;
+        let mut deleting = opts(NOW);
+        deleting.delete_directories = true;
+
+        let empty = tmp.path().join("empty");
+        fs::create_dir_all(&empty).unwrap();
+        let err = scan_category(&t.db, CAT, &Source::Disk { path: empty }, &deleting)
+            .await
+            .expect_err("an empty tree is refused");
+        assert!(err.to_string().contains("is it the right tree, and mounted?"), "{err}");
+        assert_eq!(counts(&t.db).await, before);
+
+        for (above, meant) in [(tmp.path().to_owned(), "pub/fedora/linux"), (tmp.path().join("pub"), "fedora/linux")] {
+            let err = scan_category(&t.db, CAT, &Source::Disk { path: above.clone() }, &opts(NOW))
+                .await
+                .expect_err("a root above the category's is refused");
+            let msg = err.to_string();
+            assert!(
+                msg.contains(&format!("contains {meant}/ again"))
+                    && msg.contains(&format!("probably {}/{meant}", above.display())),
+                "{msg}"
+            );
+            assert_eq!(counts(&t.db).await, before);
+        }
+
+        // A truncated tree: the updates are gone — more than a tenth of the category.
+        fs::remove_dir_all(root.join("updates")).unwrap();
+        let refused = scan_category(&t.db, CAT, &source, &deleting).await.expect("scans");
+        assert_eq!(refused.directories_deleted, 0);
+        let why = refused.deletion_refused.expect("the deletion is refused");
+        assert!(why.contains("more than the allowed 10.0 %") && why.contains("--force"), "{why}");
+        assert_eq!(counts(&t.db).await, before);
+        // Through the command: the rest is written, the exit is a failure naming the refusal.
+        let args = scan::Args {
+            categories: vec![CAT.into()],
+            path: Some(root.clone()),
+            max_stale_days: 4,
+            max_delete_percent: 10.0,
+            delete_directories: true,
+            ..Default::default()
+        };
+        let err = scan::run(&t.db, &args).await.expect_err("the command fails");
+        assert!(format!("{err:#}").contains("refused to delete"), "{err:#}");
+        // A larger allowance, or --force, deletes them.
+        deleting.force = true;
+        let deleted = scan_category(&t.db, CAT, &source, &deleting).await.expect("scans");
+        assert!(deleted.directories_deleted > 0 && deleted.deletion_refused.is_none(), "{deleted}");
+        assert_eq!(
+            count(&t.db, "SELECT COUNT(*) FROM directory WHERE name LIKE 'pub/fedora/linux/updates%'").await,
+            0
+        );
+    }
+}
+
+/// Rows of `file_detail` minus distinct versions: 0 when no version of a file is stored twice.
+async fn duplicate_details(db: &Database) -> i64 {
+    count(db, "SELECT COUNT(*) FROM file_detail").await
+        - count(
+            db,
+            "SELECT COUNT(*) FROM (SELECT DISTINCT directory_id, filename, timestamp, size, sha256 FROM file_detail) v",
+        )
+        .await
+}
+
+engine_tests! {
+    /// One scan per category at a time: a held lock makes a scan fail naming the holder (nothing written); an
+    /// expired one (its scanner died) is taken over; scan processes started together leave the data of one scan;
+    /// a file's version is stored once however often it is inserted.
+    async fn one_scan_per_category(t) {
+        use mirrorvane_db::scan_lock;
+        setup(&t.db).await;
+        let (_tmp, root) = fedora_tree();
+        let source = Source::Disk { path: root.clone() };
+
+        scan_lock::take(&t.db, CAT, "crawler-2.example:4242:0", NOW, i64::MAX).await.unwrap().unwrap();
+        let err = scan_category(&t.db, CAT, &source, &opts(NOW)).await.expect_err("busy");
+        assert!(matches!(err, ScanError::Busy { .. }), "{err}");
+        assert!(err.to_string().contains("being scanned by crawler-2.example:4242:0"), "{err}");
+        assert_eq!(count(&t.db, "SELECT COUNT(*) FROM directory").await, 0);
+        scan_lock::release(&t.db, CAT, "crawler-2.example:4242:0").await.unwrap();
+        // A dead scanner's lock, expired: taken over.
+        scan_lock::take(&t.db, CAT, "dead:1:0", 0, 1).await.unwrap().unwrap();
+        scan_category(&t.db, CAT, &source, &opts(NOW)).await.expect("takes over an expired lock");
+        let once = counts(&t.db).await;
+        assert_eq!(count(&t.db, "SELECT COUNT(*) FROM scan_lock").await, 0, "the lock is released");
+
+        // Three processes at once, on a new push (renamed into place, as createrepo does: the ctime moves).
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let repodata = root.join("releases/41/Everything/x86_64/os/repodata");
+        fs::write(repodata.join("repomd.xml.tmp"), repomd(TS2, "41b")).unwrap();
+        fs::rename(repodata.join("repomd.xml.tmp"), repodata.join("repomd.xml")).unwrap();
+        let runs: Vec<_> = (0..3)
+            .map(|_| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+                    .args(["--database", &t.url, "scan", "--category", CAT, "--path"])
+                    .arg(&root)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("starts scan")
+            })
+            .collect();
+        let mut succeeded = 0;
+        for run in runs {
+            let out = run.wait_with_output().expect("scan ends");
+            let err = String::from_utf8_lossy(&out.stderr);
+            if out.status.success() {
+                succeeded += 1;
+            } else {
+                assert!(err.contains("is being scanned by"), "{err}");
+            }
+        }
+        assert!(succeeded >= 1);
+        assert_eq!(duplicate_details(&t.db).await, 0);
+        // The data of one scan: a further scan finds nothing new (it may re-read the directory pushed within the
+        // scans' second), and only the new repomd.xml was added.
+        let again = scan_category(&t.db, CAT, &source, &opts(NOW)).await.expect("rescan");
+        assert_eq!((again.directories_new, again.file_details_added), (0, 0), "{again}");
+        let after = counts(&t.db).await;
+        assert_eq!(after[0], once[0], "{once:?} → {after:?}");
+        // (The processes age details by the real clock, so the test tree's older version may have gone.)
+        let versions = details(&t.db, &format!("{OS}/repodata"), "repomd.xml").await;
+        assert_eq!(versions.iter().filter(|v| v.0 == TS2).count(), 1, "{versions:?}");
+
+        // The unique key: a version already stored, inserted again (twice), is a no-op.
+        let stored: mirrorvane_db::files::FileDetailRow = sqlx::query_as(
+            "SELECT directory_id, filename, timestamp, size, md5, sha1, sha256, sha512 FROM file_detail \
+             ORDER BY id LIMIT 1",
+        )
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+        let before = count(&t.db, "SELECT COUNT(*) FROM file_detail").await;
+        let mut conn = t.db.acquire().await.unwrap();
+        let inserted = mirrorvane_db::files::insert(&mut conn, vec![(None, stored.clone()), (None, stored)])
+            .await
+            .unwrap();
+        drop(conn);
+        assert_eq!(inserted, 0);
+        assert_eq!(count(&t.db, "SELECT COUNT(*) FROM file_detail").await, before);
+        assert_eq!(duplicate_details(&t.db).await, 0);
+    }
+}

@@ -81,6 +81,27 @@ pub async fn insert(
     columns: &[&str],
     rows: impl IntoIterator<Item = Vec<Value>>,
 ) -> Result<u64, DbError> {
+    insert_with(conn, table, columns, rows, "").await
+}
+
+/// [`insert`], skipping rows a unique index already holds (`ON CONFLICT DO NOTHING`, on both engines); returns
+/// how many were inserted.
+pub async fn insert_new(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: impl IntoIterator<Item = Vec<Value>>,
+) -> Result<u64, DbError> {
+    insert_with(conn, table, columns, rows, " ON CONFLICT DO NOTHING").await
+}
+
+async fn insert_with(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: impl IntoIterator<Item = Vec<Value>>,
+    tail: &str,
+) -> Result<u64, DbError> {
     let per_statement = (MAX_PARAMETERS / columns.len().max(1)).max(1);
     let mut rows = rows.into_iter().peekable();
     let mut inserted = 0;
@@ -98,6 +119,7 @@ pub async fn insert(
             }
             sql.push(')');
         }
+        sql.push_str(tail);
         let mut q = sqlx::query(&sql);
         for v in chunk.into_iter().flatten() {
             q = match v {

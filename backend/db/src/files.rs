@@ -97,7 +97,8 @@ pub async fn insert(conn: &mut AnyConnection, rows: Vec<(Option<i64>, FileDetail
         ]);
         row
     });
-    bulk::insert(conn, "file_detail", &columns, rows).await
+    // The unique index on a file's version makes a repeated row a no-op (an import carrying duplicates).
+    bulk::insert_new(conn, "file_detail", &columns, rows).await
 }
 
 /// Deletes file details by id; returns how many.

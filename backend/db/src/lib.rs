@@ -18,6 +18,7 @@ pub mod natural;
 pub mod netblock;
 pub mod password;
 pub mod repositories;
+pub mod scan_lock;
 pub mod sets;
 pub mod sites;
 #[cfg(feature = "testing")]

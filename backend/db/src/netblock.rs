@@ -56,6 +56,71 @@ impl Netblock {
     }
 }
 
+/// Who is entering a netblock, and so which sizes are allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Editor {
+    /// An admin (inventory files, `mirrorvane sites`, admin users of the UI): any network but one that matches
+    /// every client.
+    Admin,
+    /// A site's own admin in the UI: MirrorManager's limits, at most a /16 (IPv4) or a /32 (IPv6).
+    SiteAdmin,
+}
+
+/// Where a netblock text comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Typed by someone now: host bits set are refused (`192.0.2.0/0` is a typo, not "everything").
+    Input(Editor),
+    /// Already stored, or imported from MirrorManager (whose caches carry host bits set): they are dropped,
+    /// as MirrorManager's generator drops them.
+    Stored,
+}
+
+/// Why a netblock is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NetblockError {
+    #[error("netblock {0:?} is neither an IP network nor a DNS name")]
+    Unparseable(String),
+    #[error("netblock {given:?} has host bits set: the network would be {network} — write that if it is meant")]
+    HostBits { given: String, network: IpNet },
+    #[error("netblock {0} matches every client")]
+    Everything(IpNet),
+    #[error("netblock {network} is larger than a /{limit}; only admins may enter it")]
+    TooLarge { network: IpNet, limit: u8 },
+}
+
+/// The one netblock check, shared by inventory files, imports, the builder and the web UI: parses `text` like
+/// [`Netblock::parse`] and applies the rules of `origin`.
+pub fn check(text: &str, origin: Origin) -> Result<Netblock, NetblockError> {
+    let parsed = Netblock::parse(text).ok_or_else(|| NetblockError::Unparseable(text.to_owned()))?;
+    let Netblock::Network(network) = parsed else {
+        return Ok(parsed);
+    };
+    if network.prefix_len() == 0 {
+        return Err(NetblockError::Everything(network));
+    }
+    let Origin::Input(editor) = origin else {
+        return Ok(parsed);
+    };
+    let given = text.trim();
+    // The text's own address (before truncation) differs from the network's when host bits are set.
+    let address = given.split('/').next().and_then(|a| a.trim().parse::<IpAddr>().ok());
+    if address.is_some_and(|a| a != network.network()) {
+        return Err(NetblockError::HostBits {
+            given: given.to_owned(),
+            network,
+        });
+    }
+    let limit = match network {
+        IpNet::V4(_) => 16,
+        IpNet::V6(_) => 32,
+    };
+    if editor == Editor::SiteAdmin && network.prefix_len() < limit {
+        return Err(NetblockError::TooLarge { network, limit });
+    }
+    Ok(parsed)
+}
+
 /// Every address `name` resolves to, each as a host route (/32 or /128), as MirrorManager does.
 pub fn resolve_name(name: &str) -> std::io::Result<Vec<IpNet>> {
     use std::net::ToSocketAddrs;
@@ -104,6 +169,50 @@ mod tests {
                 .all(|n| n.addr().is_loopback() && n.prefix_len() == n.max_prefix_len()),
             "{local:?}"
         );
+    }
+
+    #[test]
+    fn checked_by_origin() {
+        let input = Origin::Input(Editor::Admin);
+        let ok = |t: &str, o| check(t, o).map(|n| format!("{n:?}"));
+        assert_eq!(ok("192.0.2.0/24", input), Ok("Network(192.0.2.0/24)".into()));
+        assert_eq!(ok("192.0.2.7", input), Ok("Network(192.0.2.7/32)".into()));
+        assert_eq!(ok("a-b.example", input), Ok("Name(\"a-b.example\")".into()));
+        // The typo: refused as input, and as "everything" even from storage.
+        assert!(matches!(
+            check("192.0.2.0/0", input),
+            Err(NetblockError::HostBits { .. })
+        ));
+        assert!(matches!(
+            check("192.0.2.0/0", Origin::Stored),
+            Err(NetblockError::Everything(_))
+        ));
+        assert!(matches!(check("::/0", input), Err(NetblockError::Everything(_))));
+        // Host bits: refused when typed, dropped when stored (MirrorManager's caches carry them).
+        assert!(matches!(
+            check("10.1.2.3/8", input),
+            Err(NetblockError::HostBits { .. })
+        ));
+        assert_eq!(ok("10.1.2.3/8", Origin::Stored), Ok("Network(10.0.0.0/8)".into()));
+        // MirrorManager's size limits for a site's own admins.
+        let site = Origin::Input(Editor::SiteAdmin);
+        assert!(matches!(
+            check("10.0.0.0/8", site),
+            Err(NetblockError::TooLarge { limit: 16, .. })
+        ));
+        assert!(check("10.1.0.0/16", site).is_ok());
+        assert!(matches!(
+            check("2001:db8::/31", site),
+            Err(NetblockError::TooLarge { limit: 32, .. })
+        ));
+        assert!(check("2001:db8::/32", site).is_ok());
+        assert!(check("10.0.0.0/8", input).is_ok());
+        for bad in ["a_b.example", "10.0.0.0/33", "", "1.2.3"] {
+            assert!(
+                matches!(check(bad, input), Err(NetblockError::Unparseable(_))),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

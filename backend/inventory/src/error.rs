@@ -56,8 +56,8 @@ pub enum Problem {
     UrlSyntax { url: String, reason: String },
     #[error("Unsupported URL {url:?}: scheme must be http, https or rsync")]
     UrlScheme { url: String },
-    #[error("netblock {0:?} is neither an IP network nor a DNS name")]
-    Netblock(String),
+    #[error(transparent)]
+    Netblock(mirrorvane_db::netblock::NetblockError),
     #[error("netblock {0:?} is not an IP network")]
     NotIpNetwork(String),
     #[error("{field} must be an integer from {min} to {max}, not {value}")]

@@ -4,7 +4,7 @@
 //! Each function returns the value as it is stored, or the [`Problem`]; positions are the caller's business.
 
 use super::error::Problem;
-use mirrorvane_db::netblock::parse_network;
+use mirrorvane_db::netblock::{self, Editor, Netblock, Origin, parse_network};
 
 pub const CONTINENTS: [&str; 7] = ["AF", "AN", "AS", "EU", "NA", "OC", "SA"];
 
@@ -31,6 +31,14 @@ pub fn continent(text: &str) -> Result<String, Problem> {
 /// `/` stripped. Kept as written otherwise: it is matched against what the database stores.
 pub fn mirror_url(text: &str) -> Result<String, Problem> {
     let trimmed = text.trim().trim_end_matches('/');
+    // The URL parser silently drops tabs and line breaks, but the text is what is stored and rendered: a CR/LF
+    // would inject lines into mirrorlists.
+    if trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(Problem::UrlSyntax {
+            url: text.to_owned(),
+            reason: "control characters and whitespace are not allowed".to_owned(),
+        });
+    }
     let parsed = url::Url::parse(trimmed).map_err(|e| Problem::UrlSyntax {
         url: text.to_owned(),
         reason: e.to_string(),
@@ -48,35 +56,23 @@ pub fn mirror_url(text: &str) -> Result<String, Problem> {
     Ok(trimmed.to_owned())
 }
 
-/// A host netblock: an IP network in any form [`parse_network`] accepts, stored canonical (`192.0.2.7` →
-/// `192.0.2.7/32`), or a DNS name, stored lowercased and unresolved (as MirrorManager accepts it). Text that
-/// looks like an address but does not parse (`10.0.0.0/33`) is refused rather than taken for a name.
+/// A host netblock as an admin enters it ([`netblock::check`]): an IP network, stored canonical (`192.0.2.7` →
+/// `192.0.2.7/32`), or a DNS name, stored lowercased and unresolved (as MirrorManager accepts it). Text that looks
+/// like an address but does not parse (`10.0.0.0/33`), host bits set (`192.0.2.0/0`) and `/0` are refused.
 pub fn host_netblock(text: &str) -> Result<String, Problem> {
-    if let Some(net) = parse_network(text) {
-        return Ok(net.to_string());
-    }
-    let name = text.trim().trim_end_matches('.');
-    let is_dns_name = !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        // All-numeric dotted text is a mistyped address, not a name.
-        && !name.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    if is_dns_name {
-        Ok(name.to_ascii_lowercase())
-    } else {
-        Err(Problem::Netblock(text.to_owned()))
+    match netblock::check(text, Origin::Input(Editor::Admin)) {
+        Ok(Netblock::Network(net)) => Ok(net.to_string()),
+        Ok(Netblock::Name(name)) => Ok(name),
+        Err(e) => Err(Problem::Netblock(e)),
     }
 }
 
 /// A `netblock_country` network: IP networks only (the selector matches addresses, not names).
 pub fn ip_network(text: &str) -> Result<String, Problem> {
-    parse_network(text)
-        .map(|n| n.to_string())
-        .ok_or_else(|| Problem::NotIpNetwork(text.to_owned()))
+    if parse_network(text).is_none() {
+        return Err(Problem::NotIpNetwork(text.to_owned()));
+    }
+    host_netblock(text)
 }
 
 /// An integer field within `min..=max`.
@@ -152,6 +148,18 @@ mod tests {
         assert!(matches!(mirror_url("m.example.org/x"), Err(Problem::UrlSyntax { .. })));
         assert!(matches!(mirror_url("rsync:fedora"), Err(Problem::UrlSyntax { .. })));
         assert!(matches!(mirror_url("https://"), Err(Problem::UrlSyntax { .. })));
+        for injected in [
+            "https://m.example.org/a\r\nhttps://evil.example/",
+            "https://m.example.org/a\nb",
+            "https://m.example.org/a\tb",
+            "https://m.example.org/a b",
+            "https://m.example.org/\u{7f}",
+        ] {
+            assert!(
+                matches!(mirror_url(injected), Err(Problem::UrlSyntax { .. })),
+                "{injected:?}"
+            );
+        }
     }
 
     #[test]
@@ -159,11 +167,21 @@ mod tests {
         assert_eq!(host_netblock("192.0.2.7"), Ok("192.0.2.7/32".into()));
         assert_eq!(host_netblock("2001:db8::1"), Ok("2001:db8::1/128".into()));
         assert_eq!(
-            host_netblock("198.51.100.9/255.255.255.0"),
+            host_netblock("198.51.100.0/255.255.255.0"),
             Ok("198.51.100.0/24".into())
         );
         assert_eq!(host_netblock("Mirror.Example.ORG."), Ok("mirror.example.org".into()));
-        for bad in ["10.0.0.0/33", "10.0.0", "", "a b", "2001:db8::/129", "x/8"] {
+        for bad in [
+            "10.0.0.0/33",
+            "10.0.0",
+            "",
+            "a b",
+            "2001:db8::/129",
+            "x/8",
+            "198.51.100.9/255.255.255.0",
+            "192.0.2.0/0",
+            "0.0.0.0/0",
+        ] {
             assert!(matches!(host_netblock(bad), Err(Problem::Netblock(_))), "{bad:?}");
         }
         assert!(matches!(

@@ -78,7 +78,23 @@ pub fn convert(cache: &MirrorList) -> Result<Conversion, ConvertError> {
     let dirs = kept_directories(cache, w)?;
     let (categories, category_of) = categories(&dirs);
     let hosts = HostTable::build(cache, &dirs, w)?;
-    let urls: HashMap<i64, &str> = first_by_key(cache.hc_url_cache.iter().map(|e| (e.key, e.value.as_str())));
+    let safe = |e: &&crate::proto::IntStringMap| {
+        let bad = e.value.chars().any(|c| c.is_control() || c.is_whitespace());
+        if bad {
+            w.push(Warning::UnsafeUrl {
+                id: e.key,
+                url: format!("{:?}", e.value),
+            });
+        }
+        !bad
+    };
+    let urls: HashMap<i64, &str> = first_by_key(
+        cache
+            .hc_url_cache
+            .iter()
+            .filter(safe)
+            .map(|e| (e.key, e.value.as_str())),
+    );
 
     let carried = carriage(&dirs, &category_of, &hosts, &categories, &urls, w);
     let (host_categories, hc_ids) = host_categories(&carried, &hosts.hosts, &categories, &urls, w)?;

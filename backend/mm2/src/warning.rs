@@ -50,6 +50,14 @@ pub enum Warning {
         /// The value.
         value: String,
     },
+    /// A URL with a control character or whitespace: it would inject lines into mirrorlists.
+    #[error("HCUrlCache entry {id}: URL {url} holds a control character or whitespace; skipped")]
+    UnsafeUrl {
+        /// The hcurl id.
+        id: i64,
+        /// The URL, escaped.
+        url: String,
+    },
     /// A hcurl id with no URL in HCUrlCache.
     #[error("host {host}, category {category:?}: hcurl id {id} has no entry in HCUrlCache; URL skipped")]
     UnknownHcUrl {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use mirrorvane_db::categories::{self, CategoryRow, NewDirectory};
 use mirrorvane_db::files::{self, FileDetailRow};
 use mirrorvane_db::repositories::{self, NewRepository, VersionRow};
-use mirrorvane_db::{Connection, Database, DbError};
+use mirrorvane_db::{Connection, Database, DbError, scan_lock};
 
 use super::age::{AgePolicy, expired_file_details};
 use super::checksums::{self, ChecksumDetail};
@@ -72,6 +72,11 @@ pub struct ScanOptions {
     /// Delete stored directories of the category that are no longer in the tree (disk and
     /// fullfiletimelist sources only).
     pub delete_directories: bool,
+    /// With [`ScanOptions::delete_directories`]: the largest share of the category's stored directories one scan
+    /// may delete (an unmounted share or a truncated fullfiletimelist looks like a mass deletion).
+    pub max_delete_share: f64,
+    /// Delete beyond [`ScanOptions::max_delete_share`], and scan a tree that does not look like the category's.
+    pub force: bool,
     /// Read the disk even where a fullfiletimelist exists.
     pub skip_fullfiletimelist: bool,
     /// File details are aged with [`AgePolicy::new`] of this (MirrorManager's `MAX_STALE_DAYS`).
@@ -94,6 +99,8 @@ impl ScanOptions {
     pub fn new(now: i64) -> ScanOptions {
         ScanOptions {
             delete_directories: false,
+            max_delete_share: 0.1,
+            force: false,
             skip_fullfiletimelist: false,
             max_stale_days: 4,
             now,
@@ -130,6 +137,16 @@ pub enum ScanError {
     },
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The tree does not look like the category's; nothing was written.
+    #[error("category {category:?}: {problem}; nothing was written (--force scans it as it is)")]
+    WrongRoot { category: String, problem: String },
+    /// Another scan of the category is running.
+    #[error("category {category:?} is being scanned by {owner} (since {since}); try again when it is done")]
+    Busy {
+        category: String,
+        owner: String,
+        since: i64,
+    },
     /// The blocking reader thread died (a bug, reported rather than hidden).
     #[error("source reader failed: {0}")]
     Reader(String),
@@ -161,6 +178,9 @@ pub struct Summary {
     pub file_details_added: u64,
     pub file_details_aged_out: u64,
     pub skipped: Vec<SkippedEntry>,
+    /// Why `--delete-directories` deleted nothing although directories vanished: too many at once. The rest of
+    /// the scan was written; the command reports it as a failure.
+    pub deletion_refused: Option<String>,
 }
 
 impl fmt::Display for Summary {
@@ -233,8 +253,65 @@ struct Read {
     skipped: Vec<SkippedEntry>,
 }
 
-/// Scans `category` (by name) from `source` and stores the result; see the module documentation.
+/// How long a scan's lock lives without renewal, and how often it is renewed.
+const LOCK_LEASE: i64 = 300;
+const LOCK_RENEW: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Scans `category` (by name) from `source` and stores the result; see the module documentation. Holds the
+/// category's scan lock throughout, so a second scan of it fails with [`ScanError::Busy`] instead of interleaving.
 pub async fn scan_category(
+    db: &Database,
+    category: &str,
+    source: &Source,
+    options: &ScanOptions,
+) -> Result<Summary, ScanError> {
+    let owner = lock_owner();
+    let now = wall_clock();
+    if let Err(holder) = scan_lock::take(db, category, &owner, now, now + LOCK_LEASE).await? {
+        return Err(ScanError::Busy {
+            category: category.to_owned(),
+            owner: holder.owner,
+            since: holder.taken_at,
+        });
+    }
+    let renewal = {
+        let (db, category, owner) = (db.clone(), category.to_owned(), owner.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(LOCK_RENEW).await;
+                match scan_lock::renew(&db, &category, &owner, wall_clock() + LOCK_LEASE).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::error!("scan of {category}: the lock was lost"),
+                    Err(e) => tracing::warn!("scan of {category}: cannot renew the lock: {e}"),
+                }
+            }
+        })
+    };
+    let result = scan_locked(db, category, source, options).await;
+    renewal.abort();
+    if let Err(e) = scan_lock::release(db, category, &owner).await {
+        tracing::warn!("scan of {category}: cannot release the lock (it expires by itself): {e}");
+    }
+    result
+}
+
+/// `host:pid:n`: unique per scan, and says where the holder runs.
+fn lock_owner() -> String {
+    static SCANS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned());
+    let n = SCANS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{host}:{}:{n}", std::process::id())
+}
+
+fn wall_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+async fn scan_locked(
     db: &Database,
     category: &str,
     source: &Source,
@@ -242,6 +319,9 @@ pub async fn scan_category(
 ) -> Result<Summary, ScanError> {
     let stored = read_stored(db, category, options).await?;
     let read = read_source_off_thread(source, &stored, options).await?;
+    if !options.force {
+        check_root(category, source, &stored, &read.listing)?;
+    }
     let mut summary = Summary {
         category: category.to_owned(),
         source: read.source,
@@ -254,7 +334,7 @@ pub async fn scan_category(
     write_file_details(&mut tx, &stored, &ids, read.details, &mut summary).await?;
     write_repositories(&mut tx, &stored, &ids, &read.listing, options, &mut summary).await?;
     if options.delete_directories {
-        delete_vanished(&mut tx, source, &stored, &read.listing, &mut summary).await?;
+        delete_vanished(&mut tx, source, &stored, &read.listing, options, &mut summary).await?;
     }
     age_file_details(&mut tx, stored.category.id, options, &mut summary).await?;
     tx.commit().await.map_err(DbError::from)?;
@@ -531,6 +611,63 @@ async fn write_repositories(
     Ok(())
 }
 
+/// Refuses a tree that is probably not the category's top directory: one that contains the category's top
+/// directory (or its last components) again — a `--path` one level too high stores doubled paths whose mirror
+/// URLs all 404 — or one that shares no directory with those stored for the category.
+fn check_root(category: &str, source: &Source, stored: &Stored, listing: &Listing) -> Result<(), ScanError> {
+    let wrong = |problem: String| {
+        Err(ScanError::WrongRoot {
+            category: category.to_owned(),
+            problem,
+        })
+    };
+    let root = match source {
+        Source::Disk { path } | Source::FullFileTimeList { path } => path.display().to_string(),
+        Source::Rsync { url, .. } => url.clone(),
+        Source::File { listing, .. } => listing.display().to_string(),
+    };
+    let components: Vec<&str> = stored.topdir.split('/').filter(|c| !c.is_empty()).collect();
+    for start in 0..components.len() {
+        let suffix = components[start..].join("/");
+        let nested = listing.get(&suffix).is_some()
+            && listing
+                .dirs
+                .iter()
+                .any(|d| is_within(&d.path, &suffix) && d.path != suffix)
+            && !stored.known.contains_key(&suffix);
+        if nested {
+            let meant = match source {
+                Source::Rsync { .. } | Source::File { .. } => {
+                    format!("the listing's names probably need --strip-prefix {suffix}/")
+                }
+                _ => format!(
+                    "the category's top directory is probably {}/{suffix}",
+                    root.trim_end_matches('/')
+                ),
+            };
+            return wrong(format!(
+                "{root} contains {suffix}/ again, so it looks like it lies above the category's top directory                  {:?}: {meant}",
+                stored.topdir
+            ));
+        }
+    }
+    let stored_below_top = stored.known.keys().filter(|k| !k.is_empty()).count();
+    let shared = listing
+        .dirs
+        .iter()
+        .filter(|d| !d.path.is_empty() && stored.known.contains_key(&d.path))
+        .count();
+    let seen = listing.dirs.iter().filter(|d| !d.path.is_empty()).count();
+    // A handful of stored directories may all have moved; ten or more, or an empty tree, is a wrong root.
+    if stored_below_top > 0 && shared == 0 && (seen == 0 || stored_below_top >= 10) {
+        return wrong(format!(
+            "none of the {stored_below_top} directories stored for the category is in {root} ({seen} found there): \
+             is it the right tree, and mounted?"
+        ));
+    }
+    Ok(())
+}
+
 /// Deletes stored directories that are no longer in a complete listing, children first. Their file details go
 /// with them; their repositories stay, pointing nowhere, until the directory comes back (a later scan points
 /// them at it) or `move-devel-to-release` points them elsewhere.
@@ -539,6 +676,7 @@ async fn delete_vanished(
     source: &Source,
     stored: &Stored,
     listing: &Listing,
+    options: &ScanOptions,
     summary: &mut Summary,
 ) -> Result<(), ScanError> {
     if !source.complete() {
@@ -562,6 +700,27 @@ async fn delete_vanished(
         .filter(|(rel, _)| !unreadable.iter().any(|u| is_within(rel, u)))
         .map(|(rel, k)| (rel, k.id))
         .collect();
+    // The guard: nothing from an empty listing, and no more than the allowed share, unless forced.
+    let stored_count = stored.known.len();
+    let seen_below_top = listing.dirs.iter().filter(|d| !d.path.is_empty()).count();
+    let share = gone.len() as f64 / stored_count.max(1) as f64;
+    if !gone.is_empty() && !options.force && (seen_below_top == 0 || share > options.max_delete_share) {
+        let why = if seen_below_top == 0 {
+            "the tree is empty (an unmounted share?)".to_owned()
+        } else {
+            format!(
+                "that is {:.1} % of its {stored_count} directories, more than the allowed {:.1} %",
+                share * 100.0,
+                options.max_delete_share * 100.0
+            )
+        };
+        summary.deletion_refused = Some(format!(
+            "refused to delete {} vanished {}: {why}; if they are really gone, run again with --force",
+            gone.len(),
+            if gone.len() == 1 { "directory" } else { "directories" },
+        ));
+        return Ok(());
+    }
     gone.sort_by_key(|(rel, _)| std::cmp::Reverse(rel.matches('/').count() + usize::from(!rel.is_empty())));
     for (_, id) in gone {
         summary.directories_deleted += categories::delete_directory(&mut *conn, id).await?;

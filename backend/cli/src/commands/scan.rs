@@ -58,6 +58,14 @@ pub struct Args {
     /// Delete stored directories that vanished from the tree (not for rsync sources).
     #[arg(long)]
     pub delete_directories: bool,
+    /// With --delete-directories: the largest share of a category's directories one scan may delete; a larger
+    /// loss (or any from an empty tree) is refused — the rest of the scan is written — until --force.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0, value_parser = percent)]
+    pub max_delete_percent: f64,
+    /// Delete beyond --max-delete-percent, and scan a tree that does not look like the category's (its top
+    /// directory contains the category's path again, or it shares no directory with the stored ones).
+    #[arg(long)]
+    pub force: bool,
     /// Walk the disk even where a fullfiletimelist exists.
     #[arg(long)]
     pub skip_fullfiletimelist: bool,
@@ -113,6 +121,7 @@ struct Job {
 /// Scans every selected category; prints progress to stderr and one summary line per category to stdout.
 pub async fn run(db: &Database, args: &Args) -> anyhow::Result<Vec<Summary>> {
     let jobs = jobs(args)?;
+    let jobs_count = jobs.len();
     let prefix_rules = match &args.prefix_rules {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -126,6 +135,8 @@ pub async fn run(db: &Database, args: &Args) -> anyhow::Result<Vec<Summary>> {
     let mut options = ScanOptions::new(now);
     options.started = Some(now);
     options.delete_directories = args.delete_directories;
+    options.max_delete_share = args.max_delete_percent / 100.0;
+    options.force = args.force;
     options.skip_fullfiletimelist = args.skip_fullfiletimelist;
     options.max_stale_days = args.max_stale_days;
     options.prefix_rules = prefix_rules;
@@ -154,6 +165,10 @@ pub async fn run(db: &Database, args: &Args) -> anyhow::Result<Vec<Summary>> {
                         );
                     }
                 });
+                if let Some(refused) = &summary.deletion_refused {
+                    spinner.suspend(|| eprintln!("error: scan {}: {refused}", job.name));
+                    failed.push(format!("{}: {refused}", job.name));
+                }
                 summaries.push(summary);
             }
             Err(e) => {
@@ -167,11 +182,18 @@ pub async fn run(db: &Database, args: &Args) -> anyhow::Result<Vec<Summary>> {
         bail!(
             "{} of {} categories failed: {}",
             failed.len(),
-            failed.len() + summaries.len(),
+            jobs_count,
             failed.join("; ")
         );
     }
     Ok(summaries)
+}
+
+fn percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
+    }
 }
 
 /// The categories to scan and their sources, from the config file or the command line.
