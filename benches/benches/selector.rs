@@ -125,12 +125,12 @@ fn mixed_load(c: &mut Criterion) {
     group.finish();
 }
 
-/// Hostile requests next to the normal mix: each is a 64 KB query (the most an edge reads in a request head)
-/// built to be as expensive as possible. The edge's limits (country= case-folded and capped, protocol= limited
+/// Hostile requests next to the normal mix: each is a 16 KB query (the most the edge reads in a request head,
+/// `--max-head-bytes`) built to be as expensive as possible. The edge's limits (country= case-folded and capped, protocol= limited
 /// to known schemes, each host once per answer) keep each within a few times a normal request.
 fn worst_case(c: &mut Criterion) {
     let (world, sel, _) = world();
-    const LIMIT: usize = 64 * 1024;
+    const LIMIT: usize = 16 * 1024;
     let fill = |prefix: &str, item: &dyn Fn(usize) -> String, sep: &str| {
         let mut q = String::from(prefix);
         let mut i = 0;

@@ -121,3 +121,31 @@ pub fn answer_and_check(sel: &Selector, req: &Request<'_>, now: u64, minimum: us
     }
     assert!(a.log_line.is_empty() || a.log_line.ends_with('\n'));
 }
+
+/// What every listing reader promises: directories sorted by path with the top directory first, each once.
+pub fn check_listing(listing: &mirrorvane_scan::Listing) {
+    assert_eq!(
+        listing.dirs.first().map(|d| d.path.as_str()),
+        Some(""),
+        "the top directory comes first"
+    );
+    for pair in listing.dirs.windows(2) {
+        assert!(
+            pair[0].path < pair[1].path,
+            "{:?} before {:?}",
+            pair[0].path,
+            pair[1].path
+        );
+    }
+}
+
+/// Every digest kept by a checksum parser is lowercase hex of the algorithm's length.
+pub fn check_checksums(algo: mirrorvane_scan::checksums::Algo, parsed: &mirrorvane_scan::checksums::ParsedChecksums) {
+    for (name, digest) in &parsed.hashes {
+        assert_eq!(digest.len(), algo.hex_len(), "{name}: {digest}");
+        assert!(
+            digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "{name}: {digest}"
+        );
+    }
+}

@@ -27,6 +27,9 @@ pub struct Selector {
     pub(crate) snap: Snapshot,
     hasher: FixedState,
     directories: HashTable<u32>,
+    /// The longest directory name: a longer `path=` names nothing, found without hashing it (a 16 KB path would
+    /// otherwise be hashed for each lookup).
+    longest_directory: usize,
     repositories: HashTable<u32>,
     redirects: HashTable<u32>,
     disabled: HashTable<u32>,
@@ -131,6 +134,7 @@ impl Selector {
         let mut s = Selector {
             hasher: hasher.clone(),
             directories: HashTable::with_capacity(snap.directories.len()),
+            longest_directory: snap.directories.iter().map(|d| d.name.len()).max().unwrap_or(0),
             repositories: HashTable::with_capacity(snap.repositories.len()),
             redirects: HashTable::with_capacity(snap.repository_redirects.len()),
             disabled: HashTable::with_capacity(snap.disabled_prefixes.len()),
@@ -348,6 +352,9 @@ impl Selector {
 
     /// Looks a directory up by its full name.
     pub fn directory(&self, name: &str) -> Option<DirectoryId> {
+        if name.len() > self.longest_directory {
+            return None;
+        }
         find_by(
             &self.hasher,
             &self.directories,

@@ -1,4 +1,5 @@
-//! No answer lists a URL twice, whatever the query: generated requests — requested countries repeated, in any
+//! No answer lists a URL twice, and every answer is well-formed (a metalink is XML that parses to its end with
+//! `<metalink>` at the root; a mirrorlist is comment lines and one URL per line), whatever the query: generated requests — requested countries repeated, in any
 //! case, several of one continent without mirrors of their own, `global`, unknown codes; protocol lists with
 //! repeats, capitals and unknown schemes; netblocks on and off; clients of every tier — over the synthetic
 //! network, as mirrorlists and metalinks. (MirrorManager lists each host once; a repeated URL would also
@@ -65,6 +66,39 @@ fn urls(path: &str, body: &str) -> Vec<String> {
     }
 }
 
+/// Panics unless `body` is a well-formed answer for `path`.
+fn check_well_formed(path: &str, body: &str, what: &str) {
+    if path == "/metalink" {
+        let mut reader = quick_xml::Reader::from_str(body);
+        let mut depth = 0usize;
+        let mut root = None;
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Start(e)) => {
+                    if depth == 0 {
+                        root = Some(e.name().into_inner().to_owned());
+                    }
+                    depth += 1;
+                }
+                Ok(quick_xml::events::Event::End(_)) => depth -= 1,
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("{what}: not XML at {}: {e}\n{body}", reader.buffer_position()),
+            }
+        }
+        assert_eq!(depth, 0, "{what}: unclosed elements\n{body}");
+        assert_eq!(root.as_deref(), Some("metalink"), "{what}\n{body}");
+    } else {
+        for line in body.lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            let one_url = line.contains("://") && !line.chars().any(|c| c.is_whitespace() || c.is_control());
+            assert!(one_url, "{what}: {line:?} is not one URL\n{body}");
+        }
+    }
+}
+
 #[test]
 fn no_answer_lists_a_url_twice() {
     let world = synthetic::generate(&Scale::demo(), 11);
@@ -120,13 +154,14 @@ fn no_answer_lists_a_url_twice() {
             query.push_str("&netblock=0");
         }
         let client = *g.pick(&clients);
+        let accept = (g.below(3) == 0).then_some(b"application/metalink4+xml".as_slice());
         let mut random = SeededRandom::new(i);
         let answer = sel.handle(
             &Request {
                 path,
                 query: &query,
                 forwarded_for: None,
-                accept: None,
+                accept,
                 peer: client,
             },
             &mut Context {
@@ -140,6 +175,11 @@ fn no_answer_lists_a_url_twice() {
         if answer.status != 200 {
             continue;
         }
+        check_well_formed(
+            path,
+            &answer.body,
+            &format!("{path}?{query} from {client} ({accept:?})"),
+        );
         let listed = urls(path, &answer.body);
         let distinct: HashSet<&String> = listed.iter().collect();
         assert_eq!(

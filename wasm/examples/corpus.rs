@@ -447,11 +447,24 @@ fn main() {
     let mut later = world.snapshot.clone();
     later.created += 3600;
     std::fs::write(format!("{out_dir}/snapshot-next.bin"), encode(&later)).expect("write snapshot-next.bin");
+    // The later one signed by a fixed test key (as `mirrorvane snapshot --sign-key` signs), for the worker's
+    // signature checks; the key's public half goes into corpus.json.
+    let key = mirrorvane_signature::SecretKey::from_text(
+        "mirrorvane-snapshot-secret-key BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
+    )
+    .expect("a test key");
+    std::fs::write(format!("{out_dir}/snapshot-signed.bin"), key.sign(&encode(&later)))
+        .expect("write snapshot-signed.bin");
     let geo = json!({
         "country": std::fs::canonicalize(&country_db).expect("country test database"),
         "asn": std::fs::canonicalize(&asn_db).expect("ASN test database"),
     });
-    let doc = json!({ "created": world.snapshot.created, "geo": geo, "entries": entries });
+    let doc = json!({
+        "created": world.snapshot.created,
+        "geo": geo,
+        "publicKey": key.public().to_text(),
+        "entries": entries,
+    });
     std::fs::write(format!("{out_dir}/corpus.json"), doc.to_string()).expect("write corpus.json");
     eprintln!("{out_dir}: {} requests, snapshot {} bytes", cases.len(), bytes.len());
 

@@ -148,6 +148,13 @@ impl Core {
         })
     }
 
+    /// Checks the signature against `keys` (the backend's public keys), then decodes: nothing of an unsigned or
+    /// tampered snapshot is decoded.
+    pub fn from_signed_snapshot(bytes: &[u8], keys: &[mirrorvane_signature::PublicKey]) -> Result<Core, String> {
+        let checked = mirrorvane_signature::verify(bytes, keys).map_err(|e| e.to_string())?;
+        Core::from_snapshot(checked).map_err(|e| e.to_string())
+    }
+
     /// Uses `databases` for what the hints leave unknown (shared between snapshots: they outlive reloads).
     pub fn set_databases(&mut self, databases: Option<Rc<Databases>>) {
         self.databases = databases;
@@ -274,6 +281,24 @@ impl Selector {
     #[wasm_bindgen(js_name = fromSnapshot)]
     pub fn from_snapshot(bytes: &[u8]) -> Result<Selector, JsError> {
         let core = Core::from_snapshot(bytes).map_err(|e| JsError::new(&format!("snapshot refused: {e}")))?;
+        Ok(Selector { core })
+    }
+
+    /// Like `fromSnapshot`, accepting only a snapshot signed by one of `publicKeys` (the lines `mirrorvane keygen`
+    /// prints): the signature is checked before anything is decoded. Throws an `Error` saying why a snapshot is
+    /// refused (not signed, signed by another key, tampered) or a key is not one.
+    #[wasm_bindgen(js_name = fromSignedSnapshot)]
+    pub fn from_signed_snapshot(bytes: &[u8], public_keys: Vec<String>) -> Result<Selector, JsError> {
+        let keys = public_keys
+            .iter()
+            .map(|k| mirrorvane_signature::PublicKey::from_text(k))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| JsError::new(&format!("public key refused: {e}")))?;
+        if keys.is_empty() {
+            return Err(JsError::new("fromSignedSnapshot needs at least one public key"));
+        }
+        let core =
+            Core::from_signed_snapshot(bytes, &keys).map_err(|e| JsError::new(&format!("snapshot refused: {e}")))?;
         Ok(Selector { core })
     }
 

@@ -487,3 +487,104 @@ fn systemd_units_call_real_commands() {
     }
     assert!(checked >= 4, "only {checked} ExecStart lines of mirrorvane found");
 }
+
+/// Signed snapshots end to end: `keygen` (0600, never overwrites), `snapshot --sign-key`, `serve` with a bearer
+/// token, and the edge's fetch code accepting it with the public key and refusing it with another.
+#[test]
+fn signed_snapshots_with_a_token() {
+    use std::os::unix::fs::PermissionsExt;
+    mirrorvane_db::testing::run(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("m.db").display());
+        let db = mirrorvane_db::Database::open(&url).await.expect("opens");
+        let world = synthetic::generate(&Scale::demo(), 23);
+        from_snapshot::import(&db, &world.snapshot, "Fedora")
+            .await
+            .expect("imports");
+        db.close().await;
+
+        let key = dir.path().join("snapshot.key");
+        let key_s = key.to_str().expect("utf-8");
+        let out = mirrorvane(&url, &["keygen", "-o", key_s]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let public = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert!(public.starts_with("mirrorvane-snapshot-key "), "{public}");
+        let mode = std::fs::metadata(&key).expect("the key").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let again = mirrorvane(&url, &["keygen", "-o", key_s]);
+        assert!(!again.status.success(), "an existing key was overwritten");
+        assert!(String::from_utf8_lossy(&again.stderr).contains("never overwritten"));
+
+        let file = dir.path().join("signed.snapshot");
+        let file_s = file.to_str().expect("utf-8");
+        let out = mirrorvane(&url, &["snapshot", "--no-resolve", "--sign-key", key_s, "-o", file_s]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let bytes = std::fs::read(&file).expect("written");
+        let keys = [mirrorvane_signature::PublicKey::from_text(&public).expect("a key")];
+        mirrorvane_signature::verify(&bytes, &keys).expect("signed with the new key");
+
+        let token = dir.path().join("token");
+        std::fs::write(&token, "s3cret-token\n").expect("token");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+            .args([
+                "--database",
+                &url,
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--snapshot",
+                file_s,
+            ])
+            .args(["--snapshot-token-file", token.to_str().expect("utf-8")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("reads");
+        let _server = Server(Some(child));
+        let base = line
+            .trim()
+            .strip_prefix("Listening on ")
+            .expect("listening line")
+            .to_owned();
+        assert!(
+            http_get(&base, "/snapshot").starts_with("HTTP/1.1 401"),
+            "no token, no snapshot"
+        );
+
+        let url_source = || Source::parse(&format!("{base}/snapshot")).expect("url");
+        let fetch = |token: Option<&str>, keys: Vec<mirrorvane_signature::PublicKey>| {
+            Fetcher::new(
+                url_source(),
+                Fetch {
+                    token: token.map(str::to_owned),
+                    public_keys: keys,
+                    ..Fetch::default()
+                },
+            )
+            .expect("client")
+        };
+        let wrong_token = fetch(Some("guess"), keys.to_vec());
+        let err = wrong_token.fetch(None).await.err().expect("refused");
+        assert!(format!("{err:#}").contains("401"), "{err:#}");
+
+        let edge = fetch(Some("s3cret-token"), keys.to_vec());
+        let Fetched::New { bytes, .. } = edge.fetch(None).await.expect("fetches") else {
+            panic!("a snapshot expected");
+        };
+        let (selector, _) = edge.load(bytes.clone()).await.expect("verified and loaded");
+        assert_eq!(selector.snapshot().hosts.len(), world.snapshot.hosts.len());
+
+        let other = mirrorvane_signature::SecretKey::from_text(
+            "mirrorvane-snapshot-secret-key AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        )
+        .expect("a key")
+        .public();
+        let stranger = fetch(Some("s3cret-token"), vec![other]);
+        let err = stranger.load(bytes).await.err().expect("refused");
+        assert!(format!("{err:#}").contains("not one of the accepted keys"), "{err:#}");
+    });
+}

@@ -8,11 +8,25 @@ const SEED_BATCH = 256;
 
 export class Mirrorvane {
   #selector = null;
+  #publicKeys = [];
   #geo = null;
   #seeds = new BigUint64Array(SEED_BATCH);
   #nextSeed = SEED_BATCH;
   /** How many snapshots were loaded (as the native edge's /healthz `generation`). */
   generation = 0;
+
+  /**
+   * `publicKeys`: the backend's snapshot keys (`mirrorvane keygen` prints one); when given, only snapshots signed
+   * by one of them are loaded, their signature checked before anything is decoded.
+   */
+  constructor({ publicKeys = [] } = {}) {
+    this.setPublicKeys(publicKeys);
+  }
+
+  /** Replaces the accepted snapshot keys (for the next load; the loaded snapshot stays). */
+  setPublicKeys(publicKeys) {
+    this.#publicKeys = [...publicKeys];
+  }
 
   /** Whether a snapshot is loaded. */
   get loaded() {
@@ -30,7 +44,9 @@ export class Mirrorvane {
    */
   load(bytes) {
     const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    const next = Selector.fromSnapshot(view);
+    const next = this.#publicKeys.length
+      ? Selector.fromSignedSnapshot(view, this.#publicKeys)
+      : Selector.fromSnapshot(view);
     if (this.#geo) next.setGeo(this.#geo);
     const previous = this.#selector;
     this.#selector = next;

@@ -12,6 +12,9 @@
 // fill in what request.cf leaves unknown. The client address comes from CF-Connecting-IP (or the header
 // named by CLIENT_IP_HEADER). The access-log line of the native edge goes to console.log (Workers Logs, Logpush,
 // `wrangler tail`). TEST_HEADERS (tests only) takes the seed and time from x-test-seed and x-test-now.
+// SNAPSHOT_PUBLIC_KEYS (the lines `mirrorvane keygen` printed, separated by commas or newlines): only snapshots
+// signed by one of them are loaded. SNAPSHOT_TOKEN: sent as `Authorization: Bearer` to SNAPSHOT_URL (a backend
+// `serve --snapshot-token-file`).
 import wasmModule from "../pkg/mirrorvane_wasm_bg.wasm";
 import { initSync } from "../pkg/mirrorvane_wasm.js";
 import { Mirrorvane, pathOf } from "./mirrorvane.js";
@@ -37,6 +40,7 @@ export function createWorker({ snapshot } = {}) {
       }
     }
     try {
+      state.setPublicKeys(publicKeys(env));
       const got = await fetchSnapshot(env, snapshot, tag);
       if (got && got.tag !== tag) {
         state.load(got.bytes);
@@ -101,8 +105,10 @@ async function fetchSnapshot(env, bundled, tag) {
     return { bytes: await obj.arrayBuffer(), tag: obj.etag };
   }
   if (env.SNAPSHOT_URL) {
+    const headers = tag ? { "if-none-match": tag } : {};
+    if (env.SNAPSHOT_TOKEN) headers.authorization = `Bearer ${env.SNAPSHOT_TOKEN}`;
     const r = await fetch(env.SNAPSHOT_URL, {
-      headers: tag ? { "if-none-match": tag } : {},
+      headers,
       cf: { cacheTtl: Number(env.REFRESH_SECONDS ?? 60), cacheEverything: true },
     });
     if (r.status === 304) return null;
@@ -140,3 +146,11 @@ function fingerprint(bytes) {
 }
 
 export default createWorker();
+
+/** SNAPSHOT_PUBLIC_KEYS as a list (empty: unsigned snapshots are accepted). */
+function publicKeys(env) {
+  return String(env.SNAPSHOT_PUBLIC_KEYS ?? "")
+    .split(/[,\n]/)
+    .map((k) => k.trim())
+    .filter((k) => k !== "");
+}

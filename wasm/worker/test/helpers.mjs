@@ -20,7 +20,12 @@ export function initWasm() {
 
 export function loadCorpus(dir = corpusDir) {
   const corpus = JSON.parse(readFileSync(`${dir}/corpus.json`, "utf8"));
-  return { ...corpus, snapshot: readFileSync(`${dir}/snapshot.bin`), dir };
+  return {
+    ...corpus,
+    snapshot: readFileSync(`${dir}/snapshot.bin`),
+    signed: readFileSync(`${dir}/snapshot-signed.bin`),
+    dir,
+  };
 }
 
 /** A listening TCP socket on 127.0.0.1 with an OS-picked port, to hand to a child process as an fd (no race). */

@@ -50,6 +50,28 @@ test("WASM in Node answers the corpus byte for byte like the native selector", (
   withGeo.free();
 });
 
+test("signed snapshots: accepted with the backend's key, refused unsigned, tampered or by another key", () => {
+  const ok = Selector.fromSignedSnapshot(corpus.signed, [corpus.publicKey]);
+  assert.equal(ok.created(), corpus.created + 3600);
+  ok.free();
+  const refused = (bytes, keys, pattern) =>
+    assert.throws(() => Selector.fromSignedSnapshot(bytes, keys),
+      (err) => err instanceof Error && !(err instanceof WebAssembly.RuntimeError) && pattern.test(err.message));
+  refused(corpus.snapshot, [corpus.publicKey], /^snapshot refused: the snapshot is not signed/);
+  // Other content (its own CRC valid) under the signed one's trailer.
+  const trailer = corpus.signed.subarray(corpus.signed.length - 104);
+  refused(Buffer.concat([corpus.snapshot, trailer]), [corpus.publicKey], /does not match its content/);
+  const other = "mirrorvane-snapshot-key " + Buffer.alloc(32, 9).toString("base64");
+  refused(corpus.signed, [other], /not one of the accepted keys/);
+  refused(corpus.signed, ["not a key"], /^public key refused/);
+  refused(corpus.signed, [], /at least one public key/);
+  // Through the shared module: a Mirrorvane with keys loads only signed snapshots.
+  const state = new Mirrorvane({ publicKeys: [corpus.publicKey] });
+  assert.throws(() => state.load(corpus.snapshot), /not signed/);
+  assert.equal(state.loaded, false);
+  assert.equal(state.load(corpus.signed), corpus.created + 3600);
+});
+
 test("GeoIP databases that are corrupt or of the wrong kind are clear Errors", () => {
   const country = readFileSync(corpus.geo.country);
   const asn = readFileSync(corpus.geo.asn);

@@ -24,10 +24,27 @@ const originServer = http.createServer((req, res) => {
   res.writeHead(200, { etag: origin.etag, "content-type": "application/octet-stream" }).end(origin.current);
 });
 
-let workerd, mainPort, geoPort, bundledPort, urlPort, sockets;
+// The signed-snapshot origin: what a backend `serve --snapshot-token-file` publishes; it records the token sent.
+const signedOrigin = { current: corpus.snapshot, etag: '"unsigned"', authorization: null };
+const signedServer = http.createServer((req, res) => {
+  signedOrigin.authorization = req.headers.authorization ?? null;
+  if (req.headers.authorization !== "Bearer t0ken") {
+    res.writeHead(401).end();
+    return;
+  }
+  if (req.headers["if-none-match"] === signedOrigin.etag) {
+    res.writeHead(304).end();
+    return;
+  }
+  res.writeHead(200, { etag: signedOrigin.etag }).end(signedOrigin.current);
+});
+
+let workerd, mainPort, geoPort, bundledPort, urlPort, signedPort, sockets;
 
 before(async () => {
   await new Promise((r) => originServer.listen(0, "127.0.0.1", r));
+  await new Promise((r) => signedServer.listen(0, "127.0.0.1", r));
+  const signedUrl = `http://127.0.0.1:${signedServer.address().port}/snapshot`;
   const snapshotUrl = `http://127.0.0.1:${originServer.address().port}/snapshot`;
   const config = `${dir}/config.capnp`;
   workerdConfig(config, [
@@ -61,10 +78,19 @@ before(async () => {
       name: "byurl",
       bindings: [`(name = "TEST_HEADERS", text = "1")`, `(name = "SNAPSHOT_URL", text = ${JSON.stringify(snapshotUrl)})`, `(name = "REFRESH_SECONDS", text = "1")`],
     },
+    {
+      name: "signed",
+      bindings: [
+        `(name = "SNAPSHOT_URL", text = ${JSON.stringify(signedUrl)})`,
+        `(name = "SNAPSHOT_TOKEN", text = "t0ken")`,
+        `(name = "SNAPSHOT_PUBLIC_KEYS", text = ${JSON.stringify(`mirrorvane-snapshot-key ${Buffer.alloc(32, 9).toString("base64")},\n${corpus.publicKey}`)})`,
+        `(name = "REFRESH_SECONDS", text = "1")`,
+      ],
+    },
   ]);
-  sockets = await Promise.all([0, 1, 2, 3].map(() => listeningSocket()));
-  [mainPort, geoPort, bundledPort, urlPort] = sockets.map((s) => s.port);
-  const fds = ["main=3", "geo=4", "bundled=5", "byurl=6"].flatMap((f) => ["--socket-fd", f]);
+  sockets = await Promise.all([0, 1, 2, 3, 4].map(() => listeningSocket()));
+  [mainPort, geoPort, bundledPort, urlPort, signedPort] = sockets.map((s) => s.port);
+  const fds = ["main=3", "geo=4", "bundled=5", "byurl=6", "signed=7"].flatMap((f) => ["--socket-fd", f]);
   workerd = start(`${root}node_modules/.bin/workerd`, ["serve", config, ...fds], {
     fds: sockets.map((s) => s.fd),
   });
@@ -76,6 +102,7 @@ before(async () => {
 after(async () => {
   await workerd?.stop();
   originServer.close();
+  signedServer.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -150,3 +177,19 @@ test("a URL snapshot is refreshed by ETag, a corrupt one refused, a new one swap
   assert.ok(origin.conditional >= 2);
 });
 
+
+test("with SNAPSHOT_PUBLIC_KEYS only signed snapshots load; SNAPSHOT_TOKEN is sent", async () => {
+  const healthz = async () => {
+    const res = await fetch(`http://127.0.0.1:${signedPort}/healthz`);
+    return `${res.status} ${await res.text()}`;
+  };
+  // Unsigned: refused, nothing to serve yet.
+  await until(async () => (await healthz(), `${workerd.out.stderr}`.includes("not signed")), 8000, () => workerd.out.stderr.slice(-2000));
+  assert.equal(signedOrigin.authorization, "Bearer t0ken");
+  assert.match(await healthz(), /^503 /);
+  // Signed by the backend's key (the second of the two accepted): loaded.
+  signedOrigin.current = readFileSync(`${corpus.dir}/snapshot-signed.bin`);
+  signedOrigin.etag = '"signed"';
+  let last = "";
+  await until(async () => (last = await healthz()) === `200 ok generation=1 created=${corpus.created + 3600}\n`, 8000, () => last);
+});

@@ -1,0 +1,17 @@
+//! A category's `fullfiletimelist` as the scanner reads it: never panics; a listing comes out sorted with the top
+//! directory first, or a clear error.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mirrorvane_scan::Excludes;
+use mirrorvane_scan::fullfiletimelist;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(excludes) = Excludes::new::<&str>("pub/fedora/linux", &[]) else {
+        return;
+    };
+    if let Ok(listing) = fullfiletimelist::parse(data, "linux/", &excludes) {
+        mirrorvane_fuzz::check_listing(&listing);
+    }
+});
