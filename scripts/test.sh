@@ -19,8 +19,8 @@
 # What it installs when missing, and where (nothing goes to ~/.cargo/bin):
 #   - rustup targets wasm32-unknown-unknown and wasm32v1-none, components rustfmt and clippy, and the toolchain
 #     of the workspace's rust-version (minimal profile), to check that the code builds with it;
-#   - wasm-bindgen-cli 0.2.130 (the version the wasm crate pins; the JS glue must match it) and, when fuzzing,
-#     cargo-fuzz, with `cargo install --root $MIRRORVANE_TOOLS`;
+#   - wasm-bindgen-cli 0.2.130 (the version the wasm crate pins; the JS glue must match it), cargo-deny and, when
+#     fuzzing, cargo-fuzz, with `cargo install --root $MIRRORVANE_TOOLS`;
 #   - the npm packages of wasm/worker (workerd, Deno, binaryen's wasm-opt) into wasm/worker/node_modules.
 # Needs: bash, rustup with a stable Rust, Node >= 20 with npm, PostgreSQL reachable for the database tests, rsync
 # (the crawler's tests run rsync daemons as mirrors), dnf (the demo's test runs `dnf makecache`; without it that
@@ -41,6 +41,7 @@ FEDORA_SCALE="${MIRRORVANE_FEDORA_SCALE:-$PWD/../shared/data/fedora-scale}"
 MSRV="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
 STEP_START=$SECONDS
 STEP_NAME=""
+CARGO_DENY_VERSION=0.20.2
 
 if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
   # shellcheck disable=SC1091
@@ -81,6 +82,9 @@ cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 if [ "$FUZZ_SECONDS" -gt 0 ] && ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked --root "$TOOLS"
 fi
+if ! cargo deny --version 2>/dev/null | grep -q "^cargo-deny $CARGO_DENY_VERSION\$"; then
+  cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked --root "$TOOLS"
+fi
 if ! rustup toolchain list | grep -q "^$MSRV-"; then
   rustup toolchain install "$MSRV" --profile minimal
 fi
@@ -92,6 +96,14 @@ echo "tools in $TOOLS/bin; minimum Rust $MSRV"
 step "cargo fmt --all -- --check (and fuzz/)"
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+
+step "cargo deny check (deny.toml: licenses, bans, sources; advisories when the RustSec database is reachable)"
+cargo deny --log-level error check licenses bans sources
+if cargo deny --log-level error fetch >/dev/null 2>&1; then
+  cargo deny --log-level error check advisories
+else
+  echo "SKIPPED: cargo deny check advisories — the RustSec advisory database (github.com/rustsec/advisory-db) cannot be fetched from this machine"
+fi
 
 step "cargo clippy --workspace --all-targets -- -D warnings (and the wasm crate without its mmdb feature)"
 cargo clippy --workspace --all-targets -- -D warnings
