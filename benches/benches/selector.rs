@@ -108,8 +108,18 @@ fn mixed_load(c: &mut Criterion) {
         .sum();
     let mut group = c.benchmark_group("mixed");
     group.throughput(Throughput::Bytes((bytes / load.len()) as u64));
+    normal_mix(&mut group, "handle");
+    group.finish();
+}
+
+/// The mixed load of popular requests, one after another, as benchmark `name` of `group`.
+fn normal_mix(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str) {
+    let (world, sel, _) = world();
+    let load = mixed(world, 1024);
+    let mut ws = Workspace::new();
+    let mut rng = SeededRandom::new(1);
     let mut i = 0;
-    group.bench_function("handle", |b| {
+    group.bench_function(name, |b| {
         b.iter(|| {
             let (path, s) = &load[i % load.len()];
             i += 1;
@@ -122,7 +132,6 @@ fn mixed_load(c: &mut Criterion) {
             black_box(sel.handle(&s.request(path), &mut ctx, &mut ws).body.len())
         });
     });
-    group.finish();
 }
 
 /// Hostile requests next to the normal mix: each is a 16 KB query (the most the edge reads in a request head,
@@ -199,23 +208,9 @@ fn worst_case(c: &mut Criterion) {
         ),
     ];
     let mut group = c.benchmark_group("worst_case");
-    let load = mixed(world, 1024);
+    normal_mix(&mut group, "normal_mix");
     let mut ws = Workspace::new();
     let mut rng = SeededRandom::new(1);
-    let mut i = 0;
-    group.bench_function("normal_mix", |b| {
-        b.iter(|| {
-            let (path, s) = &load[i % load.len()];
-            i += 1;
-            let mut ctx = Context {
-                now: NOW,
-                minimum: 5,
-                locate: &world.geo,
-                random: &mut rng,
-            };
-            black_box(sel.handle(&s.request(path), &mut ctx, &mut ws).body.len())
-        });
-    });
     for (name, query) in &cases {
         let scenario = mirrorvane_testkit::scenarios::Scenario {
             name,

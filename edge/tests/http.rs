@@ -1,6 +1,6 @@
 //! End to end: the real `mirrorvane-edge` binary, real GeoIP test databases, real HTTP on 127.0.0.1.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
@@ -284,15 +284,7 @@ fn polls_a_url_with_etag() {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { continue };
-            let mut head = String::new();
-            let mut r = BufReader::new(s.try_clone().unwrap());
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                head.push_str(&line.to_ascii_lowercase());
-            }
+            let head = read_head(&s);
             let mut st = state.lock().unwrap();
             let etag = format!("\"g{}\"", st.0);
             if head.contains(&format!("if-none-match: {etag}")) {

@@ -3,7 +3,7 @@
 //! the last good snapshot; `/healthz` says degraded meanwhile and the age metric rises; an edge restarted while
 //! the backend is down serves its cached copy; everything recovers when the backend does.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -62,15 +62,7 @@ fn answer(mut s: TcpStream, mode: &Mode) {
     if let Mode::Reset = mode {
         return;
     }
-    let mut head = String::new();
-    let mut r = BufReader::new(s.try_clone().unwrap());
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-        head.push_str(&line.to_ascii_lowercase());
-    }
+    let head = read_head(&s);
     let _ = match mode {
         Mode::Reset => Ok(()),
         Mode::Hang => {

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use mirrorvane_db::engine_tests;
 use mirrorvane_edge::source::{Fetch, Fetched, Fetcher, Source};
@@ -21,43 +21,12 @@ fn mirrorvane(db: &str, args: &[&str]) -> std::process::Output {
         .expect("runs mirrorvane")
 }
 
-/// A child process killed when the test lets go of it (also when it panics).
-struct Server(Option<Child>);
+mod common;
 
-impl Server {
-    /// The process, no longer killed on drop.
-    fn into_inner(mut self) -> Child {
-        self.0.take().expect("a process")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
+use common::{Server, serve_with, with_world};
 
 fn serve(db: &str, snapshot: &Path) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
-        .args(["--database", db, "serve", "--listen", "127.0.0.1:0", "--snapshot"])
-        .arg(snapshot)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("reads");
-    let base = line
-        .trim()
-        .strip_prefix("Listening on ")
-        .expect("listening line")
-        .to_owned();
-    (Server(Some(child)), base)
+    serve_with(db, snapshot, &[], None)
 }
 
 engine_tests! {
@@ -297,33 +266,7 @@ engine_tests! {
             .expect("imports");
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("built.snapshot");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
-            .args([
-                "--database",
-                &t.url,
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--build-every",
-                "1",
-                "--snapshot",
-            ])
-            .arg(&file)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starts serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("reads");
-        let _server = Server(Some(child));
-        let base = line
-            .trim()
-            .strip_prefix("Listening on ")
-            .expect("listening line")
-            .to_owned();
+        let (_server, base) = serve_with(&t.url, &file, &["--build-every", "1"], None);
         let etag = |wait_for_other: Option<&str>| {
             for _ in 0..600 {
                 let answer = http_get(&base, "/snapshot");
@@ -496,12 +439,7 @@ fn signed_snapshots_with_a_token() {
     mirrorvane_db::testing::run(async {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("m.db").display());
-        let db = mirrorvane_db::Database::open(&url).await.expect("opens");
-        let world = synthetic::generate(&Scale::demo(), 23);
-        from_snapshot::import(&db, &world.snapshot, "Fedora")
-            .await
-            .expect("imports");
-        db.close().await;
+        let world = with_world(&url, 23).await;
 
         let key = dir.path().join("snapshot.key");
         let key_s = key.to_str().expect("utf-8");
@@ -525,31 +463,8 @@ fn signed_snapshots_with_a_token() {
 
         let token = dir.path().join("token");
         std::fs::write(&token, "s3cret-token\n").expect("token");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
-            .args([
-                "--database",
-                &url,
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--snapshot",
-                file_s,
-            ])
-            .args(["--snapshot-token-file", token.to_str().expect("utf-8")])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starts serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("reads");
-        let _server = Server(Some(child));
-        let base = line
-            .trim()
-            .strip_prefix("Listening on ")
-            .expect("listening line")
-            .to_owned();
+        let token_arg = ["--snapshot-token-file", token.to_str().expect("utf-8")];
+        let (_server, base) = serve_with(&url, &file, &token_arg, None);
         assert!(
             http_get(&base, "/snapshot").starts_with("HTTP/1.1 401"),
             "no token, no snapshot"

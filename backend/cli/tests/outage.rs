@@ -3,29 +3,21 @@
 //! edge polling it keeps answering; all recovers when the database returns), and `snapshot` killed with SIGKILL
 //! at any moment of its write leaves the published file whole.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mirrorvane_db::Database;
 use mirrorvane_db::testing::run;
 use mirrorvane_edge::source::{Fetch, Intervals, Source};
-use mirrorvane_mm2::import::from_snapshot;
 use mirrorvane_selector::ClientGeo;
 use mirrorvane_testkit::postgres::PrivateCluster;
-use mirrorvane_testkit::synthetic::{self, Scale};
 
-/// A child process killed when the test lets go of it (also when it panics).
-struct Killed(Child);
+mod common;
 
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{serve_with, with_world};
 
 fn http_get(addr: &str, path: &str) -> (u16, String) {
     let addr = addr.trim_start_matches("http://");
@@ -102,44 +94,11 @@ fn database_outage_under_serve_build_every() {
         Err(e) => panic!("a private PostgreSQL server is needed: {e}"),
     };
     let url = pg.url();
-    run(async {
-        let db = Database::open(&url).await.expect("opens");
-        let world = synthetic::generate(&Scale::demo(), 17);
-        from_snapshot::import(&db, &world.snapshot, "Fedora")
-            .await
-            .expect("imports");
-        db.close().await;
-    });
+    run(with_world(&url, 17));
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("built.snapshot");
     let log = dir.path().join("serve.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
-        .args([
-            "--database",
-            &url,
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--build-every",
-            "1",
-            "--snapshot",
-        ])
-        .arg(&file)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).expect("a log"))
-        .spawn()
-        .expect("starts serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("reads");
-    let _serve = Killed(child);
-    let base = line
-        .trim()
-        .strip_prefix("Listening on ")
-        .expect("listening line")
-        .to_owned();
+    let (_serve, base) = serve_with(&url, &file, &["--build-every", "1"], Some(&log));
     wait_for("the first build", Duration::from_secs(60), || {
         http_get(&base, "/healthz").0 == 200
     });
@@ -176,14 +135,7 @@ fn database_outage_under_serve_build_every() {
 fn sigkill_during_a_snapshot_write_leaves_the_old_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("m.db").display());
-    run(async {
-        let db = Database::open(&url).await.expect("opens");
-        let world = synthetic::generate(&Scale::demo(), 19);
-        from_snapshot::import(&db, &world.snapshot, "Fedora")
-            .await
-            .expect("imports");
-        db.close().await;
-    });
+    run(with_world(&url, 19));
     let out = dir.path().join("out.snapshot");
     let build = || {
         Command::new(env!("CARGO_BIN_EXE_mirrorvane"))

@@ -152,6 +152,20 @@ pub fn dechunk(mut s: &str) -> String {
     out
 }
 
+/// Reads a request head from `s` (a fake snapshot source's side), lower-cased.
+pub fn read_head(s: &std::net::TcpStream) -> String {
+    use std::io::BufRead;
+    let mut head = String::new();
+    let mut r = std::io::BufReader::new(s);
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            return head;
+        }
+        head.push_str(&line.to_ascii_lowercase());
+    }
+}
+
 pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {

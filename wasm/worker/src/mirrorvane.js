@@ -9,6 +9,7 @@ const SEED_BATCH = 256;
 export class Mirrorvane {
   #selector = null;
   #publicKeys = [];
+  #lastError = null;
   #geo = null;
   #seeds = new BigUint64Array(SEED_BATCH);
   #nextSeed = SEED_BATCH;
@@ -91,9 +92,22 @@ export class Mirrorvane {
     );
   }
 
-  /** The native edge's /healthz body. */
-  healthz() {
-    return `ok generation=${this.generation} created=${this.created}\n`;
+  /** A refresh failed (kept for /healthz until a load or check succeeds); `null` clears it. */
+  reloadFailed(message) {
+    this.#lastError = message;
+  }
+
+  /**
+   * The native edge's /healthz body: `ok generation=… created=…`, or `degraded: <why>; generation=… created=…`
+   * when the last refresh failed or, with `maxAge` (seconds), the snapshot is older than that.
+   */
+  healthz({ now = Date.now() / 1000, maxAge } = {}) {
+    const problems = [];
+    const age = Math.max(0, Math.floor(now) - this.created);
+    if (maxAge !== undefined && age > maxAge) problems.push(`the snapshot is ${age} s old (more than ${maxAge} s)`);
+    if (this.#lastError !== null) problems.push(`the last reload failed: ${this.#lastError}`);
+    const status = problems.length ? `degraded: ${problems.join("; ")};` : "ok";
+    return `${status} generation=${this.generation} created=${this.created}\n`;
   }
 
   #freshSeed() {

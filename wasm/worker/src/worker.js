@@ -12,6 +12,8 @@
 // fill in what request.cf leaves unknown. The client address comes from CF-Connecting-IP (or the header
 // named by CLIENT_IP_HEADER). The access-log line of the native edge goes to console.log (Workers Logs, Logpush,
 // `wrangler tail`). TEST_HEADERS (tests only) takes the seed and time from x-test-seed and x-test-now.
+// /healthz says `degraded: <why>` (still 200, as the native edge) while the last refresh failed, and with
+// MAX_AGE_SECONDS when the snapshot is older than that.
 // SNAPSHOT_PUBLIC_KEYS (the lines `mirrorvane keygen` printed, separated by commas or newlines): only snapshots
 // signed by one of them are loaded. SNAPSHOT_TOKEN: sent as `Authorization: Bearer` to SNAPSHOT_URL (a backend
 // `serve --snapshot-token-file`).
@@ -46,7 +48,9 @@ export function createWorker({ snapshot } = {}) {
         state.load(got.bytes);
         tag = got.tag;
       }
+      state.reloadFailed(null);
     } catch (e) {
+      state.reloadFailed(e.message);
       console.error(`mirrorvane: snapshot not loaded, ${state.loaded ? "keeping the previous one" : "none yet"}: ${e.message}`);
     }
   }
@@ -68,7 +72,8 @@ export function createWorker({ snapshot } = {}) {
         ctx.waitUntil(refresh(env));
       }
       if (pathOf(request.url) === "/healthz") {
-        return new Response(state.healthz(), { headers: { "content-type": "text/plain" } });
+        const maxAge = env.MAX_AGE_SECONDS === undefined ? undefined : Number(env.MAX_AGE_SECONDS);
+        return new Response(state.healthz({ now: now / 1000, maxAge }), { headers: { "content-type": "text/plain" } });
       }
       const cf = request.cf ?? {};
       const ip = request.headers.get(env.CLIENT_IP_HEADER ?? "cf-connecting-ip") ?? "";

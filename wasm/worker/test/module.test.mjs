@@ -163,3 +163,22 @@ test("pathOf finds the path without parsing the URL", () => {
   assert.equal(pathOf("https://h.example?x=/healthz"), "/");
   assert.equal(pathOf("https://h.example/mirrorlist?u=http://a/healthz"), "/mirrorlist");
 });
+
+test("/healthz says degraded after a failed reload and, with maxAge, for an old snapshot", () => {
+  const state = new Mirrorvane();
+  state.load(corpus.snapshot);
+  const ok = `ok generation=1 created=${corpus.created}\n`;
+  assert.equal(state.healthz({ now: corpus.created + 10 }), ok);
+  assert.equal(state.healthz({ now: corpus.created + 10, maxAge: 3600 }), ok);
+  assert.equal(
+    state.healthz({ now: corpus.created + 7200, maxAge: 3600 }),
+    `degraded: the snapshot is 7200 s old (more than 3600 s); generation=1 created=${corpus.created}\n`,
+  );
+  state.reloadFailed("https://backend/snapshot answered 503");
+  assert.equal(
+    state.healthz({ now: corpus.created }),
+    `degraded: the last reload failed: https://backend/snapshot answered 503; generation=1 created=${corpus.created}\n`,
+  );
+  state.reloadFailed(null);
+  assert.equal(state.healthz({ now: corpus.created }), ok);
+});
