@@ -223,3 +223,48 @@ fn postgres_sslmode() {
         "{err}"
     );
 }
+
+/// `serve` on the open internet: idle and half-sent connections are closed after `--header-timeout`, and beyond
+/// `--max-connections` a client gets a clean `503` instead of a hang; others are served all along.
+#[test]
+fn serve_sheds_idle_connections_and_caps_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    run(with_world(&url, 29));
+    let file = dir.path().join("out.snapshot");
+    let out = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+        .args(["--database", &url, "snapshot", "--no-resolve", "-o"])
+        .arg(&file)
+        .output()
+        .expect("runs snapshot");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_serve, base) = serve_with(&url, &file, &["--header-timeout", "1", "--max-connections", "20"], None);
+    let addr = base.trim_start_matches("http://").to_owned();
+    // Half a request head each, never finished.
+    let mut slow: Vec<std::net::TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&addr).expect("connects");
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                .expect("writes");
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let (status, body) = http_get(&base, "/healthz");
+    assert_eq!(
+        (status, body.as_str()),
+        (503, "too many connections\n"),
+        "the 21st connection"
+    );
+    // The header timeout frees the slots.
+    wait_for("the slow connections to be closed", Duration::from_secs(10), || {
+        http_get(&base, "/healthz").0 == 200
+    });
+    for s in &mut slow {
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        let text = String::from_utf8_lossy(&buf);
+        assert!(text.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    }
+}

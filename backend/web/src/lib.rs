@@ -12,6 +12,8 @@
 pub mod checkin;
 pub mod crawl_log;
 pub mod routes;
+pub mod server;
 pub mod snapshot;
 
 pub use routes::{Config, router};
+pub use server::{ServeLimits, serve};

@@ -34,6 +34,12 @@ pub struct Args {
     /// `/healthz` says degraded when the published snapshot is older than this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 3 * 3600)]
     pub max_age: u64,
+    /// Seconds a client has to send a request head (after connecting, or after the previous answer).
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0, value_parser = positive_seconds)]
+    pub header_timeout: f64,
+    /// Connections open at once; one more is answered 503 and closed.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 }
 
 /// Serves until the process is stopped. Prints `Listening on http://ADDR` once bound.
@@ -89,5 +95,17 @@ pub async fn run(db: Database, args: &Args) -> anyhow::Result<()> {
         },
     );
     println!("Listening on http://{addr}");
-    axum::serve(listener, router).await.context("serving")
+    let limits = mirrorvane_web::ServeLimits {
+        header_timeout: Duration::from_secs_f64(args.header_timeout),
+        max_connections: args.max_connections as usize,
+        ..mirrorvane_web::ServeLimits::default()
+    };
+    mirrorvane_web::serve(listener, router, limits).await.context("serving")
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(s),
+        _ => Err(format!("{text:?} is not a number of seconds from 0 to 86400")),
+    }
 }
