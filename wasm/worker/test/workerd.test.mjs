@@ -185,7 +185,8 @@ test("with SNAPSHOT_PUBLIC_KEYS only signed snapshots load; SNAPSHOT_TOKEN is se
     return `${res.status} ${await res.text()}`;
   };
   // Unsigned: refused, nothing to serve yet.
-  await until(async () => (await healthz(), `${workerd.out.stderr}`.includes("not signed")), 8000, () => workerd.out.stderr.slice(-2000));
+  const logged = () => `${workerd.out.stdout}${workerd.out.stderr}`;
+  await until(async () => (await healthz(), logged().includes("not signed")), 8000, () => logged().slice(-2000));
   assert.equal(signedOrigin.authorization, "Bearer t0ken");
   assert.match(await healthz(), /^503 /);
   // Signed by the backend's key (the second of the two accepted): loaded.
