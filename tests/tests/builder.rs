@@ -73,7 +73,7 @@ engine_tests! {
             .await
             .expect("imports");
         let pool = t.db.pool();
-        let cases: [(&str, &str, &str); 3] = [
+        let cases: [(&str, &str, &str); 2] = [
             (
                 "UPDATE host SET country = 'USA' WHERE id = (SELECT MIN(id) FROM host)",
                 "is not a two-letter code",
@@ -83,11 +83,6 @@ engine_tests! {
                 "UPDATE directory SET name = 'elsewhere/x' WHERE id = 1",
                 "is not below the top directory",
                 "UPDATE directory SET name = (SELECT topdir FROM category WHERE category.id = directory.category_id) WHERE id = 1",
-            ),
-            (
-                "INSERT INTO host_netblock (host_id, netblock) SELECT MIN(id), '10.0.0.0/33' FROM host",
-                "neither a network nor a DNS name",
-                "DELETE FROM host_netblock WHERE netblock = '10.0.0.0/33'",
             ),
         ];
         for (break_it, message, repair) in cases {
@@ -101,6 +96,28 @@ engine_tests! {
         builder::build(&t.db, OFFLINE)
             .await
             .expect("builds again once repaired");
+        // Rows the input checks refuse today but an older version (or a hand) stored: left out with a warning,
+        // never allowed to stop every build.
+        for (bad, warning) in [
+            ("INSERT INTO host_netblock (host_id, netblock) SELECT MIN(id), '10.0.0.0/33' FROM host", "neither an IP network nor a DNS name"),
+            ("INSERT INTO host_netblock (host_id, netblock) SELECT MIN(id), '192.0.2.0/0' FROM host", "matches every client"),
+            (
+                "INSERT INTO host_category_url (host_category_id, url) SELECT MIN(id), $1 FROM host_category",
+                "control character",
+            ),
+        ] {
+            sqlx::query(bad)
+                .bind("https://x.example/a\r\nSet-Cookie: b")
+                .execute(pool)
+                .await
+                .expect(bad);
+            let built = builder::build(&t.db, OFFLINE).await.expect("builds despite the row");
+            assert!(
+                built.warnings.iter().any(|w| w.to_string().contains(warning)),
+                "{bad}: {:?}",
+                built.warnings
+            );
+        }
     }
 }
 

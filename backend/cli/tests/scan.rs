@@ -724,7 +724,8 @@ engine_tests! {
         assert_eq!(refused.directories_deleted, 0);
         let why = refused.deletion_refused.expect("the deletion is refused");
         assert!(why.contains("more than the allowed 10.0 %") && why.contains("--force"), "{why}");
-        assert_eq!(counts(&t.db).await, before);
+        // Rows unchanged (the top directory's new ctime, the rest of the scan, is written).
+        assert_eq!(counts(&t.db).await[..4], before[..4]);
         // Through the command: the rest is written, the exit is a failure naming the refusal.
         let args = scan::Args {
             categories: vec![CAT.into()],

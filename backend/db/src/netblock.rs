@@ -69,7 +69,7 @@ pub enum Editor {
 /// Where a netblock text comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
-    /// Typed by someone now: host bits set are refused (`192.0.2.0/0` is a typo, not "everything").
+    /// Typed by someone now: host bits set are refused (`10.1.2.3/8` is a typo or a misunderstanding).
     Input(Editor),
     /// Already stored, or imported from MirrorManager (whose caches carry host bits set): they are dropped,
     /// as MirrorManager's generator drops them.
@@ -178,11 +178,8 @@ mod tests {
         assert_eq!(ok("192.0.2.0/24", input), Ok("Network(192.0.2.0/24)".into()));
         assert_eq!(ok("192.0.2.7", input), Ok("Network(192.0.2.7/32)".into()));
         assert_eq!(ok("a-b.example", input), Ok("Name(\"a-b.example\")".into()));
-        // The typo: refused as input, and as "everything" even from storage.
-        assert!(matches!(
-            check("192.0.2.0/0", input),
-            Err(NetblockError::HostBits { .. })
-        ));
+        // The typo: it would match every client, typed or stored.
+        assert!(matches!(check("192.0.2.0/0", input), Err(NetblockError::Everything(_))));
         assert!(matches!(
             check("192.0.2.0/0", Origin::Stored),
             Err(NetblockError::Everything(_))

@@ -334,7 +334,7 @@ fn duplicates_point_at_the_second_occurrence() {
             .is_empty()
     );
     let e = host_errors(
-        "country = \"US\"\nnetblocks = [\"10.0.0.0/8\", \"10.1.2.3/8\"]\npeer_asns = [7, 7]\n\
+        "country = \"US\"\nnetblocks = [\"10.0.0.0/8\", \"10.0.0.0/255.0.0.0\"]\npeer_asns = [7, 7]\n\
          allowed_countries = [\"de\", \"DE\"]\n[[site.host.category]]\nname = \"Fedora Linux\"\n\
          [[site.host.category]]\nname = \"Fedora Linux\"\n",
     );
