@@ -175,22 +175,24 @@ impl Fetcher {
     /// Checks `bytes` (signature), then decodes and indexes them on a blocking thread. Returns the selector and
     /// the content digest.
     pub async fn load(&self, bytes: Bytes) -> anyhow::Result<(Selector, Option<[u8; 32]>)> {
-        let keys = self.fetch.public_keys.clone();
-        let what = self.describe();
-        tokio::task::spawn_blocking(move || {
-            let checked = verified(&bytes, &keys)?;
-            let selector = Selector::decode(checked)?;
-            Ok::<_, anyhow::Error>((selector, mirrorvane_signature::content_digest(checked)))
-        })
-        .await?
-        .with_context(|| format!("loading snapshot {what}"))
+        let (len, digest) = self.check(&bytes)?;
+        Ok((self.decode(bytes.slice(..len)).await?, digest))
     }
 
-    /// The signature check alone (cheap next to indexing): `Ok(digest)` of acceptable bytes.
-    pub fn check(&self, bytes: &[u8]) -> anyhow::Result<Option<[u8; 32]>> {
+    /// The signature check alone (cheap next to indexing): the length of the checked snapshot (without its
+    /// signature) and its content digest.
+    pub fn check(&self, bytes: &[u8]) -> anyhow::Result<(usize, Option<[u8; 32]>)> {
         let checked =
             verified(bytes, &self.fetch.public_keys).with_context(|| format!("snapshot {}", self.describe()))?;
-        Ok(mirrorvane_signature::content_digest(checked))
+        Ok((checked.len(), mirrorvane_signature::content_digest(checked)))
+    }
+
+    /// Decodes and indexes checked snapshot bytes on a blocking thread.
+    async fn decode(&self, checked: Bytes) -> anyhow::Result<Selector> {
+        let what = self.describe();
+        tokio::task::spawn_blocking(move || Selector::decode(&checked))
+            .await?
+            .with_context(|| format!("loading snapshot {what}"))
     }
 
     /// Keeps `bytes` (already checked) as the cache file, when there is one.
@@ -256,18 +258,16 @@ pub async fn apply(
             Ok(etag)
         }
         Fetched::New { bytes, etag: tag } => {
-            let digest = fetcher.check(&bytes)?;
+            let (len, digest) = fetcher.check(&bytes)?;
             let current = state.current();
             if digest.is_some() && digest == current.digest {
-                let created =
-                    mirrorvane_selector::snapshot::read_header(mirrorvane_selector::snapshot::unsigned(&bytes))
-                        .map_or(0, |h| h.created);
+                let created = mirrorvane_selector::snapshot::read_header(&bytes[..len]).map_or(0, |h| h.created);
                 state.confirm(created);
                 fetcher.keep(&bytes);
                 return Ok(tag);
             }
             drop(current);
-            let (selector, digest) = fetcher.load(bytes.clone()).await?;
+            let selector = fetcher.decode(bytes.slice(..len)).await?;
             let created = selector.created();
             let generation = state.install(selector, digest);
             fetcher.keep(&bytes);

@@ -158,6 +158,20 @@ fn split_sorted(raw: &str, out: &mut Vec<(u32, u32)>) {
     out.dedup_by(|a, b| text(a) == text(b));
 }
 
+/// The end of the run of entries starting at `start` that are ordered together: one tier, and for netblocks one
+/// prefix length.
+fn run_end(d: &Decision, start: usize) -> usize {
+    let tier = d.entries[start].tier;
+    let mut end = start + 1;
+    while end < d.entries.len()
+        && d.entries[end].tier == tier
+        && (tier != Tier::Netblock || d.levels[end] == d.levels[start])
+    {
+        end += 1;
+    }
+    end
+}
+
 /// Does `url` start with `<p>:` for one of `protocols`?
 fn matches_protocol(url: &str, raw: &str, protocols: &[(u32, u32)]) -> bool {
     protocols.iter().any(|&(s, e)| {
@@ -512,14 +526,7 @@ impl Selector {
         }
         let mut start = 0;
         while start < d.entries.len() {
-            let tier = d.entries[start].tier;
-            let mut end = start + 1;
-            while end < d.entries.len()
-                && d.entries[end].tier == tier
-                && (tier != Tier::Netblock || d.levels[end] == d.levels[start])
-            {
-                end += 1;
-            }
+            let end = run_end(d, start);
             let run = &mut d.entries[start..end];
             if run.iter().any(last) {
                 d.shuffled.clear();
@@ -537,13 +544,7 @@ impl Selector {
         let mut start = 0;
         while start < d.entries.len() {
             let tier = d.entries[start].tier;
-            let mut end = start + 1;
-            while end < d.entries.len()
-                && d.entries[end].tier == tier
-                && (tier != Tier::Netblock || d.levels[end] == d.levels[start])
-            {
-                end += 1;
-            }
+            let end = run_end(d, start);
             let run = &mut d.entries[start..end];
             match tier {
                 Tier::Netblock | Tier::Asn => random::shuffle(run, rng),

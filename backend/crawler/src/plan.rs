@@ -9,6 +9,7 @@
 use mirrorvane_db::categories::{self, ScannedDirectoryRow};
 use mirrorvane_db::files::{self, FileDetailRow};
 use mirrorvane_db::{Connection, DbError};
+use mirrorvane_scan::store::relative;
 use serde::Deserialize;
 
 /// One category of the primary tree, as the crawler checks it.
@@ -172,17 +173,6 @@ fn planned(
         }
     };
     Some(PlannedDir { id: d.id, path, check })
-}
-
-/// The path of Directory `name` below `topdir`.
-fn relative<'a>(topdir: &str, name: &'a str) -> Option<&'a str> {
-    if topdir.is_empty() {
-        return Some(name);
-    }
-    if name == topdir {
-        return Some("");
-    }
-    name.strip_prefix(topdir)?.strip_prefix('/')
 }
 
 #[cfg(test)]

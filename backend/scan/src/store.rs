@@ -926,7 +926,7 @@ pub fn full_name(topdir: &str, rel: &str) -> String {
 }
 
 /// The path of Directory `name` relative to `topdir`, if it is below it.
-fn relative<'a>(topdir: &str, name: &'a str) -> Option<&'a str> {
+pub fn relative<'a>(topdir: &str, name: &'a str) -> Option<&'a str> {
     if topdir.is_empty() {
         return Some(name);
     }

@@ -90,20 +90,23 @@ fn fault(status: StatusCode, code: i32, message: &str) -> Response {
     xml(status, xmlrpc::fault(code, message))
 }
 
+/// The request body, at most `limit` bytes; a declared length over the limit is refused before a byte is read.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<axum::body::Bytes, PayloadError> {
+    if declared_length(headers).is_some_and(|n| n > limit) {
+        return Err(PayloadError::TooLarge(limit));
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| PayloadError::TooLarge(limit))
+}
+
 /// `POST /xmlrpc`: `checkin(data)`, data = URL-safe base64 of bz2 of the JSON payload. A check-in refused
 /// for its content (credentials, host, categories) is a string reply, as MirrorManager's; a request that cannot
 /// be read is a fault.
 async fn xmlrpc_checkin(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    // A declared length over the limit is refused before a byte of the body is read.
-    let declared = declared_length(&headers).is_some_and(|n| n > s.limits.body);
-    let read = if declared {
-        Err(())
-    } else {
-        axum::body::to_bytes(body, s.limits.body).await.map_err(drop)
-    };
-    let Ok(bytes) = read else {
-        let e = PayloadError::TooLarge(s.limits.body);
-        return fault(StatusCode::PAYLOAD_TOO_LARGE, FAULT_REQUEST, &e.to_string());
+    let bytes = match read_body(&headers, body, s.limits.body).await {
+        Ok(b) => b,
+        Err(e) => return fault(StatusCode::PAYLOAD_TOO_LARGE, FAULT_REQUEST, &e.to_string()),
     };
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return fault(StatusCode::OK, FAULT_REQUEST, "the XML-RPC request is not UTF-8");
@@ -146,15 +149,9 @@ async fn json_checkin(State(s): State<AppState>, headers: HeaderMap, body: Body)
                 .into_response();
         }
     };
-    let declared = declared_length(&headers).is_some_and(|n| n > s.limits.body);
-    let read = if declared {
-        Err(())
-    } else {
-        axum::body::to_bytes(body, s.limits.body).await.map_err(drop)
-    };
-    let Ok(bytes) = read else {
-        let e = PayloadError::TooLarge(s.limits.body);
-        return (StatusCode::PAYLOAD_TOO_LARGE, format!("{e}\n")).into_response();
+    let bytes = match read_body(&headers, body, s.limits.body).await {
+        Ok(b) => b,
+        Err(e) => return (StatusCode::PAYLOAD_TOO_LARGE, format!("{e}\n")).into_response(),
     };
     let value = match payload::decode_json(&bytes, gzip, &s.limits) {
         Ok(v) => v,
