@@ -101,8 +101,10 @@ async fn setup(db: &Database) -> (tempfile::TempDir, std::path::PathBuf, SocketA
             snapshot: tmp.path().join("none.snapshot"),
             limits: mirrorvane_web::checkin::Limits::default(),
             publishing: mirrorvane_web::snapshot::Publishing::default(),
+            accounts: mirrorvane_web::AccountsConfig::default(),
         },
-    );
+    )
+    .unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     (tmp, primary, addr)
 }

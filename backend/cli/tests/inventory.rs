@@ -311,7 +311,7 @@ engine_tests! {
             &parse("t.toml", thief, &KnownNames::of(&before)).expect("parses"),
             Prune::No,
         );
-        assert!(matches!(store::apply(&t.db, &changes).await, Err(StoreError::UrlConflicts(c)) if c.len() == 1));
+        assert!(matches!(store::apply(&t.db, &changes, "test").await, Err(StoreError::UrlConflicts(c)) if c.len() == 1));
 
         assert_eq!(counts(&t.db).await, rows);
         assert_eq!(store::load(&t.db).await.expect("load"), before);
@@ -695,12 +695,12 @@ engine_tests! {
             from: Value::Int(100),
             to: Value::Int(200),
         });
-        let err = store::apply(&t.db, &changes).await.expect_err("stale change");
+        let err = store::apply(&t.db, &changes, "test").await.expect_err("stale change");
         assert!(matches!(err, StoreError::Stale { .. }), "{err}");
         assert!(err.to_string().contains("ghost.example"), "{err}");
         // A duplicate insert (the database's own refusal) rolls back too.
         let dup = [changes[0].clone(), changes[0].clone()];
-        assert!(matches!(store::apply(&t.db, &dup).await, Err(StoreError::Db(_))));
+        assert!(matches!(store::apply(&t.db, &dup, "test").await, Err(StoreError::Db(_))));
         assert_eq!(counts(&t.db).await, rows);
         assert_eq!(store::load(&t.db).await.expect("load"), before);
     }

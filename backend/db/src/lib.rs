@@ -6,6 +6,8 @@
 //! has its own migrations (`backend/db/migrations/{sqlite,postgres}`) because identity columns and a few types are
 //! spelled differently; they create the same tables and columns.
 
+pub mod accounts;
+pub mod audit;
 pub mod bulk;
 pub mod categories;
 pub mod checkin;
@@ -17,6 +19,7 @@ pub mod import;
 pub mod natural;
 pub mod netblock;
 pub mod password;
+pub mod public;
 pub mod repositories;
 pub mod scan_lock;
 pub mod sets;

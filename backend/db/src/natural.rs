@@ -60,6 +60,23 @@ pub enum Key {
 }
 
 /// How a change names its row in messages and dry runs: `site "X" / host "y"`.
+impl Key {
+    /// The site the row belongs to; `None` for network-wide data.
+    pub fn site(&self) -> Option<&str> {
+        match self {
+            Key::Site(site)
+            | Key::SiteAdmin { site, .. }
+            | Key::Host { site, .. }
+            | Key::HostNetblock { site, .. }
+            | Key::HostPeerAsn { site, .. }
+            | Key::HostAllowedCountry { site, .. }
+            | Key::HostCategory { site, .. }
+            | Key::HostCategoryUrl { site, .. } => Some(site),
+            _ => None,
+        }
+    }
+}
+
 impl std::fmt::Display for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -85,7 +85,11 @@ pub enum NetblockError {
     HostBits { given: String, network: IpNet },
     #[error("netblock {0} matches every client")]
     Everything(IpNet),
-    #[error("netblock {network} is larger than a /{limit}; only admins may enter it")]
+    /// MirrorManager's words (reference §6.3), so its users recognise the rule.
+    #[error(
+        "IPv4 netblocks larger than /16, and IPv6 netblocks larger than /32 can only be created by mirror \
+         administrators ({network} is larger than a /{limit}); ask them if this one is meant"
+    )]
     TooLarge { network: IpNet, limit: u8 },
 }
 

@@ -214,3 +214,66 @@ pub async fn reachability(conn: &mut AnyConnection, host: i64) -> Result<(Option
             .unwrap_or((None, None)),
     )
 }
+
+/// The ids of the hosts of the site named `site`: all of them, or the one named `host`.
+pub async fn host_ids(conn: &mut AnyConnection, site: &str, host: Option<&str>) -> Result<Vec<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT h.id FROM host h JOIN site s ON s.id = h.site_id WHERE s.name = $1 AND ($2 IS NULL OR h.name = $2) \
+         ORDER BY h.id",
+    )
+    .bind(site)
+    .bind(host)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Where a host is, by id: (site id, site name, host name).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct HostPlaceRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub site: String,
+    pub host: String,
+}
+
+/// The host with this id.
+pub async fn host_place(conn: &mut AnyConnection, id: i64) -> Result<Option<HostPlaceRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT h.id, h.site_id, s.name AS site, h.name AS host FROM host h JOIN site s ON s.id = h.site_id WHERE h.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The host named `host` of the site named `site`.
+pub async fn host_place_by_name(
+    conn: &mut AnyConnection,
+    site: &str,
+    host: &str,
+) -> Result<Option<HostPlaceRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT h.id, h.site_id, s.name AS site, h.name AS host FROM host h JOIN site s ON s.id = h.site_id \
+         WHERE s.name = $1 AND h.name = $2",
+    )
+    .bind(site)
+    .bind(host)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The name of the site with this id.
+pub async fn site_name(conn: &mut AnyConnection, id: i64) -> Result<Option<String>, DbError> {
+    Ok(sqlx::query_scalar("SELECT name FROM site WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// The id of the site named `name`.
+pub async fn site_id(conn: &mut AnyConnection, name: &str) -> Result<Option<i64>, DbError> {
+    Ok(sqlx::query_scalar("SELECT id FROM site WHERE name = $1")
+        .bind(name)
+        .fetch_optional(conn)
+        .await?)
+}

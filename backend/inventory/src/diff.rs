@@ -79,6 +79,15 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// The row the change is about.
+    pub fn key(&self) -> &Key {
+        match self {
+            Change::Add { key, .. } | Change::Update { key, .. } | Change::Remove { key } => key,
+        }
+    }
+}
+
 /// [`diff_with`] where a stored password matches a given one when they are equal.
 pub fn diff(current: &Inventory, desired: &Inventory, prune: Prune) -> Vec<Change> {
     diff_with(current, desired, prune, &|stored, given| stored == Some(given))

@@ -7,9 +7,11 @@
 
 pub mod conflicts;
 pub mod diff;
+pub mod edit;
 pub mod error;
 pub mod format;
 pub mod model;
+pub mod policy;
 pub mod render;
 pub mod store;
 pub mod validate;

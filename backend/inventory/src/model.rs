@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 /// Everything `mirrorvane apply` can upsert and `mirrorvane export` writes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Inventory {
     pub products: Vec<Product>,
     pub categories: Vec<Category>,
@@ -23,14 +23,14 @@ pub struct Inventory {
     pub embargoed: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Product {
     pub name: String,
     /// Default true.
     pub publiclist: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Category {
     pub name: String,
     /// Name of a [`Product`].
@@ -45,7 +45,7 @@ pub struct Category {
     pub excludes: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Arch {
     pub name: String,
     /// Default true.
@@ -54,7 +54,7 @@ pub struct Arch {
     pub primary: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Site {
     pub name: String,
     pub org_url: Option<String>,
@@ -67,11 +67,13 @@ pub struct Site {
     /// User names of the site's admins.
     pub admins: Vec<String>,
     /// As written in the file (the database hashes it). `None` means "leave the stored one alone".
+    /// Never serialised: loaded from the database it is the hash.
+    #[serde(skip)]
     pub password: Option<String>,
     pub hosts: Vec<Host>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Host {
     pub name: String,
     /// Two uppercase letters.
@@ -98,7 +100,7 @@ pub struct Host {
     pub categories: Vec<HostCategory>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Netblock {
     /// MirrorManager requires a label; a netblock written as a bare string is labelled with itself.
     pub name: String,
@@ -106,7 +108,7 @@ pub struct Netblock {
     pub netblock: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HostCategory {
     /// Name of a [`Category`].
     pub category: String,
@@ -115,7 +117,7 @@ pub struct HostCategory {
     pub urls: Vec<Url>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Url {
     /// Without trailing `/`; unique across the inventory.
     pub url: String,
@@ -123,7 +125,7 @@ pub struct Url {
     pub private: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NetblockCountry {
     /// Canonical CIDR.
     pub netblock: String,

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use mirrorvane_db::natural::{self, NewRow, Param};
-use mirrorvane_db::{Connection, Database, DbError, categories, countries, password, repositories, sites};
+use mirrorvane_db::{
+    Connection, Database, DbError, audit, categories, countries, crawl, password, repositories, sites,
+};
 
 use super::diff::{Change, Entity, Key, Value};
 use super::model::*;
@@ -85,7 +87,7 @@ fn clamp_u32(v: i64) -> u32 {
     u32::try_from(v.max(0)).unwrap_or(u32::MAX)
 }
 
-async fn load_from(conn: &mut Connection) -> Result<Inventory, StoreError> {
+pub async fn load_from(conn: &mut Connection) -> Result<Inventory, StoreError> {
     let mut inv = Inventory {
         products: load_products(conn).await?,
         categories: load_categories(conn).await?,
@@ -241,25 +243,77 @@ async fn load_country_data(conn: &mut Connection, inv: &mut Inventory) -> Result
 
 /// Stores `changes` (from [`diff`](super::diff()) against what [`load`] returns) in one transaction, in the
 /// order given: any error rolls everything back. Refuses, writing nothing, when an added URL is kept elsewhere
-/// ([`url_conflicts`] against the inventory as it is inside the transaction).
-pub async fn apply(db: &Database, changes: &[Change]) -> Result<ApplyReport, StoreError> {
+/// ([`url_conflicts`] against the inventory as it is inside the transaction). Every change is written to the
+/// audit log as made by `author` (an account name, or the command that made it).
+pub async fn apply(db: &Database, changes: &[Change], author: &str) -> Result<ApplyReport, StoreError> {
     let mut tx = db.begin().await?;
-    let current = load_from(&mut tx).await?;
+    let report = apply_in(&mut tx, changes, author).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(report)
+}
+
+/// [`apply`] inside the caller's transaction (which commits or rolls back): for a caller that loads, decides
+/// and applies under one transaction, as the web UI does.
+pub async fn apply_in(conn: &mut Connection, changes: &[Change], author: &str) -> Result<ApplyReport, StoreError> {
+    let current = load_from(conn).await?;
     let conflicts = url_conflicts(&current, changes);
     if !conflicts.is_empty() {
         return Err(StoreError::UrlConflicts(conflicts));
     }
+    let at = now();
     let mut report = ApplyReport::default();
     for change in changes {
-        apply_one(&mut tx, change).await?;
+        apply_one(conn, change, author).await?;
+        audit::record(conn, &audit_row(change, author, at)).await?;
         match change {
             Change::Add { .. } => report.added += 1,
             Change::Update { .. } => report.updated += 1,
             Change::Remove { .. } => report.removed += 1,
         }
     }
-    tx.commit().await.map_err(DbError::from)?;
     Ok(report)
+}
+
+/// A site or host whose `private` flag changed has its directories marked not up to date until its next crawl
+/// or check-in, as MirrorManager's `set_not_up2date` (reference §6.3): a host going private stops being
+/// crawled and starts checking in, and neither may carry the other's verdict over.
+async fn mark_private_hosts_stale(conn: &mut Connection, key: &Key) -> Result<(), StoreError> {
+    let hosts = match key {
+        Key::Site(site) => sites::host_ids(conn, site, None).await?,
+        Key::Host { site, host } => sites::host_ids(conn, site, Some(host)).await?,
+        _ => return Ok(()),
+    };
+    let at = now();
+    for host in hosts {
+        crawl::mark_all_stale(conn, host, at).await?;
+    }
+    Ok(())
+}
+
+/// A change in the audit log's words. Passwords are never written, only that one changed.
+fn audit_row<'a>(change: &'a Change, author: &'a str, at: i64) -> audit::NewAuditRow<'a> {
+    let (action, target, old_value, new_value) = match change {
+        Change::Add { key, .. } => ("add", key.to_string(), None, Some(change.to_string())),
+        Change::Update {
+            key, field: "password", ..
+        } => ("update", format!("{key}: password"), None, Some("(changed)".to_owned())),
+        Change::Update { key, field, from, to } => (
+            "update",
+            format!("{key}: {field}"),
+            Some(from.to_string()),
+            Some(to.to_string()),
+        ),
+        Change::Remove { key } => ("remove", key.to_string(), None, None),
+    };
+    audit::NewAuditRow {
+        at,
+        actor: author,
+        site: change.key().site(),
+        action,
+        target,
+        old_value,
+        new_value,
+    }
 }
 
 fn now() -> i64 {
@@ -268,11 +322,8 @@ fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Who the inventory's writes are recorded as having been made by.
-const CREATED_BY: &str = "mirrorvane";
-
 /// The row an `Add` change writes; `None` when the entity does not fit the key (a caller's bug).
-fn new_row<'a>(key: &'a Key, entity: &'a Entity, password_hash: Option<String>) -> Option<NewRow<'a>> {
+fn new_row<'a>(key: &'a Key, entity: &'a Entity, password_hash: Option<String>, author: &'a str) -> Option<NewRow<'a>> {
     Some(match (key, entity) {
         (Key::Product(_), Entity::Product(p)) => NewRow::Product {
             name: &p.name,
@@ -299,7 +350,7 @@ fn new_row<'a>(key: &'a Key, entity: &'a Entity, password_hash: Option<String>) 
             admin_active: s.admin_active,
             user_active: s.user_active,
             created_at: now(),
-            created_by: CREATED_BY,
+            created_by: author,
         },
         (Key::SiteAdmin { site, user }, Entity::Member) => NewRow::SiteAdmin { site, user },
         (Key::Host { site, .. }, Entity::Host(h)) => NewRow::Host {
@@ -418,7 +469,7 @@ fn column(key: &Key, field: &str, to: &Value) -> Result<Option<(&'static str, Pa
     Ok(Some((column, value)))
 }
 
-async fn apply_one(conn: &mut Connection, change: &Change) -> Result<(), StoreError> {
+async fn apply_one(conn: &mut Connection, change: &Change, author: &str) -> Result<(), StoreError> {
     let stale = |reason| StoreError::Stale {
         change: change.to_string(),
         reason,
@@ -430,7 +481,7 @@ async fn apply_one(conn: &mut Connection, change: &Change) -> Result<(), StoreEr
                 Entity::Site(s) => s.password.as_deref().map(hash_password).transpose()?,
                 _ => None,
             };
-            let row = new_row(key, entity, hash).ok_or_else(unsupported)?;
+            let row = new_row(key, entity, hash, author).ok_or_else(unsupported)?;
             if natural::insert(conn, &row).await? == 0 {
                 return Err(stale("its parent row does not exist"));
             }
@@ -438,7 +489,11 @@ async fn apply_one(conn: &mut Connection, change: &Change) -> Result<(), StoreEr
         }
         Change::Update { key, field, to, .. } => {
             let (column, value) = column(key, field, to)?.ok_or_else(unsupported)?;
-            natural::update(conn, key, column, value).await?
+            let affected = natural::update(conn, key, column, value).await?;
+            if *field == "private" {
+                mark_private_hosts_stale(conn, key).await?;
+            }
+            affected
         }
         Change::Remove { key } => natural::delete(conn, key).await?,
     };

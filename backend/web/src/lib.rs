@@ -9,11 +9,15 @@
 //! What it is not: the edge (`mirrorvane-edge` answers dnf; this service is for the mirror network's operators
 //! and members).
 
+pub mod accounts;
 pub mod checkin;
 pub mod crawl_log;
+pub mod public;
 pub mod routes;
 pub mod server;
 pub mod snapshot;
+pub mod ui;
 
+pub use accounts::AccountsConfig;
 pub use routes::{Config, router};
 pub use server::{ServeLimits, serve};

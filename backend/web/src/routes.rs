@@ -13,9 +13,11 @@ use axum::routing::{get, post};
 use mirrorvane_db::Database;
 use tracing::{error, info};
 
+use crate::accounts::{Accounts, AccountsConfig};
 use crate::checkin::{self, Limits, PayloadError, payload, xmlrpc};
-use crate::crawl_log;
 use crate::snapshot::{Publishing, SnapshotFile};
+use crate::ui::{self, Pages};
+use crate::{crawl_log, public};
 
 /// What the service serves besides the database.
 #[derive(Debug, Clone)]
@@ -26,30 +28,42 @@ pub struct Config {
     pub limits: Limits,
     /// Token, age limit and build status of `/snapshot` and `/healthz`.
     pub publishing: Publishing,
+    /// The admin group, cookies and sessions.
+    pub accounts: AccountsConfig,
 }
 
-struct Inner {
-    db: Database,
+pub(crate) struct Inner {
+    pub(crate) db: Database,
     snapshot: SnapshotFile,
     limits: Limits,
+    pub(crate) accounts: Accounts,
+    pub(crate) pages: Pages,
 }
 
-type AppState = Arc<Inner>;
+pub(crate) type AppState = Arc<Inner>;
 
-/// The service's routes.
-pub fn router(db: Database, config: Config) -> Router {
+/// The service's routes; fails only if a built-in template does not compile (a bug the tests catch).
+pub fn router(db: Database, config: Config) -> Result<Router, minijinja::Error> {
     let state = Arc::new(Inner {
         db,
         snapshot: SnapshotFile::new(config.snapshot, config.publishing),
         limits: config.limits,
+        accounts: Accounts::new(config.accounts),
+        pages: Pages::new()?,
     });
-    Router::new()
+    Ok(Router::new()
+        .merge(ui::routes())
+        .route("/mirrors", get(public::mirrors))
+        .route("/mirrors/{*path}", get(public::mirrors))
+        .route("/rsyncFilter", get(public::rsync_filter))
+        .route("/api/mirroradmins", get(public::api_mirroradmins))
+        .route("/api/repositories", get(public::api_repositories))
         .route("/snapshot", get(snapshot))
         .route("/healthz", get(health))
         .route("/xmlrpc", post(xmlrpc_checkin))
         .route("/checkin/json", post(json_checkin))
         .route("/crawler/{file}", get(crawler_log))
-        .with_state(state)
+        .with_state(state))
 }
 
 async fn snapshot(State(s): State<AppState>, headers: HeaderMap) -> Response {
@@ -71,7 +85,7 @@ async fn crawler_log(State(s): State<AppState>, Path(file): Path<String>) -> Res
     }
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)

@@ -60,7 +60,9 @@ pub async fn serve(listener: TcpListener, router: Router, limits: ServeLimits) -
         }
         open.fetch_add(1, Ordering::Relaxed);
         let guard = Open(open.clone());
-        let (router, header_timeout) = (router.clone(), limits.header_timeout);
+        // Handlers that need the client's address (login rate limits) read it from the request.
+        let router = router.clone().layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+        let header_timeout = limits.header_timeout;
         tokio::spawn(async move {
             let _guard = guard;
             let served = hyper::server::conn::http1::Builder::new()

@@ -85,7 +85,7 @@ pub async fn apply_inventory(
         )?;
         return Ok(ApplyOutcome { changes, report: None });
     }
-    let report = store::apply(db, &changes).await?;
+    let report = store::apply(db, &changes, "mirrorvane apply").await?;
     writeln!(
         out,
         "applied {}: {} added, {} updated, {} removed",

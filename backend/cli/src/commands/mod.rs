@@ -3,6 +3,7 @@
 //! Each subcommand is one module with an `Args` struct (clap derive) and a `run` function; `main.rs` only
 //! parses, sets up logging and dispatches.
 
+pub mod account;
 pub mod crawl;
 #[cfg(feature = "demo")]
 pub mod demo;

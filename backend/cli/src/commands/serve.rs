@@ -1,7 +1,7 @@
 //! `mirrorvane serve`: the backend's web service ([`mirrorvane_web`]) — the snapshot for edges to poll
 //! (`mirrorvane-edge --snapshot http://backend:8090/snapshot`), private mirrors' check-ins at `/xmlrpc` and
-//! `/checkin/json`, crawl logs at `/crawler/<host>.log` — and, with `--build-every`, a rebuild of the snapshot
-//! from the database on that period.
+//! `/checkin/json`, crawl logs at `/crawler/<host>.log`, the web UI for mirror admins and the public pages — and,
+//! with `--build-every`, a rebuild of the snapshot from the database on that period.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +40,13 @@ pub struct Args {
     /// Connections open at once; one more is answered 503 and closed.
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+    /// Members of this account group are admins of the web UI and the API (MirrorManager's `ADMIN_GROUP`).
+    #[arg(long, value_name = "GROUP", default_value = "sysadmin-main")]
+    pub admin_group: String,
+    /// Send the sign-in cookie over plain HTTP too (development only: without it browsers keep the cookie for
+    /// HTTPS and localhost).
+    #[arg(long)]
+    pub insecure_cookies: bool,
 }
 
 /// Serves until the process is stopped. Prints `Listening on http://ADDR` once bound.
@@ -92,8 +99,14 @@ pub async fn run(db: Database, args: &Args) -> anyhow::Result<()> {
                 max_age: Some(Duration::from_secs(args.max_age)),
                 build: build_status,
             },
+            accounts: mirrorvane_web::AccountsConfig {
+                admin_group: args.admin_group.clone(),
+                secure_cookies: !args.insecure_cookies,
+                ..mirrorvane_web::AccountsConfig::default()
+            },
         },
-    );
+    )
+    .context("compiling the web UI's templates")?;
     println!("Listening on http://{addr}");
     let limits = mirrorvane_web::ServeLimits {
         header_timeout: Duration::from_secs_f64(args.header_timeout),

@@ -239,7 +239,7 @@ pub async fn site(db: &Database, cmd: &SiteCommand, out: &mut dyn Write) -> anyh
                 for change in &changes {
                     writeln!(out, "{change}")?;
                 }
-                let report = store::apply(db, &changes).await?;
+                let report = store::apply(db, &changes, "mirrorvane site").await?;
                 writeln!(
                     out,
                     "applied {}: {} updated",

@@ -46,7 +46,7 @@ pub async fn prepare(db: &Database, network: &Snapshot, dir: &Path, now: u64) ->
     desired.sites.push(local::site(&local, tree::CATEGORIES));
     let current = store::load(db).await?;
     let changes = diff(&current, &desired, Prune::No);
-    store::apply(db, &changes)
+    store::apply(db, &changes, "mirrorvane demo")
         .await
         .context("applying the demo inventory")?;
     let mut scans = Vec::new();

@@ -1,0 +1,168 @@
+//! What the public pages read: the mirror list's candidates, the repositories a product/version/arch selects,
+//! the admins of a host or site, the repositories' names.
+
+use crate::{Connection, DbError, Flag};
+
+/// One host category of a public, active host (site and host both public and active; category and product on
+/// the public list), with what decides whether it is listed.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ListedHostCategoryRow {
+    pub host_id: i64,
+    pub site: String,
+    pub org_url: String,
+    pub host: String,
+    pub country: String,
+    pub bandwidth_int: i64,
+    pub host_category_id: i64,
+    pub category: String,
+    pub product: String,
+    pub always_up2date: Flag,
+    pub up2date_set_id: Option<i64>,
+    pub ipv4_reachable: Option<Flag>,
+    pub ipv6_reachable: Option<Flag>,
+}
+
+/// The candidates for the public mirror list, of one product or all, ordered by country and host name.
+pub async fn listed_host_categories(
+    conn: &mut Connection,
+    product: Option<&str>,
+) -> Result<Vec<ListedHostCategoryRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT h.id AS host_id, s.name AS site, s.org_url, h.name AS host, h.country, h.bandwidth_int, \
+                hc.id AS host_category_id, c.name AS category, p.name AS product, hc.always_up2date, hc.up2date_set_id, \
+                h.ipv4_reachable, h.ipv6_reachable \
+         FROM host h JOIN site s ON s.id = h.site_id JOIN host_category hc ON hc.host_id = h.id \
+              JOIN category c ON c.id = hc.category_id JOIN product p ON p.id = c.product_id \
+         WHERE NOT h.private AND NOT s.private AND h.admin_active AND h.user_active AND s.admin_active \
+               AND s.user_active AND c.publiclist AND p.publiclist AND ($1 IS NULL OR p.name = $1) \
+         ORDER BY h.country, h.name, c.name",
+    )
+    .bind(product)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The public (not private) URLs of every host category: (host category id, URL), in id order.
+pub async fn public_urls(conn: &mut Connection) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT host_category_id, url FROM host_category_url WHERE NOT private ORDER BY id")
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// The directories of the enabled repositories of a product, narrowed to a version and an arch when given.
+pub async fn repository_directories(
+    conn: &mut Connection,
+    product: &str,
+    version: Option<&str>,
+    arch: Option<&str>,
+) -> Result<Vec<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT r.directory_id FROM repository r JOIN version v ON v.id = r.version_id \
+              JOIN product p ON p.id = v.product_id JOIN arch a ON a.id = r.arch_id \
+         WHERE p.name = $1 AND ($2 IS NULL OR v.name = $2) AND ($3 IS NULL OR a.name = $3) \
+               AND r.directory_id IS NOT NULL AND NOT r.disabled \
+         ORDER BY r.directory_id",
+    )
+    .bind(product)
+    .bind(version)
+    .bind(arch)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The versions of a product offered on the public list (display set), in sort order, newest first.
+pub async fn listed_versions(conn: &mut Connection, product: &str) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT v.name FROM version v JOIN product p ON p.id = v.product_id WHERE p.name = $1 AND v.display \
+         ORDER BY v.sortorder DESC, v.id DESC",
+    )
+    .bind(product)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The arches offered on the public list, by name.
+pub async fn listed_arches(conn: &mut Connection) -> Result<Vec<String>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM arch WHERE publiclist ORDER BY name")
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// The products offered on the public list, by name.
+pub async fn listed_products(conn: &mut Connection) -> Result<Vec<String>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM product WHERE publiclist ORDER BY name")
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// The admins of the site named `name`, or of the site of the host named `name` (MirrorManager's
+/// `/api/mirroradmins?name=`); `None` when neither exists.
+pub async fn mirror_admins(conn: &mut Connection, name: &str) -> Result<Option<Vec<String>>, DbError> {
+    let site: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM site WHERE name = $1 UNION SELECT site_id FROM host WHERE name = $1 ORDER BY 1 LIMIT 1",
+    )
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(site) = site else { return Ok(None) };
+    Ok(Some(
+        sqlx::query_scalar("SELECT username FROM site_admin WHERE site_id = $1 ORDER BY username")
+            .bind(site)
+            .fetch_all(conn)
+            .await?,
+    ))
+}
+
+/// Every site admin's name, once.
+pub async fn all_mirror_admins(conn: &mut Connection) -> Result<Vec<String>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT DISTINCT username FROM site_admin ORDER BY username")
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// A repository as `/api/repositories` lists it: its prefix, name and directory.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RepositoryListRow {
+    pub prefix: Option<String>,
+    pub name: String,
+    pub directory: Option<String>,
+}
+
+/// Every repository, by prefix.
+pub async fn repositories(conn: &mut Connection) -> Result<Vec<RepositoryListRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT r.prefix, r.name, d.name AS directory FROM repository r LEFT JOIN directory d ON d.id = r.directory_id \
+         ORDER BY r.prefix, r.id",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Directories of `categories` (names) changed after `since` (seconds), for `/rsyncFilter`: (topdir, name).
+pub async fn changed_directories(
+    conn: &mut Connection,
+    categories: &[String],
+    since: i64,
+) -> Result<Vec<(String, String)>, DbError> {
+    let mut out = Vec::new();
+    for category in categories {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT c.topdir, d.name FROM directory d JOIN category c ON c.id = d.category_id \
+             WHERE c.name = $1 AND d.ctime > $2 ORDER BY d.name",
+        )
+        .bind(category)
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
