@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 #[cfg(feature = "demo")]
 use mirrorvane_backend::commands::demo;
 use mirrorvane_backend::commands::{
-    account, crawl, import_cache, import_mm2, inventory, keygen, release, report, scan, serve, sites, snapshot,
+    account, crawl, import_cache, import_mm2, inventory, keygen, release, report, scan, serve, sites, snapshot, stats,
 };
 use mirrorvane_backend::db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database};
 use tracing_subscriber::EnvFilter;
@@ -60,6 +60,9 @@ enum Command {
     /// Add, edit, disable, enable or remove one host.
     #[command(subcommand)]
     Host(sites::HostCommand),
+    /// Usage statistics: count edges' access logs (`stats ingest LOG…`, idempotent per file and day).
+    #[command(subcommand)]
+    Stats(stats::StatsCommand),
     /// Accounts of the web UI and the API: add, set a password, make an API token, list.
     #[command(subcommand)]
     Account(account::AccountCommand),
@@ -160,6 +163,7 @@ fn run() -> anyhow::Result<()> {
             Command::Site(cmd) => sites::run_site(&db, cmd).await?,
             Command::Host(cmd) => sites::run_host(&db, cmd).await?,
             Command::Account(cmd) => account::run(&db, cmd).await?,
+            Command::Stats(cmd) => stats::run(&db, cmd).await?,
             Command::ImportMm2(args) => import_mm2::run(&db, args).await?,
             Command::MoveDevelToRelease(args) => release::run_move_devel_to_release(&db, args).await?,
             Command::MoveToArchive(args) => release::run_move_to_archive(&db, args).await?,

@@ -377,6 +377,8 @@ engine_tests! {
 #[test]
 fn changes_are_audited() {
     mirrorvane_db::testing::run_case(mirrorvane_db::Engine::Sqlite, |t| async move {
+        // Moved whole: capturing only its fields would drop the temporary directory under the database.
+        let t = t;
         let db = &t.db;
         world(db).await;
         let base = start(db).await;
@@ -445,6 +447,8 @@ fn changes_are_audited() {
 #[test]
 fn validation_errors() {
     mirrorvane_db::testing::run_case(mirrorvane_db::Engine::Sqlite, |t| async move {
+        // Moved whole: capturing only its fields would drop the temporary directory under the database.
+        let t = t;
         let db = &t.db;
         world(db).await;
         let base = start(db).await;
@@ -557,6 +561,8 @@ fn validation_errors() {
 #[test]
 fn sign_in() {
     mirrorvane_db::testing::run_case(mirrorvane_db::Engine::Sqlite, |t| async move {
+        // Moved whole: capturing only its fields would drop the temporary directory under the database.
+        let t = t;
         let db = &t.db;
         world(db).await;
         let base = start(db).await;
@@ -860,6 +866,8 @@ engine_tests! {
 #[test]
 fn rsync_filter_and_api() {
     mirrorvane_db::testing::run_case(mirrorvane_db::Engine::Sqlite, |t| async move {
+        // Moved whole: capturing only its fields would drop the temporary directory under the database.
+        let t = t;
         let db = &t.db;
         list_world(db).await;
         world(db).await;
@@ -905,5 +913,120 @@ fn rsync_filter_and_api() {
             json,
             r#"{"repositories":[{"fedora-41":{"directory":"pub/fedora/linux/releases/41/Everything/x86_64/os","name":"Fedora 41 x86_64"}},{"fedora-41":{"directory":"pub/fedora/linux/releases/41/Everything/aarch64/os","name":"Fedora 41 aarch64"}}],"total":2}"#
         );
+    });
+}
+
+/// `mirrorvane stats ingest` on the test database; its summary line.
+fn ingest(url: &str, files: &[&std::path::Path]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+        .args(["--database", url, "stats", "ingest", "--keep-days", "0"])
+        .args(files)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// (name, requests) of a day and kind, from the database.
+async fn day_counts(db: &Database, day: &str, kind: &str) -> Vec<(String, i64)> {
+    let rows = mirrorvane_db::stats::day(&mut db.acquire().await.unwrap(), day, kind)
+        .await
+        .unwrap();
+    rows.into_iter().map(|r| (r.name, r.requests)).collect()
+}
+
+/// Statistics from sample logs match counts made by hand; ingesting a file again (or its rotated, gzipped copy)
+/// counts it once; a second edge's file adds to the first's.
+#[test]
+fn statistics_from_access_logs() {
+    mirrorvane_db::testing::run_case(mirrorvane_db::Engine::Sqlite, |t| async move {
+        // Moved whole: capturing only its fields would drop the temporary directory under the database.
+        let t = t;
+        let db = &t.db;
+        sqlx::query("INSERT INTO embargoed_country (country_code) VALUES ('KP')")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // Edge one: 6 requests on the 6th, 2 on the 7th, a line that is not a record, a worker's JSON record.
+        let edge1 = "\
+IP: 192.0.2.1; DATE: 2026-12-06; COUNTRY: DE; REPO: fedora-41; ARCH: x86_64
+IP: 192.0.2.2; DATE: 2026-12-06; COUNTRY: DE; REPO: fedora-41; ARCH: aarch64
+IP: 192.0.2.3; DATE: 2026-12-06; COUNTRY: FR; REPO: updates-released-f41; ARCH: x86_64
+IP: 2001:db8::1; DATE: 2026-12-06; COUNTRY: N/A; REPO: fedora-41; ARCH: x86_64
+IP: 192.0.2.4; DATE: 2026-12-06; COUNTRY: KP; REPO: epel-9; ARCH: x86_64
+not a record
+{\"Logs\":[{\"Level\":\"log\",\"Message\":[\"IP: 192.0.2.5; DATE: 2026-12-06; COUNTRY: DE; REPO: epel-9; ARCH: source\"]}]}
+IP: 192.0.2.1; DATE: 2026-12-07; COUNTRY: DE; REPO: fedora-41; ARCH: x86_64
+IP: 192.0.2.6; DATE: 2026-12-07; COUNTRY: SE; REPO: fedora-41; ARCH: x86_64
+";
+        let one = dir.path().join("edge1.log");
+        std::fs::write(&one, edge1).unwrap();
+        let summary = ingest(&t.url, &[&one]);
+        assert!(
+            summary.starts_with("ingested 1 file(s): 8 requests on 2 day(s), 1 line(s) skipped"),
+            "{summary}"
+        );
+        let six = "2026-12-06";
+        let by = |v: &[(&str, i64)]| v.iter().map(|(n, c)| ((*n).to_owned(), *c)).collect::<Vec<_>>();
+        assert_eq!(
+            day_counts(db, six, "countries").await,
+            by(&[("DE", 3), ("FR", 1), ("N/", 1), ("N/A", 1)])
+        );
+        assert_eq!(
+            day_counts(db, six, "archs").await,
+            by(&[("x86_64", 4), ("aarch64", 1), ("source", 1)])
+        );
+        assert_eq!(
+            day_counts(db, six, "repositories").await,
+            by(&[("fedora-41", 3), ("epel-9", 2), ("updates-released-f41", 1)])
+        );
+        // Again, and as logrotate leaves it (grown by one line, then gzipped): still counted once.
+        ingest(&t.url, &[&one]);
+        let grown = format!("{edge1}IP: 192.0.2.7; DATE: 2026-12-07; COUNTRY: SE; REPO: epel-9; ARCH: x86_64\n");
+        let gz = dir.path().join("edge1.log.1.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut enc, grown.as_bytes()).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        ingest(&t.url, &[&gz]);
+        assert_eq!(
+            day_counts(db, six, "countries").await,
+            by(&[("DE", 3), ("FR", 1), ("N/", 1), ("N/A", 1)])
+        );
+        assert_eq!(
+            day_counts(db, "2026-12-07", "countries").await,
+            by(&[("SE", 2), ("DE", 1)])
+        );
+        // A second edge adds; the older copy of the first, ingested again, takes nothing away.
+        let two = dir.path().join("edge2.log");
+        std::fs::write(
+            &two,
+            "IP: 198.51.100.1; DATE: 2026-12-07; COUNTRY: DE; REPO: fedora-41; ARCH: x86_64\n",
+        )
+        .unwrap();
+        ingest(&t.url, &[&two, &one]);
+        assert_eq!(
+            day_counts(db, "2026-12-07", "countries").await,
+            by(&[("DE", 2), ("SE", 2)])
+        );
+        let percent = mirrorvane_db::stats::day(&mut db.acquire().await.unwrap(), six, "countries")
+            .await
+            .unwrap();
+        assert!((percent[0].percent - 50.0).abs() < 1e-9, "DE is 3 of 6: {percent:?}");
+        // The pages.
+        let base = start(db).await;
+        let (status, page) = get(&base, None, "/statistics").await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("Statistics for 2026-12-07") && page.contains("<svg"),
+            "{page}"
+        );
+        let (status, page) = get(&base, None, "/statistics/2026-12-06/repositories").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("<td>epel-9</td><td>2</td><td>33.33</td>"), "{page}");
+        assert!(!page.contains("By countries"), "one kind only");
+        assert_eq!(get(&base, None, "/statistics/2026-11-01").await.0, 404);
+        assert_eq!(get(&base, None, "/statistics/2026-12-06/nonsense").await.0, 404);
     });
 }

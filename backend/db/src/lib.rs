@@ -24,6 +24,7 @@ pub mod repositories;
 pub mod scan_lock;
 pub mod sets;
 pub mod sites;
+pub mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -10,12 +10,14 @@
 //! and members).
 
 pub mod accounts;
+pub mod charts;
 pub mod checkin;
 pub mod crawl_log;
 pub mod public;
 pub mod routes;
 pub mod server;
 pub mod snapshot;
+pub mod statistics;
 pub mod ui;
 
 pub use accounts::AccountsConfig;

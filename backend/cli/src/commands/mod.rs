@@ -17,6 +17,7 @@ pub mod scan;
 pub mod serve;
 pub mod sites;
 pub mod snapshot;
+pub mod stats;
 
 /// `1 change`, `2 changes`: a count with its noun in the right number.
 pub(crate) fn count(n: usize, one: &str, many: &str) -> String {

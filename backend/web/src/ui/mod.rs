@@ -142,6 +142,12 @@ fn when(t: i64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", secs / 3600, secs % 3600 / 60)
 }
 
+/// Days since 1970-01-01 as `YYYY-MM-DD`.
+pub fn day_text(days: i64) -> String {
+    let (y, m, d) = civil(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// Days since 1970-01-01 as a proleptic Gregorian date (Howard Hinnant's `civil_from_days`).
 pub(crate) fn civil(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;

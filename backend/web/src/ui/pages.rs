@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("audit.html", include_str!("templates/audit.html")),
     ("admin.html", include_str!("templates/admin.html")),
     ("mirrors.html", include_str!("templates/mirrors.html")),
+    ("statistics.html", include_str!("templates/statistics.html")),
 ];
 
 const STYLE: &str = include_str!("static/style.css");
