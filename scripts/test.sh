@@ -13,18 +13,20 @@
 # In order: format, clippy, the no_std selector for wasm32v1-none, the wasm crate for wasm32-unknown-unknown
 # (release, size printed), all workspace tests (unit, integration, the criterion benchmarks once each in test
 # mode, doc tests), the tests of the Fedora-scale dataset, the workspace against the minimum Rust version, the
-# WASM worker (built, size-checked, and run against the native selector's answers in Node, workerd and Deno), and
-# a fuzz smoke run per target. Stops at the first failure with a non-zero exit.
+# WASM worker (built, size-checked, and run against the native selector's answers in Node, workerd and Deno), the
+# web UI in headless Chromium, and a fuzz smoke run per target. Stops at the first failure with a non-zero exit.
 #
 # What it installs when missing, and where (nothing goes to ~/.cargo/bin):
 #   - rustup targets wasm32-unknown-unknown and wasm32v1-none, components rustfmt and clippy, and the toolchain
 #     of the workspace's rust-version (minimal profile), to check that the code builds with it;
 #   - wasm-bindgen-cli 0.2.130 (the version the wasm crate pins; the JS glue must match it), cargo-deny and, when
 #     fuzzing, cargo-fuzz, with `cargo install --root $MIRRORVANE_TOOLS`;
-#   - the npm packages of wasm/worker (workerd, Deno, binaryen's wasm-opt) into wasm/worker/node_modules.
+#   - the npm packages of wasm/worker (workerd, Deno, binaryen's wasm-opt) into wasm/worker/node_modules, and
+#     playwright-core into tests/browser/node_modules.
 # Needs: bash, rustup with a stable Rust, Node >= 20 with npm, PostgreSQL reachable for the database tests, rsync
 # (the crawler's tests run rsync daemons as mirrors), dnf (the demo's test runs `dnf makecache`; without it that
-# check says SKIPPED, and fails under CI=true — .ci/run installs both), and
+# check says SKIPPED, and fails under CI=true — .ci/run installs both), Chromium for the browser tests (the same:
+# SKIPPED without it, a failure under CI=true), and
 # crates.io, the npm registry and the Rust toolchain server reachable on first run. On 2 cores a first run takes
 # about 20 minutes (most of it compiling); later runs reuse target/ and the tools.
 set -euo pipefail
@@ -164,6 +166,24 @@ step "wasm worker: differential corpus, then Node, workerd and Deno tests (node 
 corpus="$TARGET_DIR/wasm-corpus"
 cargo run --quiet -p mirrorvane-wasm --example corpus -- "$corpus"
 (cd wasm/worker && MIRRORVANE_CORPUS_DIR="$corpus" node --test --test-reporter=spec test/*.test.mjs)
+
+# ---------------------------------------------------------------------------------------------------------------
+# The web UI in Debian's Chromium (headless), driven by playwright-core from npm (no browser download). The
+# screenshots of the main pages are left in $TARGET_DIR/ui-screenshots (CI keeps them as artifacts).
+step "web UI in Chromium (tests/browser, node --test)"
+chromium_bin="${CHROMIUM:-/usr/bin/chromium}"
+if [ -x "$chromium_bin" ]; then
+  cargo build --quiet -p mirrorvane-backend --bin mirrorvane
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+  (cd tests/browser && MIRRORVANE_BIN="$TARGET_DIR/debug/mirrorvane" CHROMIUM="$chromium_bin" \
+    MIRRORVANE_SCREENSHOTS="$TARGET_DIR/ui-screenshots" node --test --test-reporter=spec ui.test.mjs)
+  echo "screenshots: $TARGET_DIR/ui-screenshots"
+elif [ "${CI:-}" = "true" ]; then
+  echo "Chromium not found at $chromium_bin: the browser tests must run in CI (.ci/run installs it)" >&2
+  exit 1
+else
+  printf '\n*** SKIPPED: the browser tests: no Chromium at %s (apt install chromium, or set CHROMIUM). ***\n\n' "$chromium_bin"
+fi
 
 # ---------------------------------------------------------------------------------------------------------------
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
