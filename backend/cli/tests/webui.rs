@@ -862,9 +862,9 @@ engine_tests! {
     }
 }
 
-/// `/rsyncFilter` and MirrorManager's JSON API.
+/// `/rsyncFilter`, MirrorManager's JSON API, and the propagation pages.
 #[test]
-fn rsync_filter_and_api() {
+fn rsync_filter_api_and_propagation() {
     mirrorvane_db::testing::run_case(mirrorvane_db::Engine::Sqlite, |t| async move {
         // Moved whole: capturing only its fields would drop the temporary directory under the database.
         let t = t;
@@ -913,6 +913,28 @@ fn rsync_filter_and_api() {
             json,
             r#"{"repositories":[{"fedora-41":{"directory":"pub/fedora/linux/releases/41/Everything/x86_64/os","name":"Fedora 41 x86_64"}},{"fedora-41":{"directory":"pub/fedora/linux/releases/41/Everything/aarch64/os","name":"Fedora 41 aarch64"}}],"total":2}"#
         );
+        // Propagation: nothing counted yet, then two counts of the x86_64 repository.
+        let (status, page) = get(&base, None, "/propagation").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Nothing counted yet"), "{page}");
+        let repo: i64 = sqlx::query_scalar("SELECT r.id FROM repository r JOIN arch a ON a.id = r.arch_id WHERE a.name = 'x86_64'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        let mut conn = db.acquire().await.unwrap();
+        for (at, same, older) in [(1_796_600_000, 3, 5), (1_796_610_000, 7, 1)] {
+            let row = crawl::PropagationRow { repository_id: repo, datetime: at, same_day: same, older, ..Default::default() };
+            crawl::insert_propagation(&mut conn, &row).await.unwrap();
+        }
+        drop(conn);
+        let page = get(&base, None, "/propgation").await.1;
+        assert!(page.contains(&format!("<a href=\"/propagation/{repo}\">fedora-41</a></td><td>x86_64</td><td>2026-12-07 02:20</td>\n<td>7</td><td>0</td><td>0</td><td>1</td>")), "{page}");
+        let (status, page) = get(&base, None, &format!("/propagation/{repo}")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Propagation of fedora-41 (x86_64)") && page.contains("<svg"), "{page}");
+        assert!(page.contains("<td>2026-12-06 23:33</td><td>3</td><td>0</td><td>0</td><td>5</td>"), "{page}");
+        assert_eq!(get(&base, None, "/propagation/999999").await.0, 404);
+        assert_eq!(get(&base, None, "/propagation/nonsense").await.0, 404);
     });
 }
 

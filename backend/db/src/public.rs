@@ -166,3 +166,39 @@ pub async fn changed_directories(
     }
     Ok(out)
 }
+
+/// A repository with propagation statistics, and its newest row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PropagatedRow {
+    pub id: i64,
+    pub prefix: Option<String>,
+    pub arch: String,
+    pub datetime: i64,
+    pub same_day: i64,
+    pub one_day: i64,
+    pub two_day: i64,
+    pub older: i64,
+    pub no_info: i64,
+}
+
+/// The repositories that have propagation statistics, with the newest row of each, by prefix and arch.
+pub async fn propagated_repositories(conn: &mut Connection) -> Result<Vec<PropagatedRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT r.id, r.prefix, a.name AS arch, p.datetime, p.same_day, p.one_day, p.two_day, p.older, p.no_info \
+         FROM repository r JOIN arch a ON a.id = r.arch_id JOIN propagation_stat p ON p.repository_id = r.id \
+         WHERE p.datetime = (SELECT MAX(datetime) FROM propagation_stat q WHERE q.repository_id = r.id) \
+         ORDER BY r.prefix, a.name",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A repository's prefix and arch, by id.
+pub async fn repository_label(conn: &mut Connection, id: i64) -> Result<Option<(Option<String>, String)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT r.prefix, a.name FROM repository r JOIN arch a ON a.id = r.arch_id WHERE r.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}

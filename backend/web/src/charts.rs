@@ -88,6 +88,55 @@ pub fn columns(title: &str, rows: &[(String, f64)]) -> String {
     svg
 }
 
+/// Stacked vertical bars over time: per (label, values) one column, one colour per series (`names`), oldest
+/// first; a legend names the series.
+pub fn stacked(title: &str, names: &[&str], rows: &[(String, Vec<f64>)]) -> String {
+    const COLOURS: [&str; 6] = ["#1a7f37", "#4ac26b", "#d4a72c", "#cf222e", "#8c959f", "#0b57d0"];
+    let (w, h, top, bottom) = (720.0, 240.0, 24.0, 40.0);
+    let n = rows.len().max(1) as f64;
+    let step = (w - 60.0) / n;
+    let max = rows.iter().map(|r| r.1.iter().sum::<f64>()).fold(0.0_f64, f64::max).max(1e-9);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><title>{t}</title><text x="0" y="34">{m}</text>"#,
+        t = escape(title),
+        m = number(max)
+    );
+    for (i, name) in names.iter().enumerate() {
+        let x = 50.0 + 110.0 * i as f64;
+        let colour = COLOURS[i % COLOURS.len()];
+        let _ = write!(
+            svg,
+            r#"<rect x="{x}" y="4" width="10" height="10" fill="{colour}"/><text x="{tx}" y="13">{n}</text>"#,
+            tx = x + 14.0,
+            n = escape(name)
+        );
+    }
+    for (i, (label, values)) in rows.iter().enumerate() {
+        let x = 50.0 + step * i as f64;
+        let mut y = h - bottom;
+        for (k, v) in values.iter().enumerate() {
+            let bar = v / max * (h - top - bottom);
+            y -= bar;
+            let _ = write!(
+                svg,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{bw:.1}" height="{bar:.1}" fill="{c}"><title>{l}: {n} {v}</title></rect>"#,
+                bw = (step * 0.8).max(1.0),
+                c = COLOURS[k % COLOURS.len()],
+                l = escape(label),
+                n = escape(names.get(k).copied().unwrap_or_default()),
+                v = number(*v)
+            );
+        }
+        if i % (rows.len() / 8).max(1) == 0 {
+            let _ = write!(svg, r#"<text x="{x:.1}" y="{ly}">{l}</text>"#, ly = h - bottom + 14.0, l = escape(label));
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 /// A count without decimals, a share with one.
 fn number(v: f64) -> String {
     if v.fract() == 0.0 {

@@ -17,7 +17,7 @@ use crate::accounts::{Accounts, AccountsConfig};
 use crate::checkin::{self, Limits, PayloadError, payload, xmlrpc};
 use crate::snapshot::{Publishing, SnapshotFile};
 use crate::ui::{self, Pages};
-use crate::{crawl_log, public, statistics};
+use crate::{crawl_log, propagation, public, statistics};
 
 /// What the service serves besides the database.
 #[derive(Debug, Clone)]
@@ -56,6 +56,9 @@ pub fn router(db: Database, config: Config) -> Result<Router, minijinja::Error> 
         .route("/mirrors", get(public::mirrors))
         .route("/mirrors/{*path}", get(public::mirrors))
         .route("/rsyncFilter", get(public::rsync_filter))
+        .route("/propagation", get(propagation::index))
+        .route("/propgation", get(propagation::index))
+        .route("/propagation/{id}", get(propagation::repository))
         .route("/statistics", get(statistics::page))
         .route("/statistics/{*path}", get(statistics::page))
         .route("/api/mirroradmins", get(public::api_mirroradmins))

@@ -147,7 +147,7 @@ async fn new_host_page(
     status: StatusCode,
     error: Option<&str>,
 ) -> Response {
-    let (site_name, _) = match own_site(s, who, site_id).await {
+    let site_name = match own_site(s, who, site_id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -177,7 +177,7 @@ pub(super) async fn create(
         Ok(w) => w,
         Err(r) => return r,
     };
-    let (site_name, _) = match own_site(&s, &who, site_id).await {
+    let site_name = match own_site(&s, &who, site_id).await {
         Ok(x) => x,
         Err(r) => return r,
     };

@@ -135,7 +135,7 @@ fn see_other(path: &str) -> Response {
 }
 
 /// Seconds since 1970 as `YYYY-MM-DD HH:MM` (UTC).
-fn when(t: i64) -> String {
+pub(crate) fn when(t: i64) -> String {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
     let (y, m, d) = civil(days);

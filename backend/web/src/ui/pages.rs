@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin.html", include_str!("templates/admin.html")),
     ("mirrors.html", include_str!("templates/mirrors.html")),
     ("statistics.html", include_str!("templates/statistics.html")),
+    ("propagation.html", include_str!("templates/propagation.html")),
 ];
 
 const STYLE: &str = include_str!("static/style.css");

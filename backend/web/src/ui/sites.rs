@@ -182,29 +182,22 @@ fn new_site_error(s: &Inner, who: &SignedIn, f: &Fields, status: StatusCode, err
         .render(status, "site_new.html", Some(who), context! { form, error })
 }
 
-/// A site the signed-in person may see and change, by id: its name and the whole inventory.
-pub(super) async fn own_site(s: &Inner, who: &SignedIn, id: i64) -> Result<(String, Inventory), Response> {
-    let name = {
-        let mut conn = s.db.acquire().await.map_err(|e| internal(&format!("{e}")))?;
-        sites::site_name(&mut conn, id)
-            .await
-            .map_err(|e| internal(&format!("site {id}: {e}")))?
-    };
-    let Some(name) = name else {
+/// The name of site `id`, if the signed-in person may see and change it (404, 403 otherwise).
+pub(super) async fn own_site(s: &Inner, who: &SignedIn, id: i64) -> Result<String, Response> {
+    let mut conn = s.db.acquire().await.map_err(|e| internal(&format!("{e}")))?;
+    let Some(name) = sites::site_name(&mut conn, id).await.map_err(|e| internal(&format!("site {id}: {e}")))? else {
         return Err(not_found(s, Some(who), "Site not found"));
     };
-    let inv = store::load(&s.db)
+    if who.actor.admin {
+        return Ok(name);
+    }
+    let mine = accounts::sites_of(&mut conn, &who.actor.name)
         .await
-        .map_err(|e| internal(&format!("loading the inventory: {e}")))?;
-    let allowed = who.actor.admin
-        || inv
-            .sites
-            .iter()
-            .any(|site| site.name == name && site.admins.contains(&who.actor.name));
-    if !allowed {
+        .map_err(|e| internal(&format!("sites of {}: {e}", who.actor.name)))?;
+    if !mine.iter().any(|(site, _)| *site == id) {
         return Err(access_denied(s, Some(who)));
     }
-    Ok((name, inv))
+    Ok(name)
 }
 
 /// `GET /site/<id>`.
@@ -217,9 +210,13 @@ pub(super) async fn show(State(s): State<AppState>, Path(id): Path<i64>, uri: Ur
 }
 
 async fn site_page(s: &Inner, who: &SignedIn, id: i64, status: StatusCode, error: Option<&str>) -> Response {
-    let (name, inv) = match own_site(s, who, id).await {
+    let name = match own_site(s, who, id).await {
         Ok(x) => x,
         Err(r) => return r,
+    };
+    let inv = match store::load(&s.db).await {
+        Ok(inv) => inv,
+        Err(e) => return internal(&format!("loading the inventory: {e}")),
     };
     let Some(site) = inv.sites.iter().find(|site| site.name == name) else {
         return not_found(s, Some(who), "Site not found");
@@ -279,7 +276,7 @@ async fn site_edit(
         Ok(w) => w,
         Err(r) => return r,
     };
-    let (name, _) = match own_site(s, &who, id).await {
+    let name = match own_site(s, &who, id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -355,7 +352,7 @@ pub(super) async fn drop(
         )
         .await;
     }
-    let (name, _) = match own_site(&s, &who, id).await {
+    let name = match own_site(&s, &who, id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -379,7 +376,7 @@ pub(super) async fn audit(State(s): State<AppState>, Path(id): Path<i64>, uri: U
         Ok(w) => w,
         Err(r) => return r,
     };
-    let (name, _) = match own_site(&s, &who, id).await {
+    let name = match own_site(&s, &who, id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
