@@ -28,17 +28,26 @@ const TOKEN: &str = "bench-session-token";
 
 /// The dataset in a new SQLite database, with an admin signed in (session token [`TOKEN`]).
 async fn setup(dir: &std::path::Path, cache: PathBuf) -> (Database, i64, i64) {
-    let db = Database::open(&format!("sqlite://{}", dir.join("pages.db").display())).await.expect("database");
+    let db = Database::open(&format!("sqlite://{}", dir.join("pages.db").display()))
+        .await
+        .expect("database");
     let args = import_cache::Args {
         cache,
         product: "Fedora".to_owned(),
     };
     import_cache::run(&db, &args).await.expect("imports the dataset");
     let mut conn = db.acquire().await.expect("connection");
-    let id = accounts::create(&mut conn, "root", "", None, 0).await.expect("account").expect("new");
-    accounts::add_group(&mut conn, id, "sysadmin-main").await.expect("group");
+    let id = accounts::create(&mut conn, "root", "", None, 0)
+        .await
+        .expect("account")
+        .expect("new");
+    accounts::add_group(&mut conn, id, "sysadmin-main")
+        .await
+        .expect("group");
     let token = mirrorvane_web::accounts::digest(TOKEN);
-    accounts::create_session(&mut conn, &token, id, "csrf", 0, i64::MAX).await.expect("session");
+    accounts::create_session(&mut conn, &token, id, "csrf", 0, i64::MAX)
+        .await
+        .expect("session");
     let hosts = sites::hosts(&mut conn).await.expect("hosts");
     let busiest = hosts.iter().max_by_key(|h| h.bandwidth_int).expect("hosts");
     (db.clone(), busiest.site_id, busiest.id)
@@ -46,10 +55,16 @@ async fn setup(dir: &std::path::Path, cache: PathBuf) -> (Database, i64, i64) {
 
 fn pages(c: &mut Criterion) {
     let Some(cache) = dataset() else {
-        eprintln!("\n*** SKIPPED: pages benchmark: the Fedora-scale dataset is not there (set MIRRORVANE_FEDORA_SCALE) ***\n");
+        eprintln!(
+            "\n*** SKIPPED: pages benchmark: the Fedora-scale dataset is not there (set MIRRORVANE_FEDORA_SCALE) ***\n"
+        );
         return;
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let (db, site, host) = rt.block_on(setup(dir.path(), cache));
     let config = mirrorvane_web::Config {

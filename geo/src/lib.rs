@@ -9,6 +9,7 @@
 //! [`Locate`]: mirrorvane_selector::Locate
 
 mod asn;
+mod city;
 mod country;
 mod error;
 mod locator;
@@ -16,6 +17,7 @@ mod mmdb;
 mod netblocks;
 
 pub use asn::{AsnDb, AsnSource};
+pub use city::CityDb;
 pub use country::{CountryDb, CountryInfo, CountrySchema};
 pub use error::GeoError;
 pub use locator::GeoLocator;

@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 #[cfg(feature = "demo")]
 use mirrorvane_backend::commands::demo;
 use mirrorvane_backend::commands::{
-    account, crawl, import_cache, import_mm2, inventory, keygen, release, report, scan, serve, sites, snapshot, stats,
+    account, crawl, import_cache, import_mm2, inventory, keygen, locate, release, report, scan, serve, sites, snapshot,
+    stats,
 };
 use mirrorvane_backend::db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database};
 use tracing_subscriber::EnvFilter;
@@ -60,6 +61,8 @@ enum Command {
     /// Add, edit, disable, enable or remove one host.
     #[command(subcommand)]
     Host(sites::HostCommand),
+    /// Place hosts on the map from a GeoIP2/GeoLite2 City database (MirrorManager's mm2_generate-worldmap).
+    LocateHosts(locate::Args),
     /// Usage statistics: count edges' access logs (`stats ingest LOG…`, idempotent per file and day).
     #[command(subcommand)]
     Stats(stats::StatsCommand),
@@ -164,6 +167,9 @@ fn run() -> anyhow::Result<()> {
             Command::Host(cmd) => sites::run_host(&db, cmd).await?,
             Command::Account(cmd) => account::run(&db, cmd).await?,
             Command::Stats(cmd) => stats::run(&db, cmd).await?,
+            Command::LocateHosts(args) => {
+                locate::run(&db, args).await?;
+            }
             Command::ImportMm2(args) => import_mm2::run(&db, args).await?,
             Command::MoveDevelToRelease(args) => release::run_move_devel_to_release(&db, args).await?,
             Command::MoveToArchive(args) => release::run_move_to_archive(&db, args).await?,

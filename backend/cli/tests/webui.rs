@@ -917,13 +917,20 @@ fn rsync_filter_api_and_propagation() {
         let (status, page) = get(&base, None, "/propagation").await;
         assert_eq!(status, 200);
         assert!(page.contains("Nothing counted yet"), "{page}");
-        let repo: i64 = sqlx::query_scalar("SELECT r.id FROM repository r JOIN arch a ON a.id = r.arch_id WHERE a.name = 'x86_64'")
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
+        let repo: i64 =
+            sqlx::query_scalar("SELECT r.id FROM repository r JOIN arch a ON a.id = r.arch_id WHERE a.name = 'x86_64'")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
         let mut conn = db.acquire().await.unwrap();
         for (at, same, older) in [(1_796_600_000, 3, 5), (1_796_610_000, 7, 1)] {
-            let row = crawl::PropagationRow { repository_id: repo, datetime: at, same_day: same, older, ..Default::default() };
+            let row = crawl::PropagationRow {
+                repository_id: repo,
+                datetime: at,
+                same_day: same,
+                older,
+                ..Default::default()
+            };
             crawl::insert_propagation(&mut conn, &row).await.unwrap();
         }
         drop(conn);
@@ -931,8 +938,14 @@ fn rsync_filter_api_and_propagation() {
         assert!(page.contains(&format!("<a href=\"/propagation/{repo}\">fedora-41</a></td><td>x86_64</td><td>2026-12-07 02:20</td>\n<td>7</td><td>0</td><td>0</td><td>1</td>")), "{page}");
         let (status, page) = get(&base, None, &format!("/propagation/{repo}")).await;
         assert_eq!(status, 200);
-        assert!(page.contains("Propagation of fedora-41 (x86_64)") && page.contains("<svg"), "{page}");
-        assert!(page.contains("<td>2026-12-06 23:33</td><td>3</td><td>0</td><td>0</td><td>5</td>"), "{page}");
+        assert!(
+            page.contains("Propagation of fedora-41 (x86_64)") && page.contains("<svg"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<td>2026-12-06 23:33</td><td>3</td><td>0</td><td>0</td><td>5</td>"),
+            "{page}"
+        );
         assert_eq!(get(&base, None, "/propagation/999999").await.0, 404);
         assert_eq!(get(&base, None, "/propagation/nonsense").await.0, 404);
     });
@@ -1050,5 +1063,90 @@ IP: 192.0.2.6; DATE: 2026-12-07; COUNTRY: SE; REPO: fedora-41; ARCH: x86_64
         assert!(!page.contains("By countries"), "one kind only");
         assert_eq!(get(&base, None, "/statistics/2026-11-01").await.0, 404);
         assert_eq!(get(&base, None, "/statistics/2026-12-06/nonsense").await.0, 404);
+    });
+}
+
+/// `mirrorvane locate-hosts` places hosts from a City database; `/maps` draws the public ones on the bundled
+/// outline.
+#[test]
+fn map_of_located_hosts() {
+    mirrorvane_db::testing::run_case(mirrorvane_db::Engine::Sqlite, |t| async move {
+        // Moved whole: capturing only its fields would drop the temporary directory under the database.
+        let t = t;
+        let db = &t.db;
+        let text = r#"
+[[site]]
+name = "Local"
+[[site.host]]
+name = "localhost"
+country = "SE"
+[[site.host]]
+name = "nowhere.invalid"
+country = "SE"
+[[site]]
+name = "Hidden"
+[[site.host]]
+name = "localhost"
+country = "SE"
+private = true
+"#;
+        let wanted = parse("map.toml", text, &KnownNames::default()).expect("parses");
+        store::apply(
+            db,
+            &diff(&store::load(db).await.unwrap(), &wanted, Prune::No),
+            "fixture",
+        )
+        .await
+        .unwrap();
+        #[derive(serde::Serialize)]
+        struct Location {
+            latitude: f64,
+            longitude: f64,
+        }
+        #[derive(serde::Serialize)]
+        struct City {
+            location: Location,
+        }
+        let mut w = mmdb_writer::Writer::builder("GeoLite2-City").build();
+        let stockholm = City {
+            location: Location {
+                latitude: 59.3293,
+                longitude: 18.0686,
+            },
+        };
+        for net in ["127.0.0.0/8", "::1/128"] {
+            w.insert(net.parse::<mmdb_writer::ipnet::IpNet>().unwrap(), &stockholm)
+                .unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let city = dir.path().join("city.mmdb");
+        std::fs::write(&city, w.to_bytes().unwrap()).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+            .args(["--database", &t.url, "locate-hosts", "--geoip-city"])
+            .arg(&city)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("1 did not resolve"), "{stdout}");
+        let placed: Vec<(String, f64, f64)> =
+            sqlx::query_as("SELECT name, latitude, longitude FROM host WHERE latitude IS NOT NULL ORDER BY name")
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(placed.len(), 2, "both hosts named localhost: {placed:?}");
+        assert!(
+            placed
+                .iter()
+                .all(|p| (p.1 - 59.3293).abs() < 1e-6 && (p.2 - 18.0686).abs() < 1e-6)
+        );
+        let base = start(db).await;
+        let (status, page) = get(&base, None, "/maps").await;
+        assert_eq!(status, 200);
+        let (x, y) = mirrorvane_web::map::project(59.3293, 18.0686);
+        assert!(page.contains(&format!(r#"<circle cx="{x:.1}" cy="{y:.1}""#)), "{page}");
+        assert!(page.contains("<title>localhost (Local, SE)</title>"));
+        assert!(!page.contains("Hidden"), "private hosts are not on the public map");
+        assert!(page.contains("1 public mirror placed"));
     });
 }

@@ -195,10 +195,52 @@ pub async fn propagated_repositories(conn: &mut Connection) -> Result<Vec<Propag
 
 /// A repository's prefix and arch, by id.
 pub async fn repository_label(conn: &mut Connection, id: i64) -> Result<Option<(Option<String>, String)>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT r.prefix, a.name FROM repository r JOIN arch a ON a.id = r.arch_id WHERE r.id = $1",
+    Ok(
+        sqlx::query_as("SELECT r.prefix, a.name FROM repository r JOIN arch a ON a.id = r.arch_id WHERE r.id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
     )
-    .bind(id)
-    .fetch_optional(conn)
+}
+
+/// Hosts to place on the map: those without coordinates, or all.
+pub async fn hosts_to_locate(conn: &mut Connection, all: bool) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT id, name FROM host WHERE $1 OR latitude IS NULL OR longitude IS NULL ORDER BY id")
+            .bind(all)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// Sets a host's coordinates.
+pub async fn set_location(conn: &mut Connection, host: i64, latitude: f64, longitude: f64) -> Result<(), DbError> {
+    sqlx::query("UPDATE host SET latitude = $1, longitude = $2 WHERE id = $3")
+        .bind(latitude)
+        .bind(longitude)
+        .bind(host)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A public, active host with coordinates, for the map.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LocatedHostRow {
+    pub name: String,
+    pub site: String,
+    pub country: String,
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+/// The public, active hosts that have coordinates, by name.
+pub async fn located_hosts(conn: &mut Connection) -> Result<Vec<LocatedHostRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT h.name, s.name AS site, h.country, h.latitude, h.longitude FROM host h JOIN site s ON s.id = h.site_id \
+         WHERE NOT h.private AND NOT s.private AND h.admin_active AND h.user_active AND s.admin_active AND s.user_active \
+               AND h.latitude IS NOT NULL AND h.longitude IS NOT NULL ORDER BY h.name",
+    )
+    .fetch_all(conn)
     .await?)
 }

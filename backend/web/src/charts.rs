@@ -95,7 +95,11 @@ pub fn stacked(title: &str, names: &[&str], rows: &[(String, Vec<f64>)]) -> Stri
     let (w, h, top, bottom) = (720.0, 240.0, 24.0, 40.0);
     let n = rows.len().max(1) as f64;
     let step = (w - 60.0) / n;
-    let max = rows.iter().map(|r| r.1.iter().sum::<f64>()).fold(0.0_f64, f64::max).max(1e-9);
+    let max = rows
+        .iter()
+        .map(|r| r.1.iter().sum::<f64>())
+        .fold(0.0_f64, f64::max)
+        .max(1e-9);
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -130,7 +134,12 @@ pub fn stacked(title: &str, names: &[&str], rows: &[(String, Vec<f64>)]) -> Stri
             );
         }
         if i % (rows.len() / 8).max(1) == 0 {
-            let _ = write!(svg, r#"<text x="{x:.1}" y="{ly}">{l}</text>"#, ly = h - bottom + 14.0, l = escape(label));
+            let _ = write!(
+                svg,
+                r#"<text x="{x:.1}" y="{ly}">{l}</text>"#,
+                ly = h - bottom + 14.0,
+                l = escape(label)
+            );
         }
     }
     svg.push_str("</svg>");

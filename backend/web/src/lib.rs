@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod charts;
 pub mod checkin;
 pub mod crawl_log;
+pub mod map;
 pub mod propagation;
 pub mod public;
 pub mod routes;

@@ -41,7 +41,12 @@ pub(crate) async fn index(State(s): State<AppState>, headers: HeaderMap) -> Resp
             }
         })
         .collect();
-    s.pages.render(StatusCode::OK, "propagation.html", who.as_ref(), context! { repositories => list })
+    s.pages.render(
+        StatusCode::OK,
+        "propagation.html",
+        who.as_ref(),
+        context! { repositories => list },
+    )
 }
 
 /// `GET /propagation/<repository id>`.
@@ -50,7 +55,10 @@ pub(crate) async fn repository(State(s): State<AppState>, Path(id): Path<String>
         Ok(w) => w,
         Err(r) => return r,
     };
-    let not_found = || s.pages.message(StatusCode::NOT_FOUND, who.as_ref(), "Not found", "No such repository.");
+    let not_found = || {
+        s.pages
+            .message(StatusCode::NOT_FOUND, who.as_ref(), "Not found", "No such repository.")
+    };
     let Ok(id) = id.parse::<i64>() else { return not_found() };
     let mut conn = match s.db.acquire().await {
         Ok(c) => c,
@@ -69,7 +77,9 @@ pub(crate) async fn repository(State(s): State<AppState>, Path(id): Path<String>
     let series: Vec<(String, Vec<f64>)> = rows
         .iter()
         .map(|r| {
-            let values = [r.same_day, r.one_day, r.two_day, r.older, r.no_info].map(|v| v as f64).to_vec();
+            let values = [r.same_day, r.one_day, r.two_day, r.older, r.no_info]
+                .map(|v| v as f64)
+                .to_vec();
             (when(r.datetime), values)
         })
         .collect();

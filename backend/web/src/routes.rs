@@ -17,7 +17,7 @@ use crate::accounts::{Accounts, AccountsConfig};
 use crate::checkin::{self, Limits, PayloadError, payload, xmlrpc};
 use crate::snapshot::{Publishing, SnapshotFile};
 use crate::ui::{self, Pages};
-use crate::{crawl_log, propagation, public, statistics};
+use crate::{crawl_log, map, propagation, public, statistics};
 
 /// What the service serves besides the database.
 #[derive(Debug, Clone)]
@@ -59,6 +59,8 @@ pub fn router(db: Database, config: Config) -> Result<Router, minijinja::Error> 
         .route("/propagation", get(propagation::index))
         .route("/propgation", get(propagation::index))
         .route("/propagation/{id}", get(propagation::repository))
+        .route("/maps", get(map::page))
+        .route("/maps/interactive", get(map::page))
         .route("/statistics", get(statistics::page))
         .route("/statistics/{*path}", get(statistics::page))
         .route("/api/mirroradmins", get(public::api_mirroradmins))

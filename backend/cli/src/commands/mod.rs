@@ -11,6 +11,7 @@ pub mod import_cache;
 pub mod import_mm2;
 pub mod inventory;
 pub mod keygen;
+pub mod locate;
 pub mod release;
 pub mod report;
 pub mod scan;

@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("mirrors.html", include_str!("templates/mirrors.html")),
     ("statistics.html", include_str!("templates/statistics.html")),
     ("propagation.html", include_str!("templates/propagation.html")),
+    ("map.html", include_str!("templates/map.html")),
 ];
 
 const STYLE: &str = include_str!("static/style.css");

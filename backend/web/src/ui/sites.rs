@@ -185,7 +185,10 @@ fn new_site_error(s: &Inner, who: &SignedIn, f: &Fields, status: StatusCode, err
 /// The name of site `id`, if the signed-in person may see and change it (404, 403 otherwise).
 pub(super) async fn own_site(s: &Inner, who: &SignedIn, id: i64) -> Result<String, Response> {
     let mut conn = s.db.acquire().await.map_err(|e| internal(&format!("{e}")))?;
-    let Some(name) = sites::site_name(&mut conn, id).await.map_err(|e| internal(&format!("site {id}: {e}")))? else {
+    let Some(name) = sites::site_name(&mut conn, id)
+        .await
+        .map_err(|e| internal(&format!("site {id}: {e}")))?
+    else {
         return Err(not_found(s, Some(who), "Site not found"));
     };
     if who.actor.admin {
