@@ -609,6 +609,18 @@ fn sign_in() {
                 .unwrap();
             assert_eq!(r.headers()["location"], to, "next={next}");
         }
+        // Counted for /metrics.
+        let (status, metrics) = get(&base, None, "/metrics").await;
+        assert_eq!(status, 200);
+        for line in [
+            "mirrorvane_backend_logins_total{outcome=\"wrong\"} 7",
+            "mirrorvane_backend_logins_total{outcome=\"limited\"} 1",
+            "mirrorvane_backend_hosts{state=\"serving\"} 2",
+            "mirrorvane_backend_snapshot_age_seconds -1",
+            "mirrorvane_backend_database_up 1",
+        ] {
+            assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+        }
         // Sign-out ends the session on the server, not only in the browser.
         assert_eq!(post(&base, &alice, "/logout", &[], true).await.0, 303);
         assert_eq!(

@@ -244,3 +244,29 @@ pub async fn located_hosts(conn: &mut Connection) -> Result<Vec<LocatedHostRow>,
     .fetch_all(conn)
     .await?)
 }
+
+/// Hosts by state, for `/metrics`: serving (public, active), auto-disabled by the crawler, failing their last
+/// crawls, private, all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct HostStatesRow {
+    pub serving: i64,
+    pub auto_disabled: i64,
+    pub failing: i64,
+    pub private: i64,
+    pub total: i64,
+}
+
+pub async fn host_states(conn: &mut Connection) -> Result<HostStatesRow, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT \
+           CAST(COALESCE(SUM(CASE WHEN NOT h.private AND NOT s.private AND h.admin_active AND h.user_active \
+                AND s.admin_active AND s.user_active THEN 1 ELSE 0 END), 0) AS BIGINT) AS serving, \
+           CAST(COALESCE(SUM(CASE WHEN NOT h.user_active AND h.disable_reason <> '' THEN 1 ELSE 0 END), 0) AS BIGINT) AS auto_disabled, \
+           CAST(COALESCE(SUM(CASE WHEN h.crawl_failures > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS failing, \
+           CAST(COALESCE(SUM(CASE WHEN h.private OR s.private THEN 1 ELSE 0 END), 0) AS BIGINT) AS private, \
+           CAST(COUNT(*) AS BIGINT) AS total \
+         FROM host h JOIN site s ON s.id = h.site_id",
+    )
+    .fetch_one(conn)
+    .await?)
+}

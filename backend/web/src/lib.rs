@@ -14,6 +14,7 @@ pub mod charts;
 pub mod checkin;
 pub mod crawl_log;
 pub mod map;
+pub mod metrics;
 pub mod propagation;
 pub mod public;
 pub mod routes;

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 
 use axum::Router;
 use axum::body::Body;
@@ -34,10 +35,11 @@ pub struct Config {
 
 pub(crate) struct Inner {
     pub(crate) db: Database,
-    snapshot: SnapshotFile,
+    pub(crate) snapshot: SnapshotFile,
     limits: Limits,
     pub(crate) accounts: Accounts,
     pub(crate) pages: Pages,
+    pub(crate) counts: crate::metrics::Counts,
 }
 
 pub(crate) type AppState = Arc<Inner>;
@@ -50,6 +52,7 @@ pub fn router(db: Database, config: Config) -> Result<Router, minijinja::Error> 
         limits: config.limits,
         accounts: Accounts::new(config.accounts),
         pages: Pages::new()?,
+        counts: crate::metrics::Counts::default(),
     });
     Ok(Router::new()
         .merge(ui::routes())
@@ -67,6 +70,7 @@ pub fn router(db: Database, config: Config) -> Result<Router, minijinja::Error> 
         .route("/api/repositories", get(public::api_repositories))
         .route("/snapshot", get(snapshot))
         .route("/healthz", get(health))
+        .route("/metrics", get(crate::metrics::metrics))
         .route("/xmlrpc", post(xmlrpc_checkin))
         .route("/checkin/json", post(json_checkin))
         .route("/crawler/{file}", get(crawler_log))
@@ -200,6 +204,7 @@ async fn validated_check_in(s: &Inner, value: &serde_json::Value) -> Result<chec
     let payload = match payload::validate(value) {
         Ok(p) => p,
         Err(message) => {
+            s.counts.checkins_refused.fetch_add(1, Relaxed);
             info!("check-in refused: {}", message.trim_end());
             return Ok(checkin::Reply {
                 accepted: false,
@@ -209,6 +214,12 @@ async fn validated_check_in(s: &Inner, value: &serde_json::Value) -> Result<chec
     };
     match checkin::check_in(&s.db, &payload, now()).await {
         Ok(reply) => {
+            let counter = if reply.accepted {
+                &s.counts.checkins_ok
+            } else {
+                &s.counts.checkins_refused
+            };
+            counter.fetch_add(1, Relaxed);
             info!(
                 site = payload.site,
                 host = payload.host,

@@ -33,19 +33,38 @@ pub fn etag_of(bytes: &[u8]) -> Option<(String, u64)> {
 
 /// Whether the last build of the snapshot (`serve --build-every`) failed, and why; shared with the builder.
 #[derive(Clone, Debug, Default)]
-pub struct BuildStatus(std::sync::Arc<Mutex<Option<String>>>);
+pub struct BuildStatus(std::sync::Arc<Mutex<Option<String>>>, std::sync::Arc<BuildCounts>);
+
+/// Builds since start, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct BuildCounts {
+    pub succeeded: std::sync::atomic::AtomicU64,
+    pub failed: std::sync::atomic::AtomicU64,
+}
 
 impl BuildStatus {
     pub fn failed(&self, why: String) {
+        self.1.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut s) = self.0.lock() {
             *s = Some(why);
         }
     }
 
     pub fn succeeded(&self) {
+        self.1.succeeded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut s) = self.0.lock() {
             *s = None;
         }
+    }
+
+    /// (builds succeeded, builds failed, the last one failed).
+    pub fn counts(&self) -> (u64, u64, bool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.1.succeeded.load(Relaxed),
+            self.1.failed.load(Relaxed),
+            self.error().is_some(),
+        )
     }
 
     fn error(&self) -> Option<String> {
@@ -94,6 +113,24 @@ impl SnapshotFile {
         };
         file.refresh();
         file
+    }
+
+    /// The published snapshot's age in seconds (`None` when none is published), and whether the file on disk was
+    /// refused.
+    pub fn age(&self) -> (Option<u64>, bool) {
+        self.refresh();
+        let now = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.current.lock().map_or((None, true), |s| {
+            let age = s.published.as_ref().map(|p| now.saturating_sub(p.created));
+            (age, s.last_error.is_some())
+        })
+    }
+
+    /// The build status this file reports.
+    pub fn build(&self) -> &BuildStatus {
+        &self.publishing.build
     }
 
     /// Re-reads the file if its stamp changed; keeps the last good snapshot on any failure.

@@ -4,6 +4,7 @@
 //! and the form (a cross-site page can neither read the cookie nor set it).
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
@@ -81,6 +82,7 @@ pub(super) async fn submit(
     let given = fields.get("password").unwrap_or_default();
     match s.accounts.login(&s.db, name, given, peer.ip(), now()).await {
         Ok(Login::Ok(cookie)) => {
+            s.counts.logins_ok.fetch_add(1, Relaxed);
             let mut r = super::see_other(&next);
             if let Ok(v) = cookie.parse() {
                 r.headers_mut().append(header::SET_COOKIE, v);
@@ -90,14 +92,18 @@ pub(super) async fn submit(
             }
             r
         }
-        Ok(Login::Wrong) => login_page(
-            &s,
-            StatusCode::UNAUTHORIZED,
-            &next,
-            name,
-            Some("Wrong account name or password."),
-        ),
+        Ok(Login::Wrong) => {
+            s.counts.logins_wrong.fetch_add(1, Relaxed);
+            login_page(
+                &s,
+                StatusCode::UNAUTHORIZED,
+                &next,
+                name,
+                Some("Wrong account name or password."),
+            )
+        }
         Ok(Login::Limited(wait)) => {
+            s.counts.logins_limited.fetch_add(1, Relaxed);
             let minutes = (wait + 59) / 60;
             let mut r = login_page(
                 &s,
