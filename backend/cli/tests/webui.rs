@@ -1162,3 +1162,121 @@ private = true
         assert!(page.contains("1 public mirror placed"));
     });
 }
+
+/// An API token for `name`.
+async fn token(db: &Database, name: &str) -> String {
+    let mut conn = db.acquire().await.unwrap();
+    let account = accounts::by_name(&mut conn, name).await.unwrap().unwrap();
+    let token = mirrorvane_web::accounts::random_token();
+    accounts::create_token(
+        &mut conn,
+        &mirrorvane_web::accounts::digest(&token),
+        account.id,
+        "test",
+        0,
+    )
+    .await
+    .unwrap();
+    token
+}
+
+async fn api(
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = client().request(method, format!("{base}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.header("content-type", "application/json").body(b.to_string());
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&r.text().await.unwrap()).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+engine_tests! {
+    /// The JSON API reads and writes sites in the inventory format, through the same checks as the UI.
+    async fn json_api(t) {
+        let db = &t.db;
+        world(db).await;
+        let base = start(db).await;
+        let (alice, bob) = (token(db, "alice").await, token(db, "bob").await);
+        use reqwest::Method;
+        let (status, body) = api(&base, Method::GET, "/api/v1/sites", Some(&alice), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["sites"].as_array().unwrap().len(), 1);
+        assert_eq!(body["sites"][0]["name"], "Alice Site");
+        let path = "/api/v1/sites/Alice%20Site";
+        let (status, mut site) = api(&base, Method::GET, path, Some(&alice), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(site["host"][0]["name"], "a.example.org");
+        assert_eq!(site["host"][0]["category"][0]["urls"][0], "https://a.example.org/fedora/linux");
+        assert!(site.get("password").is_none(), "passwords are never sent");
+        assert_eq!(api(&base, Method::GET, path, Some(&bob), None).await.0, 403);
+        assert_eq!(api(&base, Method::GET, path, None, None).await.0, 401);
+        // A change as the site's admin.
+        site["host"][0]["bandwidth"] = serde_json::json!(5000);
+        let (status, body) = api(&base, Method::PUT, path, Some(&alice), Some(site.clone())).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["changes"][0], r#"~ site "Alice Site" / host "a.example.org": bandwidth 100 → 5000"#);
+        assert_eq!(api(&base, Method::PUT, path, Some(&alice), Some(site.clone())).await.1["changes"], serde_json::json!([]));
+        // Refused, and nothing changed: another site's admin; an admin-only field; no token; bad bodies.
+        let before = state(db).await;
+        site["host"][0]["bandwidth"] = serde_json::json!(1);
+        assert_eq!(api(&base, Method::PUT, path, Some(&bob), Some(site.clone())).await.0, 403);
+        let mut crafted = site.clone();
+        crafted["host"][0]["admin_active"] = serde_json::json!(false);
+        let (status, body) = api(&base, Method::PUT, path, Some(&alice), Some(crafted)).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body["message"].as_str().unwrap().contains("admin_active"));
+        let alice_session = login(&base, "alice").await;
+        let r = client()
+            .put(format!("{base}{path}"))
+            .header("cookie", format!("mirrorvane_session={}", alice_session.cookie))
+            .body(site.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401, "a cookie does not authorise writes");
+        let mut bad = site.clone();
+        bad["host"][0]["country"] = serde_json::json!("Germany");
+        let (status, body) = api(&base, Method::PUT, path, Some(&alice), Some(bad)).await;
+        assert_eq!(status, 400);
+        assert!(body["message"].as_str().unwrap().contains("two-letter"), "{body}");
+        let mut renamed = site.clone();
+        renamed["name"] = serde_json::json!("Other");
+        assert_eq!(api(&base, Method::PUT, path, Some(&alice), Some(renamed)).await.0, 400);
+        let r = client().put(format!("{base}{path}")).bearer_auth(&alice).body("{not json").send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 400);
+        assert_eq!(state(db).await, before, "nothing changed");
+        // A new site of one's own, then gone again.
+        let new = serde_json::json!({ "name": "Alice Two", "admins": ["alice"], "password": "pw-for-checkins",
+            "host": [{ "name": "two.example.org", "country": "AT" }] });
+        let (status, body) = api(&base, Method::PUT, "/api/v1/sites/Alice%20Two", Some(&alice), Some(new)).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = api(&base, Method::DELETE, "/api/v1/sites/Alice%20Two", Some(&alice), None).await;
+        assert_eq!((status, body["changes"][0].as_str()), (200, Some(r#"- site "Alice Two""#)));
+        // The audit log, through the API.
+        let (status, body) = api(&base, Method::GET, "/api/v1/audit?site=Alice%20Site", Some(&alice), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["changes"][0]["actor"], "alice");
+        assert_eq!(body["changes"][0]["new_value"], "5000");
+        assert_eq!(api(&base, Method::GET, "/api/v1/audit?site=Alice%20Site", Some(&bob), None).await.0, 403);
+        assert_eq!(api(&base, Method::GET, "/api/v1/audit", Some(&alice), None).await.0, 403);
+        // The OpenAPI document names every route of the API.
+        let (status, doc) = api(&base, Method::GET, "/openapi.json", None, None).await;
+        assert_eq!(status, 200);
+        for p in ["/api/v1/sites", "/api/v1/sites/{name}", "/api/v1/audit", "/api/v1/mirrors", "/api/v1/statistics/{day}", "/api/mirroradmins", "/api/repositories"] {
+            assert!(doc["paths"].get(p).is_some(), "{p} documented");
+        }
+        assert_eq!(api(&base, Method::GET, "/api/v1/mirrors", None, None).await.1["total"], 0);
+    }
+}

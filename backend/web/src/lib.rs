@@ -10,6 +10,7 @@
 //! and members).
 
 pub mod accounts;
+pub mod api;
 pub mod charts;
 pub mod checkin;
 pub mod crawl_log;

@@ -18,7 +18,7 @@ use crate::accounts::{Accounts, AccountsConfig};
 use crate::checkin::{self, Limits, PayloadError, payload, xmlrpc};
 use crate::snapshot::{Publishing, SnapshotFile};
 use crate::ui::{self, Pages};
-use crate::{crawl_log, map, propagation, public, statistics};
+use crate::{api, crawl_log, map, propagation, public, statistics};
 
 /// What the service serves besides the database.
 #[derive(Debug, Clone)]
@@ -66,6 +66,15 @@ pub fn router(db: Database, config: Config) -> Result<Router, minijinja::Error> 
         .route("/maps/interactive", get(map::page))
         .route("/statistics", get(statistics::page))
         .route("/statistics/{*path}", get(statistics::page))
+        .route("/openapi.json", get(api::openapi))
+        .route("/api/v1/sites", get(api::sites))
+        .route(
+            "/api/v1/sites/{name}",
+            get(api::site).put(api::put_site).delete(api::delete_site),
+        )
+        .route("/api/v1/audit", get(api::audit_log))
+        .route("/api/v1/mirrors", get(api::mirrors))
+        .route("/api/v1/statistics/{day}", get(api::statistics))
         .route("/api/mirroradmins", get(public::api_mirroradmins))
         .route("/api/repositories", get(public::api_repositories))
         .route("/snapshot", get(snapshot))
