@@ -1280,3 +1280,139 @@ engine_tests! {
         assert_eq!(api(&base, Method::GET, "/api/v1/mirrors", None, None).await.1["total"], 0);
     }
 }
+
+/// The network-wide tables (versions, redirects, disabled repositories, country data) and host ACL IPs, through
+/// the UI and into the inventory format; only admins may change the network's tables.
+#[test]
+fn network_tables_and_acl_ips() {
+    mirrorvane_db::testing::run_case(mirrorvane_db::Engine::Sqlite, |t| async move {
+        // Moved whole: capturing only its fields would drop the temporary directory under the database.
+        let t = t;
+        let db = &t.db;
+        list_world(db).await;
+        world(db).await;
+        let base = start(db).await;
+        let (_, host) = ids(db).await;
+        let (root, alice) = (login(&base, "root").await, login(&base, "alice").await);
+        let steps: Vec<(&str, Vec<(&str, &str)>)> = vec![
+            (
+                "/admin/network/version/update",
+                vec![
+                    ("product", "Fedora"),
+                    ("name", "41"),
+                    ("codename", "Forty-one"),
+                    ("sortorder", "41"),
+                    ("current", "false"),
+                    ("current", "true"),
+                ],
+            ),
+            (
+                "/admin/network/redirect/new",
+                vec![("from", "fedora-rawhide"), ("to", "rawhide")],
+            ),
+            ("/admin/network/disabled/new", vec![("repository", "fedora-41/aarch64")]),
+            (
+                "/admin/network/continent/new",
+                vec![("country", "tw"), ("continent", "as")],
+            ),
+            (
+                "/admin/network/netblock_country/new",
+                vec![("netblock", "198.51.100.0/24"), ("country", "TW")],
+            ),
+            ("/admin/network/embargoed/new", vec![("country", "KP")]),
+        ];
+        let before = state(db).await;
+        for (path, fields) in &steps {
+            assert_eq!(post(&base, &alice, path, fields, true).await.0, 403, "alice on {path}");
+        }
+        assert_eq!(state(db).await, before);
+        for (path, fields) in &steps {
+            let (status, body) = post(&base, &root, path, fields, true).await;
+            assert_eq!(status, 303, "root on {path}: {body}");
+        }
+        let (status, body) = post(
+            &base,
+            &root,
+            "/admin/network/disabled/new",
+            &[("repository", "nope/x86_64")],
+            true,
+        )
+        .await;
+        assert_eq!(status, 409, "an unknown repository: {body}");
+        let (status, body) = post(
+            &base,
+            &root,
+            "/admin/network/continent/new",
+            &[("country", "TW"), ("continent", "XX")],
+            true,
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        // A site admin adds an ACL IP to her host.
+        assert_eq!(
+            post(
+                &base,
+                &alice,
+                &format!("/host/{host}/acl/new"),
+                &[("ip", "192.0.2.10")],
+                true
+            )
+            .await
+            .0,
+            303
+        );
+        let text = to_toml(&store::load(db).await.unwrap());
+        for line in [
+            "disabled_repositories = [\"fedora-41/aarch64\"]",
+            "codename = \"Forty-one\"",
+            "sortorder = 41",
+            "current = true",
+            "fedora-rawhide = \"rawhide\"",
+            "TW = \"AS\"",
+            "acl_ips = [\"192.0.2.10\"]",
+            "embargoed = [\"KP\"]",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
+        }
+        // The export reads back as the same inventory.
+        let back = parse("export.toml", &text, &KnownNames::default()).expect("the export parses");
+        assert_eq!(back.versions, store::load(db).await.unwrap().versions);
+        let disabled: bool = sqlx::query_scalar::<_, mirrorvane_db::Flag>(
+            "SELECT r.disabled FROM repository r JOIN arch a ON a.id = r.arch_id WHERE a.name = 'aarch64'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .into();
+        assert!(disabled);
+        assert_eq!(
+            post(
+                &base,
+                &root,
+                "/admin/network/disabled/delete",
+                &[("repository", "fedora-41/aarch64")],
+                true
+            )
+            .await
+            .0,
+            303
+        );
+        assert!(
+            store::load(db).await.unwrap().disabled_repositories.is_empty(),
+            "enabled again, repository kept"
+        );
+        assert_eq!(
+            listed(&get(&base, None, "/mirrors/Fedora/41/aarch64").await.1),
+            ["always.good.example", "aarch.good.example"]
+        );
+        let (status, page) = get(&base, Some(&root), "/admin/network").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Forty-one") && page.contains("fedora-rawhide"), "{page}");
+        assert!(
+            audit_rows(db)
+                .await
+                .iter()
+                .any(|r| r.target == r#"version "Fedora" "41": codename"#)
+        );
+    });
+}

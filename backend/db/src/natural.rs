@@ -54,9 +54,26 @@ pub enum Key {
         category: String,
         url: String,
     },
+    HostAclIp {
+        site: String,
+        host: String,
+        ip: String,
+    },
     CountryContinent(String),
     NetblockCountry(String),
     Embargoed(String),
+    /// A product's version, by product and name.
+    Version {
+        product: String,
+        name: String,
+    },
+    /// A repository alias (`repo=from` answers as `repo=to`).
+    RepositoryRedirect(String),
+    /// A repository (by prefix and arch) that answers as if it did not exist.
+    DisabledRepository {
+        prefix: String,
+        arch: String,
+    },
 }
 
 /// How a change names its row in messages and dry runs: `site "X" / host "y"`.
@@ -71,7 +88,8 @@ impl Key {
             | Key::HostPeerAsn { site, .. }
             | Key::HostAllowedCountry { site, .. }
             | Key::HostCategory { site, .. }
-            | Key::HostCategoryUrl { site, .. } => Some(site),
+            | Key::HostCategoryUrl { site, .. }
+            | Key::HostAclIp { site, .. } => Some(site),
             _ => None,
         }
     }
@@ -104,6 +122,10 @@ impl std::fmt::Display for Key {
             } => {
                 write!(f, "site {site:?} / host {host:?} / category {category:?} / url {url:?}")
             }
+            Key::HostAclIp { site, host, ip } => write!(f, "site {site:?} / host {host:?} / ACL IP {ip:?}"),
+            Key::Version { product, name } => write!(f, "version {product:?} {name:?}"),
+            Key::RepositoryRedirect(from) => write!(f, "repository_redirect {from:?}"),
+            Key::DisabledRepository { prefix, arch } => write!(f, "disabled repository {prefix:?} {arch:?}"),
             Key::CountryContinent(c) => write!(f, "country_continent {c:?}"),
             Key::NetblockCountry(n) => write!(f, "netblock_country {n:?}"),
             Key::Embargoed(c) => write!(f, "embargoed {c:?}"),
@@ -210,6 +232,29 @@ pub enum NewRow<'a> {
     Embargoed {
         country: &'a str,
     },
+    HostAclIp {
+        site: &'a str,
+        host: &'a str,
+        ip: &'a str,
+    },
+    Version {
+        product: &'a str,
+        name: &'a str,
+        display_name: Option<&'a str>,
+        codename: Option<&'a str>,
+        sortorder: i64,
+        display: bool,
+        current: bool,
+    },
+    RepositoryRedirect {
+        from: &'a str,
+        to: &'a str,
+    },
+    /// Not a row of its own: sets the repository's `disabled` flag.
+    DisabledRepository {
+        prefix: &'a str,
+        arch: &'a str,
+    },
 }
 
 /// The columns [`update`] may set, per table. `category.product` is the product's *name*.
@@ -251,6 +296,11 @@ const UPDATABLE: &[(&str, &[&str])] = &[
     ("host_category_url", &["private"]),
     ("country_continent_redirect", &["continent"]),
     ("netblock_country", &["country"]),
+    (
+        "version",
+        &["display_name", "codename", "sortorder", "display", "current"],
+    ),
+    ("repository_redirect", &["to_repo"]),
 ];
 
 /// Adds a row; returns the rows written — 0 when a parent it names does not exist.
@@ -280,9 +330,14 @@ pub async fn update(conn: &mut AnyConnection, key: &Key, column: &str, value: Pa
     Ok(bind(sqlx::query(&sql), params).execute(conn).await?.rows_affected())
 }
 
-/// Deletes the row `key` names (and, by cascade, its children); returns the rows deleted.
+/// Deletes the row `key` names (and, by cascade, its children); returns the rows deleted. A disabled
+/// repository is enabled again (the repository stays).
 pub async fn delete(conn: &mut AnyConnection, key: &Key) -> Result<u64, DbError> {
     let (table, condition, params) = locate(key, 1);
+    if let Key::DisabledRepository { .. } = key {
+        let sql = format!("UPDATE {table} SET disabled = FALSE WHERE {condition} AND disabled");
+        return Ok(bind(sqlx::query(&sql), params).execute(conn).await?.rows_affected());
+    }
     let sql = format!("DELETE FROM {table} WHERE {condition}");
     Ok(bind(sqlx::query(&sql), params).execute(conn).await?.rows_affected())
 }
@@ -380,6 +435,22 @@ fn locate(key: &Key, n: usize) -> (&'static str, String, Vec<Param>) {
         Key::CountryContinent(c) => ("country_continent_redirect", format!("country = ${n}"), vec![t(c)]),
         Key::NetblockCountry(nb) => ("netblock_country", format!("netblock = ${n}"), vec![t(nb)]),
         Key::Embargoed(c) => ("embargoed_country", format!("country_code = ${n}"), vec![t(c)]),
+        Key::HostAclIp { site, host, ip } => (
+            "host_acl_ip",
+            format!("host_id = {} AND ip = ${}", host_id(n), n + 2),
+            vec![t(site), t(host), t(ip)],
+        ),
+        Key::Version { product, name } => (
+            "version",
+            format!("product_id = (SELECT id FROM product WHERE name = ${n}) AND name = ${n1}"),
+            vec![t(product), t(name)],
+        ),
+        Key::RepositoryRedirect(from) => ("repository_redirect", format!("from_repo = ${n}"), vec![t(from)]),
+        Key::DisabledRepository { prefix, arch } => (
+            "repository",
+            format!("prefix = ${n} AND arch_id = (SELECT id FROM arch WHERE name = ${n1})"),
+            vec![t(prefix), t(arch)],
+        ),
     }
 }
 
@@ -536,6 +607,41 @@ fn insert_sql(row: &NewRow<'_>) -> (String, Vec<Param>) {
         NewRow::Embargoed { country } => (
             "INSERT INTO embargoed_country (country_code) VALUES ($1)".into(),
             vec![t(country)],
+        ),
+        NewRow::HostAclIp { site, host, ip } => (
+            format!("INSERT INTO host_acl_ip (host_id, ip) SELECT id, $3 FROM host WHERE id = {hid}"),
+            vec![t(site), t(host), t(ip)],
+        ),
+        NewRow::Version {
+            product,
+            name,
+            display_name,
+            codename,
+            sortorder,
+            display,
+            current,
+        } => (
+            "INSERT INTO version (product_id, name, display_name, codename, sortorder, display, current) \
+             SELECT id, $2, $3, $4, $5, $6, $7 FROM product WHERE name = $1"
+                .into(),
+            vec![
+                t(product),
+                t(name),
+                Param::OptText(display_name.map(str::to_owned)),
+                Param::OptText(codename.map(str::to_owned)),
+                Param::Int(sortorder),
+                b(display),
+                b(current),
+            ],
+        ),
+        NewRow::RepositoryRedirect { from, to } => (
+            "INSERT INTO repository_redirect (from_repo, to_repo) VALUES ($1, $2)".into(),
+            vec![t(from), t(to)],
+        ),
+        NewRow::DisabledRepository { prefix, arch } => (
+            "UPDATE repository SET disabled = TRUE WHERE prefix = $1 AND arch_id = (SELECT id FROM arch WHERE name = $2)"
+                .into(),
+            vec![t(prefix), t(arch)],
         ),
     }
 }

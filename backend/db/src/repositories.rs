@@ -286,3 +286,36 @@ pub async fn move_to_category(conn: &mut AnyConnection, id: i64, directory: i64,
         .await?;
     Ok(())
 }
+
+/// A version as the inventory writes it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VersionDetailRow {
+    pub product: String,
+    pub name: String,
+    pub display_name: Option<String>,
+    pub codename: Option<String>,
+    pub sortorder: i64,
+    pub display: crate::Flag,
+    pub current: crate::Flag,
+}
+
+/// Every version, by product and id.
+pub async fn version_details(conn: &mut AnyConnection) -> Result<Vec<VersionDetailRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT p.name AS product, v.name, v.display_name, v.codename, v.sortorder, v.display, v.current \
+         FROM version v JOIN product p ON p.id = v.product_id ORDER BY p.id, v.id",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The disabled repositories as `prefix/arch`, sorted.
+pub async fn disabled(conn: &mut AnyConnection) -> Result<Vec<String>, DbError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT r.prefix, a.name FROM repository r JOIN arch a ON a.id = r.arch_id \
+         WHERE r.disabled AND r.prefix IS NOT NULL ORDER BY r.prefix, a.name",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(p, a)| format!("{p}/{a}")).collect())
+}

@@ -277,3 +277,10 @@ pub async fn site_id(conn: &mut AnyConnection, name: &str) -> Result<Option<i64>
         .fetch_optional(conn)
         .await?)
 }
+
+/// Every host ACL IP: (host id, address), in id order.
+pub async fn acl_ips(conn: &mut AnyConnection) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(sqlx::query_as("SELECT host_id, ip FROM host_acl_ip ORDER BY id")
+        .fetch_all(conn)
+        .await?)
+}

@@ -44,6 +44,10 @@ pub enum Entity {
     HostNetblock(Netblock),
     /// A site admin, peer ASN, allowed country or embargoed country: the key is all there is.
     Member,
+    /// A version (the key names product and name).
+    Version(Version),
+    /// The redirect's target.
+    RepositoryRedirect(String),
     /// The continent.
     CountryContinent(String),
     /// The country.
@@ -132,6 +136,12 @@ fn by_key<T>(items: &[T], key: impl Fn(&T) -> &str) -> HashMap<&str, &T> {
 impl From<bool> for Value {
     fn from(v: bool) -> Self {
         Value::Bool(v)
+    }
+}
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        // Sort orders are never negative in practice; a negative one shows as its text.
+        u64::try_from(v).map_or_else(|_| Value::Text(v.to_string()), Value::Int)
     }
 }
 impl From<u32> for Value {
@@ -272,6 +282,63 @@ impl Differ<'_> {
                 }
             }
         }
+        // Versions are upserted, never removed: the scanner makes them and repositories point at them.
+        let versions: HashMap<(&str, &str), &Version> = cur
+            .versions
+            .iter()
+            .map(|v| ((v.product.as_str(), v.name.as_str()), v))
+            .collect();
+        for w in &want.versions {
+            let key = Key::Version {
+                product: w.product.clone(),
+                name: w.name.clone(),
+            };
+            match versions.get(&(w.product.as_str(), w.name.as_str())) {
+                None => self.add(key, Entity::Version(w.clone())),
+                Some(c) => {
+                    self.field(&key, "display_name", &c.display_name, &w.display_name);
+                    self.field(&key, "codename", &c.codename, &w.codename);
+                    self.field(&key, "sortorder", &c.sortorder, &w.sortorder);
+                    self.field(&key, "display", &c.display, &w.display);
+                    self.field(&key, "current", &c.current, &w.current);
+                }
+            }
+        }
+        for (from, to) in &want.repository_redirects {
+            let key = Key::RepositoryRedirect(from.clone());
+            match cur.repository_redirects.get(from) {
+                None => self.add(key, Entity::RepositoryRedirect(to.clone())),
+                Some(c) => self.field(&key, "to", c, to),
+            }
+        }
+        if self.prune == Prune::Yes {
+            for from in cur.repository_redirects.keys() {
+                if !want.repository_redirects.contains_key(from) {
+                    self.remove(Key::RepositoryRedirect(from.clone()));
+                }
+            }
+        }
+        let disabled = |r: &String| {
+            let (prefix, arch) = r.rsplit_once('/').unwrap_or((r.as_str(), ""));
+            Key::DisabledRepository {
+                prefix: prefix.to_owned(),
+                arch: arch.to_owned(),
+            }
+        };
+        let current: BTreeSet<&String> = cur.disabled_repositories.iter().collect();
+        for w in &want.disabled_repositories {
+            if !current.contains(w) {
+                self.add(disabled(w), Entity::Member);
+            }
+        }
+        if self.prune == Prune::Yes {
+            let wanted: BTreeSet<&String> = want.disabled_repositories.iter().collect();
+            for c in &cur.disabled_repositories {
+                if !wanted.contains(c) {
+                    self.remove(disabled(c));
+                }
+            }
+        }
     }
 
     fn add_site(&mut self, w: &Site) {
@@ -353,6 +420,7 @@ impl Differ<'_> {
             netblocks: Vec::new(),
             peer_asns: Vec::new(),
             allowed_countries: Vec::new(),
+            acl_ips: Vec::new(),
             categories: Vec::new(),
             ..w.clone()
         };
@@ -416,6 +484,12 @@ impl Differ<'_> {
             country: c.clone(),
         };
         self.members(&c.allowed_countries, &w.allowed_countries, country);
+        let acl = |ip: &String| Key::HostAclIp {
+            site: s.clone(),
+            host: h.clone(),
+            ip: ip.clone(),
+        };
+        self.members(&c.acl_ips, &w.acl_ips, acl);
 
         let category = |name: &str| Key::HostCategory {
             site: s.clone(),
@@ -496,6 +570,7 @@ impl fmt::Display for Change {
                 write!(f, "+ {key}")?;
                 match entity {
                     Entity::CountryContinent(continent) => write!(f, " = {continent:?}"),
+                    Entity::RepositoryRedirect(to) => write!(f, " = {to:?}"),
                     Entity::NetblockCountry(country) => write!(f, " = {country:?}"),
                     Entity::HostNetblock(n) if n.name != n.netblock => write!(f, " (name {:?})", n.name),
                     Entity::HostCategoryUrl(u) if u.private => f.write_str(" (private)"),

@@ -58,6 +58,8 @@ pub enum Problem {
     UrlScheme { url: String },
     #[error(transparent)]
     Netblock(mirrorvane_db::netblock::NetblockError),
+    #[error("repository {0:?} is not prefix/arch (like fedora-41/x86_64)")]
+    RepositoryRef(String),
     #[error("netblock {0:?} is not an IP network")]
     NotIpNetwork(String),
     #[error("{field} must be an integer from {min} to {max}, not {value}")]

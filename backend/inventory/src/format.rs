@@ -31,7 +31,15 @@
 //! [[netblock_country]]
 //! netblock = "198.51.100.0/24"
 //! country = "TW"
+//! [[version]]                                     # versions: how the public pages show them
+//! product = "Fedora"
+//! name = "41"
+//! sortorder = 41
+//! current = true                                  # propagation follows its repositories
+//! [repository_redirects]
+//! "fedora-rawhide" = "rawhide"
 //! ```
+//! Also at the top: `disabled_repositories = ["fedora-39/x86_64"]` (`prefix/arch`); per host: `acl_ips`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -109,6 +117,24 @@ struct RawInventory {
     netblock_country: Vec<RawNetblockCountry>,
     #[serde(default)]
     embargoed: Vec<S<String>>,
+    #[serde(default)]
+    version: Vec<RawVersion>,
+    #[serde(default)]
+    repository_redirects: BTreeMap<S<String>, S<String>>,
+    #[serde(default)]
+    disabled_repositories: Vec<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVersion {
+    product: S<String>,
+    name: S<String>,
+    display_name: Option<String>,
+    codename: Option<String>,
+    sortorder: Option<S<i64>>,
+    display: Option<bool>,
+    current: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +199,8 @@ struct RawHost {
     peer_asns: Vec<S<i64>>,
     #[serde(default)]
     allowed_countries: Vec<S<String>>,
+    #[serde(default)]
+    acl_ips: Vec<S<String>>,
     #[serde(default)]
     category: Vec<RawHostCategory>,
 }
@@ -409,6 +437,59 @@ impl Reader<'_> {
                 inv.embargoed.push(c);
             }
         }
+
+        let products: BTreeSet<String> = inv.products.iter().map(|p| p.name.clone()).collect();
+        let mut seen = Seen::default();
+        for v in raw.version {
+            let context = format!("version {}", v.name.get_ref());
+            let product = self.check(&v.product, &context, |n| validate::name("product", n));
+            let name = self.check(&v.name, &context, |n| validate::name("version", n));
+            let sortorder = match &v.sortorder {
+                Some(o) => self.check(o, &context, |o| {
+                    validate::in_range("sortorder", *o, 0, i64::from(i32::MAX))
+                }),
+                None => Some(0),
+            };
+            let (Some(product), Some(name), Some(sortorder)) = (product, name, sortorder) else {
+                continue;
+            };
+            if !products.contains(&product) && !known.products.contains(&product) {
+                let unknown = Problem::Unknown {
+                    what: "product",
+                    name: product.clone(),
+                };
+                self.error(v.product.span(), &context, unknown);
+                continue;
+            }
+            if self.first(&mut seen, "version", &format!("{product} {name}"), v.name.span(), "") {
+                inv.versions.push(Version {
+                    product,
+                    name,
+                    display_name: v.display_name.filter(|d| !d.trim().is_empty()),
+                    codename: v.codename.filter(|c| !c.trim().is_empty()),
+                    sortorder: i64::from(sortorder),
+                    display: v.display.unwrap_or(true),
+                    current: v.current.unwrap_or(false),
+                });
+            }
+        }
+
+        for (from, to) in raw.repository_redirects {
+            let f = self.check(&from, "repository_redirects", |n| validate::name("repository", n));
+            let t = self.check(&to, "repository_redirects", |n| validate::name("repository", n));
+            if let (Some(f), Some(t)) = (f, t) {
+                inv.repository_redirects.insert(f, t);
+            }
+        }
+
+        let mut seen = Seen::default();
+        for d in raw.disabled_repositories {
+            if let Some(r) = self.check(&d, "disabled_repositories", |r| validate::repository_ref(r))
+                && self.first(&mut seen, "repository", &r, d.span(), "disabled_repositories")
+            {
+                inv.disabled_repositories.push(r);
+            }
+        }
         inv
     }
 
@@ -509,6 +590,14 @@ impl Reader<'_> {
                 && self.first(&mut seen, "allowed country", &country, c.span(), ctx)
             {
                 host.allowed_countries.push(country);
+            }
+        }
+        let mut seen = Seen::default();
+        for a in &h.acl_ips {
+            if let Some(ip) = self.check(a, ctx, |v| validate::acl_ip(v))
+                && self.first(&mut seen, "ACL IP", &ip, a.span(), ctx)
+            {
+                host.acl_ips.push(ip);
             }
         }
         let mut seen = Seen::default();

@@ -21,6 +21,27 @@ pub struct Inventory {
     pub netblock_country: Vec<NetblockCountry>,
     /// Two-letter codes of embargoed countries.
     pub embargoed: Vec<String>,
+    /// Versions of products, with how the public pages show them and whether propagation follows them.
+    pub versions: Vec<Version>,
+    /// Repository aliases: `repo=from` answers as `repo=to` (MirrorManager's `RepositoryRedirect`).
+    pub repository_redirects: BTreeMap<String, String>,
+    /// Repositories (`prefix/arch`) answered as if they did not exist.
+    pub disabled_repositories: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Version {
+    /// Name of a [`Product`].
+    pub product: String,
+    pub name: String,
+    pub display_name: Option<String>,
+    pub codename: Option<String>,
+    /// Higher first on the public pages. Default 0.
+    pub sortorder: i64,
+    /// Offered on the public mirror list. Default true.
+    pub display: bool,
+    /// Propagation statistics follow its repositories. Default false.
+    pub current: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -97,6 +118,8 @@ pub struct Host {
     pub peer_asns: Vec<u32>,
     /// If not empty, only clients from these countries get this host.
     pub allowed_countries: Vec<String>,
+    /// Addresses allowed to rsync from the primary (MirrorManager's host ACL IPs); globally unique.
+    pub acl_ips: Vec<String>,
     pub categories: Vec<HostCategory>,
 }
 
@@ -197,6 +220,7 @@ impl Host {
             netblocks: Vec::new(),
             peer_asns: Vec::new(),
             allowed_countries: Vec::new(),
+            acl_ips: Vec::new(),
             categories: Vec::new(),
         }
     }

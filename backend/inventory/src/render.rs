@@ -18,6 +18,13 @@ pub fn to_toml(inv: &Inventory) -> String {
     if !inv.embargoed.is_empty() {
         array(&mut out, "embargoed", inv.embargoed.iter().map(|c| quote(c)));
     }
+    if !inv.disabled_repositories.is_empty() {
+        array(
+            &mut out,
+            "disabled_repositories",
+            inv.disabled_repositories.iter().map(|r| quote(r)),
+        );
+    }
     for p in &inv.products {
         out.push_str("\n[[product]]\n");
         string(&mut out, "name", &p.name);
@@ -53,6 +60,28 @@ pub fn to_toml(inv: &Inventory) -> String {
         out.push_str("\n[[netblock_country]]\n");
         string(&mut out, "netblock", &n.netblock);
         string(&mut out, "country", &n.country);
+    }
+    for v in &inv.versions {
+        out.push_str("\n[[version]]\n");
+        string(&mut out, "product", &v.product);
+        string(&mut out, "name", &v.name);
+        if let Some(d) = &v.display_name {
+            string(&mut out, "display_name", d);
+        }
+        if let Some(c) = &v.codename {
+            string(&mut out, "codename", c);
+        }
+        if v.sortorder != 0 {
+            let _ = writeln!(out, "sortorder = {}", v.sortorder);
+        }
+        flag(&mut out, "display", v.display, true);
+        flag(&mut out, "current", v.current, false);
+    }
+    if !inv.repository_redirects.is_empty() {
+        out.push_str("\n[repository_redirects]\n");
+        for (from, to) in &inv.repository_redirects {
+            let _ = writeln!(out, "{} = {}", key(from), quote(to));
+        }
     }
     out.trim_start_matches('\n').to_owned()
 }
@@ -115,6 +144,9 @@ fn host(out: &mut String, h: &Host) {
     }
     if !h.allowed_countries.is_empty() {
         array(out, "allowed_countries", h.allowed_countries.iter().map(|c| quote(c)));
+    }
+    if !h.acl_ips.is_empty() {
+        array(out, "acl_ips", h.acl_ips.iter().map(|c| quote(c)));
     }
     for hc in &h.categories {
         out.push_str("\n[[site.host.category]]\n");

@@ -199,6 +199,11 @@ async fn load_sites(conn: &mut Connection, inv: &mut Inventory) -> Result<(), St
             h.allowed_countries.push(r.country);
         }
     }
+    for (host, ip) in sites::acl_ips(conn).await? {
+        if let Some(h) = host_mut(inv, &host_index, host) {
+            h.acl_ips.push(ip);
+        }
+    }
     // (site, host, category) indexes per host category id.
     let mut hc_index: HashMap<i64, (usize, usize, usize)> = HashMap::new();
     for r in sites::host_categories(conn).await? {
@@ -238,6 +243,25 @@ async fn load_country_data(conn: &mut Connection, inv: &mut Inventory) -> Result
         });
     }
     inv.embargoed = countries::embargoed(conn).await?;
+    inv.versions = repositories::version_details(conn)
+        .await?
+        .into_iter()
+        .map(|v| Version {
+            product: v.product,
+            name: v.name,
+            display_name: v.display_name.filter(|d| !d.is_empty()),
+            codename: v.codename.filter(|c| !c.is_empty()),
+            sortorder: v.sortorder,
+            display: v.display.into(),
+            current: v.current.into(),
+        })
+        .collect();
+    inv.repository_redirects = repositories::redirects(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.from_repo, r.to_repo))
+        .collect();
+    inv.disabled_repositories = repositories::disabled(conn).await?;
     Ok(())
 }
 
@@ -406,6 +430,18 @@ fn new_row<'a>(key: &'a Key, entity: &'a Entity, password_hash: Option<String>, 
             NewRow::NetblockCountry { netblock, country }
         }
         (Key::Embargoed(country), Entity::Member) => NewRow::Embargoed { country },
+        (Key::HostAclIp { site, host, ip }, Entity::Member) => NewRow::HostAclIp { site, host, ip },
+        (Key::Version { .. }, Entity::Version(v)) => NewRow::Version {
+            product: &v.product,
+            name: &v.name,
+            display_name: v.display_name.as_deref(),
+            codename: v.codename.as_deref(),
+            sortorder: v.sortorder,
+            display: v.display,
+            current: v.current,
+        },
+        (Key::RepositoryRedirect(from), Entity::RepositoryRedirect(to)) => NewRow::RepositoryRedirect { from, to },
+        (Key::DisabledRepository { prefix, arch }, Entity::Member) => NewRow::DisabledRepository { prefix, arch },
         _ => return None,
     })
 }
@@ -448,6 +484,12 @@ fn column(key: &Key, field: &str, to: &Value) -> Result<Option<(&'static str, Pa
         (Key::HostCategoryUrl { .. }, "private") => "private",
         (Key::CountryContinent(_), "continent") => "continent",
         (Key::NetblockCountry(_), "country") => "country",
+        (Key::Version { .. }, "display_name") => "display_name",
+        (Key::Version { .. }, "codename") => "codename",
+        (Key::Version { .. }, "sortorder") => "sortorder",
+        (Key::Version { .. }, "display") => "display",
+        (Key::Version { .. }, "current") => "current",
+        (Key::RepositoryRedirect(_), "to") => "to_repo",
         _ => return Ok(None),
     };
     let value = match (column, to) {
@@ -455,6 +497,8 @@ fn column(key: &Key, field: &str, to: &Value) -> Result<Option<(&'static str, Pa
         ("password_hash", Value::None) => Param::OptText(None),
         ("asn", Value::Int(i)) => Param::OptInt(i64::try_from(*i).ok()),
         ("asn", Value::None) => Param::OptInt(None),
+        ("display_name" | "codename", Value::Text(t)) => Param::OptText(Some(t.clone())),
+        ("display_name" | "codename", Value::None) => Param::OptText(None),
         ("excludes", Value::List(l)) => Param::Text(l.join("\n")),
         (_, Value::Bool(b)) => Param::Bool(*b),
         (_, Value::Int(i)) => match i64::try_from(*i) {

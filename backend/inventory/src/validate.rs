@@ -104,6 +104,26 @@ pub fn name(field: &'static str, text: &str) -> Result<String, Problem> {
     }
 }
 
+/// A host ACL IP (an address allowed to pull from the primary): an IP address or network, stored canonical.
+pub fn acl_ip(text: &str) -> Result<String, Problem> {
+    let trimmed = text.trim();
+    if let Ok(ip) = trimmed.parse::<std::net::IpAddr>() {
+        return Ok(ip.to_string());
+    }
+    ip_network(trimmed)
+}
+
+/// A repository as `prefix/arch` (`fedora-41/x86_64`).
+pub fn repository_ref(text: &str) -> Result<String, Problem> {
+    let trimmed = text.trim();
+    match trimmed.rsplit_once('/') {
+        Some((prefix, arch)) if !prefix.is_empty() && !arch.is_empty() && !trimmed.contains(char::is_whitespace) => {
+            Ok(trimmed.to_owned())
+        }
+        _ => Err(Problem::RepositoryRef(text.to_owned())),
+    }
+}
+
 /// A host name: not empty, no whitespace anywhere (it is an FQDN).
 pub fn host_name(text: &str) -> Result<String, Problem> {
     if text.is_empty() {

@@ -328,7 +328,10 @@ pub(super) async fn part(
     let f = Fields::new(fields);
     let known = matches!(
         (part.as_str(), op.as_str()),
-        ("netblock" | "asn" | "country" | "category" | "url", "new" | "delete") | ("category", "update")
+        (
+            "netblock" | "asn" | "country" | "category" | "url" | "acl",
+            "new" | "delete"
+        ) | ("category", "update")
     );
     if !known {
         return not_found(&s, None, "No such page");
@@ -400,6 +403,13 @@ fn edit_part(host: &mut Host, f: &Fields, part: &str, op: &str) -> Result<(), St
                 }
             } else {
                 host.allowed_countries.retain(|c| *c != country);
+            }
+        }
+        ("acl", op) => {
+            let ip = validate::acl_ip(f.required("ip", "Address")?).map_err(problem)?;
+            host.acl_ips.retain(|a| *a != ip);
+            if op == "new" {
+                host.acl_ips.push(ip);
             }
         }
         ("category", op) => {

@@ -9,6 +9,7 @@ mod admin;
 pub(crate) mod form;
 mod hosts;
 mod login;
+mod network;
 mod pages;
 mod sites;
 
@@ -46,6 +47,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/all_sites", get(admin::all_sites))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/accounts/{op}", post(admin::accounts))
+        .route("/admin/network", get(network::page))
+        .route("/admin/network/{table}/{op}", post(network::change))
 }
 
 /// Any serialisable value for a template.

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("statistics.html", include_str!("templates/statistics.html")),
     ("propagation.html", include_str!("templates/propagation.html")),
     ("map.html", include_str!("templates/map.html")),
+    ("network.html", include_str!("templates/network.html")),
 ];
 
 const STYLE: &str = include_str!("static/style.css");
