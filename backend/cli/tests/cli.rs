@@ -185,7 +185,7 @@ fn dnf_makecache(base: &str) {
 #[test]
 fn demo_runs_the_whole_pipeline() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
-        .args(["demo", "--listen", "127.0.0.1:0"])
+        .args(["demo", "--listen", "127.0.0.1:0", "--web-listen", "127.0.0.1:0"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -217,6 +217,21 @@ fn demo_runs_the_whole_pipeline() {
         answer.contains("/releases/41/Everything/x86_64/os/repodata/repomd.xml</url>"),
         "{answer}"
     );
+    // The web UI and public pages on the demo's database.
+    let web = text
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Web UI and public pages on ")?
+                .split_once("/ ")
+                .map(|(u, _)| u.to_owned())
+        })
+        .expect("the demo names its web UI");
+    let mirrors = http_get(&web, "/mirrors");
+    assert!(
+        mirrors.starts_with("HTTP/1.1 200") && mirrors.contains("Public mirrors"),
+        "{mirrors}"
+    );
+    assert!(http_get(&web, "/login").contains("Sign in"));
     let updates = http_get(&base, "/mirrorlist?repo=updates-released-f41&arch=aarch64");
     assert!(updates.contains("/updates/41/Everything/aarch64/"), "{updates}");
 

@@ -167,6 +167,7 @@ mod tests {
         judge(|i| i.sites[0].admins.push("carol".into())).unwrap();
         judge(|i| i.sites[0].password = Some("new".into())).unwrap();
         judge(|i| host(i).allowed_countries.push("DE".into())).unwrap();
+        judge(|i| host(i).acl_ips.push("192.0.2.1".into())).unwrap();
         judge(|i| {
             host(i).netblocks.push(Netblock {
                 name: "office".into(),
@@ -229,6 +230,21 @@ mod tests {
         refused(judge(|i| i.categories[0].topdir = "elsewhere".into()));
         refused(judge(|i| {
             i.country_continent.insert("DE".into(), "AS".into());
+        }));
+        refused(judge(|i| {
+            i.repository_redirects.insert("a".into(), "b".into());
+        }));
+        refused(judge(|i| i.disabled_repositories.push("fedora-41/x86_64".into())));
+        refused(judge(|i| {
+            i.versions.push(Version {
+                product: "Fedora".into(),
+                name: "42".into(),
+                display_name: None,
+                codename: None,
+                sortorder: 0,
+                display: true,
+                current: true,
+            });
         }));
     }
 

@@ -30,6 +30,41 @@ pub struct Args {
     /// Fewer content-carrying hosts than this near the client adds the global list.
     #[arg(long, default_value_t = 5)]
     pub minimum: usize,
+    /// Address of the web UI and public pages (`mirrorvane serve`'s service, on the demo's database).
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    pub web_listen: SocketAddr,
+}
+
+/// The demo's web accounts: an admin, and the admin of the demo's first site.
+const DEMO_ADMIN: (&str, &str) = ("admin", "demo-admin-password");
+const DEMO_SITE_ADMIN: (&str, &str) = ("mirror-admin", "demo-mirror-password");
+
+/// The demo's accounts: an admin, and a site admin of the first site (made its admin through an inventory edit,
+/// as the UI would).
+async fn demo_accounts(db: &Database) -> anyhow::Result<()> {
+    let mut conn = db.acquire().await?;
+    for (name, password) in [DEMO_ADMIN, DEMO_SITE_ADMIN] {
+        let hash = mirrorvane_db::password::hash(password)?;
+        let id = mirrorvane_db::accounts::create(&mut conn, name, "", Some(&hash), 0)
+            .await?
+            .context("a new database has no accounts")?;
+        if name == DEMO_ADMIN.0 {
+            mirrorvane_db::accounts::add_group(&mut conn, id, "sysadmin-main").await?;
+        }
+    }
+    drop(conn);
+    let admin = mirrorvane_inventory::policy::Actor {
+        name: DEMO_ADMIN.0.to_owned(),
+        admin: true,
+    };
+    mirrorvane_inventory::edit::edit(db, &admin, |inv| {
+        if let Some(site) = inv.sites.first_mut() {
+            site.admins.push(DEMO_SITE_ADMIN.0.to_owned());
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(())
 }
 
 /// MaxMind's test database where it knows the address, the synthetic network's geography elsewhere.
@@ -116,11 +151,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let prepared = runtime.block_on(async {
+    let (prepared, db) = runtime.block_on(async {
         let db = Database::open(&db_url).await?;
-        let prepared = crate::demo::prepare(&db, &world.snapshot, dir.path(), now).await;
-        db.close().await;
-        prepared
+        let prepared = crate::demo::prepare(&db, &world.snapshot, dir.path(), now).await?;
+        demo_accounts(&db).await?;
+        anyhow::Ok((prepared, db))
     })?;
     let built = &prepared.built.snapshot;
     let snapshot_path = dir.path().join("snapshot");
@@ -182,7 +217,34 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     );
     println!("Access log {}", dir.path().join("access.log").display());
     let examples = examples(built, &world);
+    let web = mirrorvane_web::router(
+        db,
+        mirrorvane_web::Config {
+            snapshot: snapshot_path.clone(),
+            limits: mirrorvane_web::checkin::Limits::default(),
+            publishing: mirrorvane_web::snapshot::Publishing::default(),
+            // Plain HTTP on the loopback: the browser must keep the cookie.
+            accounts: mirrorvane_web::AccountsConfig {
+                secure_cookies: false,
+                ..mirrorvane_web::AccountsConfig::default()
+            },
+        },
+    )
+    .context("the web UI's templates")?;
+    let web_listen = args.web_listen;
     runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(web_listen)
+            .await
+            .with_context(|| format!("cannot listen on {web_listen} for the web UI"))?;
+        println!(
+            "Web UI and public pages on http://{}/ (sign in as {} / {}, or as {} / {}, the admin of a demo site)",
+            listener.local_addr()?,
+            DEMO_ADMIN.0,
+            DEMO_ADMIN.1,
+            DEMO_SITE_ADMIN.0,
+            DEMO_SITE_ADMIN.1
+        );
+        tokio::spawn(mirrorvane_web::serve(listener, web, mirrorvane_web::ServeLimits::default()));
         let serve = mirrorvane_edge::serve(config, Arc::new(geo), move |addr| {
             println!("Listening on http://{addr}\n\nTry:");
             for (what, query) in &examples {
