@@ -1,8 +1,7 @@
 //! `/admin…`: for the admin group only. Accounts (create, reset a password), every site, the audit log.
 
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::{Value, context};
 use mirrorvane_db::audit::{self, NewAuditRow};
@@ -10,25 +9,12 @@ use mirrorvane_db::{accounts, password};
 
 use super::form::Fields;
 use super::sites::{audit_page, site_table};
-use super::{access_denied, internal, not_found, require, require_form, see_other};
+use super::{Admin, Posted, access_denied, internal, not_found, see_other};
 use crate::accounts::SignedIn;
 use crate::routes::{AppState, Inner, now};
 
-/// The signed-in admin (403 for anyone else).
-async fn require_admin(s: &Inner, headers: &HeaderMap, uri: &Uri) -> Result<SignedIn, Response> {
-    let who = require(s, headers, uri).await?;
-    if !who.actor.admin {
-        return Err(access_denied(s, Some(&who)));
-    }
-    Ok(who)
-}
-
 /// `GET /admin`.
-pub(super) async fn index(State(s): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let who = match require_admin(&s, &headers, &uri).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn index(State(s): State<AppState>, Admin(who): Admin) -> Response {
     admin_page(&s, &who, StatusCode::OK, None, None).await
 }
 
@@ -65,11 +51,7 @@ async fn admin_page(
 }
 
 /// `GET /admin/all_sites`.
-pub(super) async fn all_sites(State(s): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let who = match require_admin(&s, &headers, &uri).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn all_sites(State(s): State<AppState>, Admin(who): Admin) -> Response {
     let inv = match mirrorvane_inventory::store::load(&s.db).await {
         Ok(inv) => inv,
         Err(e) => return internal(&format!("loading the inventory: {e}")),
@@ -79,11 +61,7 @@ pub(super) async fn all_sites(State(s): State<AppState>, uri: Uri, headers: Head
 }
 
 /// `GET /admin/audit`.
-pub(super) async fn audit(State(s): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let who = match require_admin(&s, &headers, &uri).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn audit(State(s): State<AppState>, Admin(who): Admin) -> Response {
     audit_page(&s, &who, None, "Audit log").await
 }
 
@@ -91,18 +69,7 @@ pub(super) async fn audit(State(s): State<AppState>, uri: Uri, headers: HeaderMa
 const MIN_PASSWORD: usize = 8;
 
 /// `POST /admin/accounts/new` and `/admin/accounts/password` (a reset by an admin).
-pub(super) async fn accounts(
-    State(s): State<AppState>,
-    Path(op): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields::new(fields);
-    let who = match require_form(&s, &headers, &uri, &f).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn accounts(State(s): State<AppState>, Path(op): Path<String>, Posted { who, f }: Posted) -> Response {
     if !who.actor.admin {
         return access_denied(&s, Some(&who));
     }

@@ -1,8 +1,7 @@
 //! `/host/…`: a host, and what hangs off it (categories and URLs, netblocks, peer ASNs, countries allowed).
 
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::context;
 use mirrorvane_db::{crawl, sites};
@@ -12,7 +11,7 @@ use mirrorvane_inventory::validate;
 
 use super::form::Fields;
 use super::sites::own_site;
-use super::{edit_failure, internal, not_found, require, require_form, see_other, ser, when};
+use super::{Posted, Viewer, edit_failure, internal, not_found, see_other, ser, when};
 use crate::accounts::SignedIn;
 use crate::routes::{AppState, Inner};
 
@@ -32,11 +31,7 @@ async fn own_host(s: &Inner, who: &SignedIn, id: i64) -> Result<(i64, String, St
 }
 
 /// `GET /host/<id>`.
-pub(super) async fn show(State(s): State<AppState>, Path(id): Path<i64>, uri: Uri, headers: HeaderMap) -> Response {
-    let who = match require(&s, &headers, &uri).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn show(State(s): State<AppState>, Path(id): Path<i64>, Viewer(who): Viewer) -> Response {
     host_page(&s, &who, id, StatusCode::OK, None).await
 }
 
@@ -126,16 +121,7 @@ fn apply_host_fields(host: &mut Host, f: &Fields) -> Result<(), String> {
 }
 
 /// `GET /host/<site id>/new`.
-pub(super) async fn new_form(
-    State(s): State<AppState>,
-    Path(site_id): Path<i64>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let who = match require(&s, &headers, &uri).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn new_form(State(s): State<AppState>, Path(site_id): Path<i64>, Viewer(who): Viewer) -> Response {
     new_host_page(&s, &who, site_id, &Fields::default(), StatusCode::OK, None).await
 }
 
@@ -165,18 +151,7 @@ async fn new_host_page(
 }
 
 /// `POST /host/<site id>/new`.
-pub(super) async fn create(
-    State(s): State<AppState>,
-    Path(site_id): Path<i64>,
-    uri: Uri,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields::new(fields);
-    let who = match require_form(&s, &headers, &uri, &f).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn create(State(s): State<AppState>, Path(site_id): Path<i64>, Posted { who, f }: Posted) -> Response {
     let site_name = match own_site(&s, &who, site_id).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -230,15 +205,9 @@ pub(super) async fn create(
 async fn host_edit(
     s: &Inner,
     id: i64,
-    uri: &Uri,
-    headers: &HeaderMap,
-    f: &Fields,
+    Posted { who, f }: Posted,
     change: impl FnOnce(&mut Host, &Fields) -> Result<(), String>,
 ) -> Response {
-    let who = match require_form(s, headers, uri, f).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
     let (_, site_name, host_name) = match own_host(s, &who, id).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -250,7 +219,7 @@ async fn host_edit(
             .find(|site| site.name == site_name)
             .and_then(|site| site.hosts.iter_mut().find(|h| h.name == host_name))
             .ok_or("Host not found")?;
-        change(host, f)
+        change(host, &f)
     })
     .await;
     match edited {
@@ -263,29 +232,12 @@ async fn host_edit(
 }
 
 /// `POST /host/<id>`.
-pub(super) async fn update(
-    State(s): State<AppState>,
-    Path(id): Path<i64>,
-    uri: Uri,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    host_edit(&s, id, &uri, &headers, &Fields::new(fields), apply_host_fields).await
+pub(super) async fn update(State(s): State<AppState>, Path(id): Path<i64>, posted: Posted) -> Response {
+    host_edit(&s, id, posted, apply_host_fields).await
 }
 
 /// `POST /host/<id>/drop`.
-pub(super) async fn drop(
-    State(s): State<AppState>,
-    Path(id): Path<i64>,
-    uri: Uri,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields::new(fields);
-    let who = match require_form(&s, &headers, &uri, &f).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn drop(State(s): State<AppState>, Path(id): Path<i64>, Posted { who, f }: Posted) -> Response {
     if f.flag("confirm") != Some(true) {
         return host_page(
             &s,
@@ -321,11 +273,8 @@ pub(super) async fn drop(
 pub(super) async fn part(
     State(s): State<AppState>,
     Path((id, part, op)): Path<(i64, String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    posted: Posted,
 ) -> Response {
-    let f = Fields::new(fields);
     let known = matches!(
         (part.as_str(), op.as_str()),
         (
@@ -342,26 +291,15 @@ pub(super) async fn part(
             Err(e) => Err(e),
         };
         match names {
-            Ok(names) if names.iter().any(|n| Some(n.as_str()) == f.text("category")) => {}
+            Ok(names) if names.iter().any(|n| Some(n.as_str()) == posted.f.text("category")) => {}
             Ok(_) => {
-                return match require_form(&s, &headers, &uri, &f).await {
-                    Ok(who) => {
-                        host_page(
-                            &s,
-                            &who,
-                            id,
-                            StatusCode::BAD_REQUEST,
-                            Some("Category: not a known category."),
-                        )
-                        .await
-                    }
-                    Err(r) => r,
-                };
+                let error = Some("Category: not a known category.");
+                return host_page(&s, &posted.who, id, StatusCode::BAD_REQUEST, error).await;
             }
             Err(e) => return internal(&format!("categories: {e}")),
         }
     }
-    host_edit(&s, id, &uri, &headers, &f, |host, f| edit_part(host, f, &part, &op)).await
+    host_edit(&s, id, posted, |host, f| edit_part(host, f, &part, &op)).await
 }
 
 fn edit_part(host: &mut Host, f: &Fields, part: &str, op: &str) -> Result<(), String> {

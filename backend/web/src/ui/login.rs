@@ -8,12 +8,12 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 
 use super::form::Fields;
-use super::{internal, require_form, viewer};
+use super::{Posted, internal, viewer};
 use crate::accounts::{self, LOGIN_COOKIE, Login, random_token};
 use crate::routes::{AppState, now};
 
@@ -122,17 +122,7 @@ pub(super) async fn submit(
 }
 
 /// `POST /logout`.
-pub(super) async fn logout(
-    State(s): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let fields = Fields::new(fields);
-    let who = match require_form(&s, &headers, &uri, &fields).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn logout(State(s): State<AppState>, Posted { who, .. }: Posted) -> Response {
     match s.accounts.logout(&s.db, &who).await {
         Ok(cookie) => {
             let mut r = super::see_other("/");

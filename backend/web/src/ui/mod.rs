@@ -84,6 +84,52 @@ async fn require(s: &Inner, headers: &HeaderMap, uri: &Uri) -> Result<SignedIn, 
     }
 }
 
+/// A page's signed-in viewer (anyone else is sent to sign in): the extractor of the UI's `GET` handlers.
+pub(crate) struct Viewer(pub SignedIn);
+
+impl axum::extract::FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, s: &AppState) -> Result<Self, Response> {
+        require(s, &parts.headers, &parts.uri).await.map(Viewer)
+    }
+}
+
+/// A page's signed-in viewer who is an admin (403 for anyone else).
+pub(crate) struct Admin(pub SignedIn);
+
+impl axum::extract::FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, s: &AppState) -> Result<Self, Response> {
+        let who = require(s, &parts.headers, &parts.uri).await?;
+        if !who.actor.admin {
+            return Err(access_denied(s, Some(&who)));
+        }
+        Ok(Admin(who))
+    }
+}
+
+/// A posted form of a signed-in person, its CSRF token checked: the extractor of the UI's `POST` handlers.
+pub(crate) struct Posted {
+    pub who: SignedIn,
+    pub f: form::Fields,
+}
+
+impl axum::extract::FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, s: &AppState) -> Result<Self, Response> {
+        let (headers, uri) = (req.headers().clone(), req.uri().clone());
+        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(req, s)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let f = form::Fields::new(pairs);
+        let who = require_form(s, &headers, &uri, &f).await?;
+        Ok(Posted { who, f })
+    }
+}
+
 /// The signed-in person whose form carries the session's CSRF token (403 otherwise).
 async fn require_form(s: &Inner, headers: &HeaderMap, uri: &Uri, fields: &form::Fields) -> Result<SignedIn, Response> {
     let who = require(s, headers, uri).await?;

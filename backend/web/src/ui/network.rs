@@ -2,9 +2,8 @@
 //! which ones propagation follows), repository redirects, disabled repositories, country → continent overrides,
 //! netblock → country, embargoed countries. Each form is an inventory edit like every other.
 
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::context;
 use mirrorvane_inventory::edit::edit;
@@ -12,19 +11,12 @@ use mirrorvane_inventory::model::{Inventory, NetblockCountry};
 use mirrorvane_inventory::{store, validate};
 
 use super::form::Fields;
-use super::{access_denied, edit_failure, internal, not_found, require, require_form, see_other, ser};
+use super::{Admin, Posted, access_denied, edit_failure, internal, not_found, see_other, ser};
 use crate::accounts::SignedIn;
 use crate::routes::{AppState, Inner};
 
 /// `GET /admin/network`.
-pub(super) async fn page(State(s): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let who = match require(&s, &headers, &uri).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    if !who.actor.admin {
-        return access_denied(&s, Some(&who));
-    }
+pub(super) async fn page(State(s): State<AppState>, Admin(who): Admin) -> Response {
     render(&s, &who, StatusCode::OK, None).await
 }
 
@@ -50,15 +42,8 @@ async fn render(s: &Inner, who: &SignedIn, status: StatusCode, error: Option<&st
 pub(super) async fn change(
     State(s): State<AppState>,
     Path((table, op)): Path<(String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    Posted { who, f }: Posted,
 ) -> Response {
-    let f = Fields::new(fields);
-    let who = match require_form(&s, &headers, &uri, &f).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
     let known = matches!(
         (table.as_str(), op.as_str()),
         ("version", "update")

@@ -1,8 +1,7 @@
 //! `/`, `/site/…`: sites, their admins and their history.
 
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::{Value, context};
 use mirrorvane_db::{accounts, audit, sites};
@@ -11,7 +10,7 @@ use mirrorvane_inventory::model::{Inventory, Site};
 use mirrorvane_inventory::{store, validate};
 
 use super::form::Fields;
-use super::{access_denied, edit_failure, internal, not_found, require, require_form, see_other, ser, viewer, when};
+use super::{Posted, Viewer, access_denied, edit_failure, internal, not_found, see_other, ser, viewer, when};
 use crate::accounts::SignedIn;
 use crate::routes::{AppState, Inner};
 
@@ -41,11 +40,7 @@ async fn my_sites(s: &Inner, who: &SignedIn) -> Result<Vec<Value>, Response> {
 }
 
 /// `GET /site/mine`: the sites the signed-in person administers.
-pub(super) async fn mine(State(s): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let who = match require(&s, &headers, &uri).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn mine(State(s): State<AppState>, Viewer(who): Viewer) -> Response {
     let inv = match store::load(&s.db).await {
         Ok(inv) => inv,
         Err(e) => return internal(&format!("loading the inventory: {e}")),
@@ -91,11 +86,7 @@ async fn site_ids(s: &Inner) -> Result<std::collections::HashMap<String, i64>, R
 }
 
 /// `GET /site/new`.
-pub(super) async fn new_form(State(s): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let who = match require(&s, &headers, &uri).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn new_form(State(s): State<AppState>, Viewer(who): Viewer) -> Response {
     s.pages.render(
         StatusCode::OK,
         "site_new.html",
@@ -134,17 +125,7 @@ fn apply_site_fields(site: &mut Site, f: &Fields, new: bool) -> Result<(), Strin
 }
 
 /// `POST /site/new`: anyone signed in may create a site, and becomes its admin.
-pub(super) async fn create(
-    State(s): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields::new(fields);
-    let who = match require_form(&s, &headers, &uri, &f).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn create(State(s): State<AppState>, Posted { who, f }: Posted) -> Response {
     let name = match f
         .required("name", "Name")
         .and_then(|n| validate::name("site name", n).map_err(|e| e.to_string()))
@@ -204,11 +185,7 @@ pub(super) async fn own_site(s: &Inner, who: &SignedIn, id: i64) -> Result<Strin
 }
 
 /// `GET /site/<id>`.
-pub(super) async fn show(State(s): State<AppState>, Path(id): Path<i64>, uri: Uri, headers: HeaderMap) -> Response {
-    let who = match require(&s, &headers, &uri).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn show(State(s): State<AppState>, Path(id): Path<i64>, Viewer(who): Viewer) -> Response {
     site_page(&s, &who, id, StatusCode::OK, None).await
 }
 
@@ -255,30 +232,17 @@ async fn site_page(s: &Inner, who: &SignedIn, id: i64, status: StatusCode, error
 }
 
 /// `POST /site/<id>`.
-pub(super) async fn update(
-    State(s): State<AppState>,
-    Path(id): Path<i64>,
-    uri: Uri,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields::new(fields);
-    site_edit(&s, id, &uri, &headers, &f, |site, f| apply_site_fields(site, f, false)).await
+pub(super) async fn update(State(s): State<AppState>, Path(id): Path<i64>, posted: Posted) -> Response {
+    site_edit(&s, id, posted, |site, f| apply_site_fields(site, f, false)).await
 }
 
 /// Runs an edit of site `id` for a form and answers: back to the site's page, or the page with the error.
 async fn site_edit(
     s: &Inner,
     id: i64,
-    uri: &Uri,
-    headers: &HeaderMap,
-    f: &Fields,
+    Posted { who, f }: Posted,
     change: impl FnOnce(&mut Site, &Fields) -> Result<(), String>,
 ) -> Response {
-    let who = match require_form(s, headers, uri, f).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
     let name = match own_site(s, &who, id).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -289,7 +253,7 @@ async fn site_edit(
             .iter_mut()
             .find(|site| site.name == name)
             .ok_or("Site not found")?;
-        change(site, f)
+        change(site, &f)
     })
     .await;
     match edited {
@@ -302,20 +266,13 @@ async fn site_edit(
 }
 
 /// `POST /site/<id>/admin/new` and `…/delete` (field `admin`).
-pub(super) async fn admins(
-    State(s): State<AppState>,
-    Path((id, op)): Path<(i64, String)>,
-    uri: Uri,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields::new(fields);
+pub(super) async fn admins(State(s): State<AppState>, Path((id, op)): Path<(i64, String)>, posted: Posted) -> Response {
     let add = match op.as_str() {
         "new" => true,
         "delete" => false,
         _ => return not_found(&s, None, "No such page"),
     };
-    site_edit(&s, id, &uri, &headers, &f, |site, f| {
+    site_edit(&s, id, posted, |site, f| {
         let admin = f.required("admin", "Account")?;
         if admin.chars().any(char::is_whitespace) {
             return Err(format!("Account: {admin:?} is not an account name."));
@@ -333,18 +290,7 @@ pub(super) async fn admins(
 }
 
 /// `POST /site/<id>/drop`: the site and everything of it.
-pub(super) async fn drop(
-    State(s): State<AppState>,
-    Path(id): Path<i64>,
-    uri: Uri,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields::new(fields);
-    let who = match require_form(&s, &headers, &uri, &f).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn drop(State(s): State<AppState>, Path(id): Path<i64>, Posted { who, f }: Posted) -> Response {
     if f.flag("confirm") != Some(true) {
         return site_page(
             &s,
@@ -374,11 +320,7 @@ pub(super) async fn drop(
 }
 
 /// `GET /site/<id>/audit`: the site's history, for its admins and the admins.
-pub(super) async fn audit(State(s): State<AppState>, Path(id): Path<i64>, uri: Uri, headers: HeaderMap) -> Response {
-    let who = match require(&s, &headers, &uri).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) async fn audit(State(s): State<AppState>, Path(id): Path<i64>, Viewer(who): Viewer) -> Response {
     let name = match own_site(&s, &who, id).await {
         Ok(x) => x,
         Err(r) => return r,
