@@ -173,7 +173,8 @@ cargo run --quiet -p mirrorvane-wasm --example corpus -- "$corpus"
 step "web UI in Chromium (tests/browser, node --test)"
 chromium_bin="${CHROMIUM:-/usr/bin/chromium}"
 if [ -x "$chromium_bin" ]; then
-  cargo build --quiet -p mirrorvane-backend --bin mirrorvane
+  # The workspace tests above built it (a `cargo build -p` alone would unify features differently and rebuild).
+  [ -x "$TARGET_DIR/debug/mirrorvane" ] || cargo build --quiet -p mirrorvane-backend --bin mirrorvane
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
   (cd tests/browser && MIRRORVANE_BIN="$TARGET_DIR/debug/mirrorvane" CHROMIUM="$chromium_bin" \
     MIRRORVANE_SCREENSHOTS="$TARGET_DIR/ui-screenshots" node --test --test-reporter=spec ui.test.mjs)
@@ -188,15 +189,18 @@ fi
 # ---------------------------------------------------------------------------------------------------------------
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
   # Plain libFuzzer instrumentation works on stable; AddressSanitizer would need nightly flags (fuzz/README.md).
+  # Smoke runs build unoptimised (--dev, with debug assertions): the instrumented build of the parsers' crates is
+  # most of this step's time, and a few seconds per target find the shallow bugs either way. Longer campaigns:
+  # cargo fuzz run TARGET --sanitizer none (optimised).
   for target in $(cargo fuzz list); do
-    step "fuzz $target for ${FUZZ_SECONDS}s (cargo fuzz run $target --sanitizer none)"
+    step "fuzz $target for ${FUZZ_SECONDS}s (cargo fuzz run $target --dev --sanitizer none)"
     args=(-max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0)
     if [ -f "fuzz/$target.dict" ]; then
       args+=(-dict="fuzz/$target.dict")
     fi
     log="$TARGET_DIR/fuzz-$target.log"
     mkdir -p "$TARGET_DIR"
-    if cargo fuzz run "$target" --sanitizer none -- "${args[@]}" >"$log" 2>&1; then
+    if cargo fuzz run "$target" --dev --sanitizer none -- "${args[@]}" >"$log" 2>&1; then
       grep -E '^#[0-9]+[[:space:]]+DONE|^Done [0-9]+ runs' "$log" || tail -n 3 "$log"
     else
       rc=$?

@@ -1414,5 +1414,93 @@ fn network_tables_and_acl_ips() {
                 .iter()
                 .any(|r| r.target == r#"version "Fedora" "41": codename"#)
         );
+        // The same tables through the API: read, then replaced by an admin's token; refused to a site admin's.
+        let (root_token, alice_token) = (token(db, "root").await, token(db, "alice").await);
+        use reqwest::Method;
+        let (status, mut network) = api(&base, Method::GET, "/api/v1/network", Some(&alice_token), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(network["repository_redirects"]["fedora-rawhide"], "rawhide");
+        assert_eq!(network["version"][0]["codename"], "Forty-one");
+        network["repository_redirects"] = serde_json::json!({ "epel-next": "epel" });
+        network["embargoed"] = serde_json::json!(["KP", "CU"]);
+        let (status, body) = api(
+            &base,
+            Method::PUT,
+            "/api/v1/network",
+            Some(&alice_token),
+            Some(network.clone()),
+        )
+        .await;
+        assert_eq!(status, 403, "{body}");
+        let (status, body) = api(&base, Method::PUT, "/api/v1/network", Some(&root_token), Some(network)).await;
+        assert_eq!(status, 200, "{body}");
+        let lines: Vec<&str> = body["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c.as_str())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                r#"- repository_redirect "fedora-rawhide""#,
+                r#"+ embargoed "CU""#,
+                r#"+ repository_redirect "epel-next" = "epel""#
+            ],
+            "only what differs"
+        );
+        let (status, _) = api(
+            &base,
+            Method::PUT,
+            "/api/v1/network",
+            Some(&root_token),
+            Some(serde_json::json!({ "site": [] })),
+        )
+        .await;
+        assert_eq!(status, 400, "sites are not the network's tables");
+    });
+}
+
+/// Making a host private marks its directories not up to date until its next crawl or check-in (MirrorManager's
+/// `set_not_up2date`), whoever makes the change.
+#[test]
+fn a_host_made_private_is_not_up_to_date() {
+    mirrorvane_db::testing::run_case(mirrorvane_db::Engine::Sqlite, |t| async move {
+        // Moved whole: capturing only its fields would drop the temporary directory under the database.
+        let t = t;
+        let db = &t.db;
+        list_world(db).await;
+        world(db).await;
+        let base = start(db).await;
+        let root = login(&base, "root").await;
+        let host =
+            mirrorvane_db::sites::host_place_by_name(&mut db.acquire().await.unwrap(), "Good", "listed.good.example")
+                .await
+                .unwrap()
+                .unwrap()
+                .id;
+        let states = || async {
+            crawl::host_categories(&mut db.acquire().await.unwrap(), Some(host))
+                .await
+                .unwrap()
+        };
+        assert!(
+            states().await.iter().all(|hc| hc.up2date_set_id.is_some()),
+            "up to date before"
+        );
+        let fields = [("private", "false"), ("private", "true")];
+        assert_eq!(post(&base, &root, &format!("/host/{host}"), &fields, true).await.0, 303);
+        let after = states().await;
+        assert!(
+            after
+                .iter()
+                .all(|hc| hc.up2date_set_id.is_none() && hc.stale_set_id.is_some()),
+            "{after:?}"
+        );
+        assert!(
+            listed(&get(&base, None, "/mirrors").await.1)
+                .iter()
+                .all(|h| h != "listed.good.example")
+        );
     });
 }

@@ -320,3 +320,107 @@ pub(crate) async fn statistics(State(s): State<AppState>, Path(day): Path<String
     out.insert("day".to_owned(), Value::String(day));
     axum::Json(Value::Object(out)).into_response()
 }
+
+/// The network-wide part of an inventory: what `/api/v1/network` reads and writes.
+fn network_part(inv: &Inventory) -> Inventory {
+    Inventory {
+        country_continent: inv.country_continent.clone(),
+        netblock_country: inv.netblock_country.clone(),
+        embargoed: inv.embargoed.clone(),
+        versions: inv.versions.clone(),
+        repository_redirects: inv.repository_redirects.clone(),
+        disabled_repositories: inv.disabled_repositories.clone(),
+        ..Inventory::default()
+    }
+}
+
+/// `GET /api/v1/network`: versions, repository redirects, disabled repositories and the country tables, in the
+/// inventory format (top-level keys), as JSON.
+pub(crate) async fn network(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = caller(&s, &headers, false).await {
+        return r;
+    }
+    let inv = match store::load(&s.db).await {
+        Ok(inv) => inv,
+        Err(e) => return internal(e.to_string()),
+    };
+    match toml::from_str::<Value>(&to_toml(&network_part(&inv))) {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => internal(format!("rendering: {e}")),
+    }
+}
+
+/// `PUT /api/v1/network` (admins): makes the network-wide tables exactly as given — redirects, disabled
+/// repositories and country data not listed are removed; versions are updated or added, never removed.
+pub(crate) async fn put_network(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let who = match caller(&s, &headers, true).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    if body.len() > MAX_BODY {
+        return problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is larger than {MAX_BODY} bytes"),
+        );
+    }
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => return problem(StatusCode::BAD_REQUEST, "the body must be a JSON object"),
+        Err(e) => return problem(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")),
+    };
+    let allowed = [
+        "embargoed",
+        "disabled_repositories",
+        "country_continent",
+        "netblock_country",
+        "version",
+        "repository_redirects",
+    ];
+    if let Some(key) = value
+        .as_object()
+        .and_then(|o| o.keys().find(|k| !allowed.contains(&k.as_str())))
+    {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            format!("unknown key {key:?}: expected one of {}", allowed.join(", ")),
+        );
+    }
+    let text = match toml::to_string(&value) {
+        Ok(t) => t,
+        Err(e) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                format!("the body does not fit the inventory format: {e}"),
+            );
+        }
+    };
+    let known = match store::load(&s.db).await {
+        Ok(inv) => KnownNames::of(&inv),
+        Err(e) => return internal(e.to_string()),
+    };
+    let given = match parse("request body", &text, &known) {
+        Ok(inv) => inv,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    edited(
+        edit(&s.db, &who.actor, move |inv| {
+            inv.country_continent = given.country_continent;
+            inv.netblock_country = given.netblock_country;
+            inv.embargoed = given.embargoed;
+            inv.repository_redirects = given.repository_redirects;
+            inv.disabled_repositories = given.disabled_repositories;
+            for v in given.versions {
+                match inv
+                    .versions
+                    .iter_mut()
+                    .find(|c| c.product == v.product && c.name == v.name)
+                {
+                    Some(current) => *current = v,
+                    None => inv.versions.push(v),
+                }
+            }
+            Ok(())
+        })
+        .await,
+    )
+}

@@ -73,6 +73,7 @@ pub fn router(db: Database, config: Config) -> Result<Router, minijinja::Error> 
             get(api::site).put(api::put_site).delete(api::delete_site),
         )
         .route("/api/v1/audit", get(api::audit_log))
+        .route("/api/v1/network", get(api::network).put(api::put_network))
         .route("/api/v1/mirrors", get(api::mirrors))
         .route("/api/v1/statistics/{day}", get(api::statistics))
         .route("/api/mirroradmins", get(public::api_mirroradmins))
