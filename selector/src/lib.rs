@@ -32,7 +32,7 @@ pub mod query;
 pub mod random;
 mod render;
 pub mod snapshot;
-mod time;
+pub mod time;
 mod urls;
 
 pub use client::{ClientGeo, Locate};

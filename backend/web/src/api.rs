@@ -167,36 +167,16 @@ pub(crate) async fn put_site(
         Ok(w) => w,
         Err(r) => return r,
     };
-    if body.len() > MAX_BODY {
-        return problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the body is larger than {MAX_BODY} bytes"),
-        );
-    }
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")),
-    };
-    if value.get("name").and_then(Value::as_str) != Some(name.as_str()) {
-        return problem(StatusCode::BAD_REQUEST, format!("the body's \"name\" must be {name:?}"));
-    }
-    // The inventory reader takes TOML: the same document, re-spelt.
-    let text = match toml::to_string(&json!({ "site": [value] })) {
-        Ok(t) => t,
-        Err(e) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                format!("the body does not fit the inventory format: {e}"),
-            );
+    let given = match inventory_body(&s, &body, |value| {
+        if value.get("name").and_then(Value::as_str) != Some(name.as_str()) {
+            return Err(format!("the body's \"name\" must be {name:?}"));
         }
-    };
-    let known = match store::load(&s.db).await {
-        Ok(inv) => KnownNames::of(&inv),
-        Err(e) => return internal(e.to_string()),
-    };
-    let given = match parse("request body", &text, &known) {
+        Ok(json!({ "site": [value] }))
+    })
+    .await
+    {
         Ok(inv) => inv,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, e.to_string()),
+        Err(r) => return r,
     };
     let Some(site) = given.sites.into_iter().next() else {
         return problem(StatusCode::BAD_REQUEST, "no site in the body");
@@ -321,6 +301,40 @@ pub(crate) async fn statistics(State(s): State<AppState>, Path(day): Path<String
     axum::Json(Value::Object(out)).into_response()
 }
 
+/// The top-level keys of the network's tables in the inventory format.
+const NETWORK_KEYS: [&str; 6] = [
+    "embargoed",
+    "disabled_repositories",
+    "country_continent",
+    "netblock_country",
+    "version",
+    "repository_redirects",
+];
+
+/// A request body in the inventory format, as JSON, read by the inventory's own reader (every check of
+/// `mirrorvane apply`). `document` checks the JSON and places it in an inventory document (a site goes under
+/// `site`); its error is the caller's `400`.
+async fn inventory_body(
+    s: &Inner,
+    body: &[u8],
+    document: impl FnOnce(Value) -> Result<Value, String>,
+) -> Result<Inventory, Response> {
+    if body.len() > MAX_BODY {
+        let message = format!("the body is larger than {MAX_BODY} bytes");
+        return Err(problem(StatusCode::PAYLOAD_TOO_LARGE, message));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| problem(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")))?;
+    let document = document(value).map_err(|m| problem(StatusCode::BAD_REQUEST, m))?;
+    // The inventory reader takes TOML: the same document, re-spelt.
+    let text = toml::to_string(&document).map_err(|e| {
+        let message = format!("the body does not fit the inventory format: {e}");
+        problem(StatusCode::BAD_REQUEST, message)
+    })?;
+    let known = store::load(&s.db).await.map_err(|e| internal(e.to_string()))?;
+    parse("request body", &text, &KnownNames::of(&known)).map_err(|e| problem(StatusCode::BAD_REQUEST, e.to_string()))
+}
+
 /// The network-wide part of an inventory: what `/api/v1/network` reads and writes.
 fn network_part(inv: &Inventory) -> Inventory {
     Inventory {
@@ -357,50 +371,22 @@ pub(crate) async fn put_network(State(s): State<AppState>, headers: HeaderMap, b
         Ok(w) => w,
         Err(r) => return r,
     };
-    if body.len() > MAX_BODY {
-        return problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the body is larger than {MAX_BODY} bytes"),
-        );
-    }
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(v @ Value::Object(_)) => v,
-        Ok(_) => return problem(StatusCode::BAD_REQUEST, "the body must be a JSON object"),
-        Err(e) => return problem(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")),
-    };
-    let allowed = [
-        "embargoed",
-        "disabled_repositories",
-        "country_continent",
-        "netblock_country",
-        "version",
-        "repository_redirects",
-    ];
-    if let Some(key) = value
-        .as_object()
-        .and_then(|o| o.keys().find(|k| !allowed.contains(&k.as_str())))
-    {
-        return problem(
-            StatusCode::BAD_REQUEST,
-            format!("unknown key {key:?}: expected one of {}", allowed.join(", ")),
-        );
-    }
-    let text = match toml::to_string(&value) {
-        Ok(t) => t,
-        Err(e) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                format!("the body does not fit the inventory format: {e}"),
-            );
+    let given = match inventory_body(&s, &body, |value| {
+        let Value::Object(fields) = &value else {
+            return Err("the body must be a JSON object".to_owned());
+        };
+        if let Some(key) = fields.keys().find(|k| !NETWORK_KEYS.contains(&k.as_str())) {
+            return Err(format!(
+                "unknown key {key:?}: expected one of {}",
+                NETWORK_KEYS.join(", ")
+            ));
         }
-    };
-    let known = match store::load(&s.db).await {
-        Ok(inv) => KnownNames::of(&inv),
-        Err(e) => return internal(e.to_string()),
-    };
-    let given = match parse("request body", &text, &known) {
+        Ok(value)
+    })
+    .await
+    {
         Ok(inv) => inv,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, e.to_string()),
+        Err(r) => return r,
     };
     edited(
         edit(&s.db, &who.actor, move |inv| {
