@@ -8,6 +8,7 @@ use std::io::BufRead as _;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
+use mirrorvane_crawler::log::now_seconds as now;
 use mirrorvane_db::audit::{self, NewAuditRow};
 use mirrorvane_db::{Database, accounts, password};
 
@@ -39,12 +40,6 @@ pub enum AccountCommand {
     },
     /// List the accounts and their groups.
     List,
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 fn read_password(file: Option<&PathBuf>) -> anyhow::Result<String> {

@@ -194,9 +194,7 @@ pub async fn run(db: &Database, cmd: &StatsCommand) -> anyhow::Result<()> {
     }
     let mut expired = 0;
     if args.keep_days > 0 {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let now = mirrorvane_crawler::log::now_seconds();
         let cutoff = mirrorvane_web::ui::day_text(now / 86_400 - i64::from(args.keep_days));
         expired = stats::expire_before(&mut *db.acquire().await?, &cutoff).await?;
     }
