@@ -14,7 +14,8 @@
 # (release, size printed), all workspace tests (unit, integration, the criterion benchmarks once each in test
 # mode, doc tests), the tests of the Fedora-scale dataset, the workspace against the minimum Rust version, the
 # WASM worker (built, size-checked, and run against the native selector's answers in Node, workerd and Deno), the
-# web UI in headless Chromium, and a fuzz smoke run per target. Stops at the first failure with a non-zero exit.
+# web UI in headless Chromium, the whole chain with the real dnf (native edge, then workerd), and a fuzz smoke run
+# per target. Stops at the first failure with a non-zero exit.
 #
 # What it installs when missing, and where (nothing goes to ~/.cargo/bin):
 #   - rustup targets wasm32-unknown-unknown and wasm32v1-none, components rustfmt and clippy, and the toolchain
@@ -25,7 +26,8 @@
 #     playwright-core into tests/browser/node_modules.
 # Needs: bash, rustup with a stable Rust, Node >= 20 with npm, PostgreSQL reachable for the database tests, rsync
 # (the crawler's tests run rsync daemons as mirrors), dnf (the demo's test runs `dnf makecache`; without it that
-# check says SKIPPED, and fails under CI=true — .ci/run installs both), Chromium for the browser tests (the same:
+# check says SKIPPED, and fails under CI=true — .ci/run installs both), rpmbuild and createrepo_c with dnf, python3
+# and psql for the dnf chain (the same: SKIPPED without them, a failure under CI=true), Chromium for the browser tests (the same:
 # SKIPPED without it, a failure under CI=true), and
 # crates.io, the npm registry and the Rust toolchain server reachable on first run. On 2 cores a first run takes
 # about 20 minutes (most of it compiling); later runs reuse target/ and the tools.
@@ -166,6 +168,27 @@ step "wasm worker: differential corpus, then Node, workerd and Deno tests (node 
 corpus="$TARGET_DIR/wasm-corpus"
 cargo run --quiet -p mirrorvane-wasm --example corpus -- "$corpus"
 (cd wasm/worker && MIRRORVANE_CORPUS_DIR="$corpus" node --test --test-reporter=spec test/*.test.mjs)
+
+# ---------------------------------------------------------------------------------------------------------------
+# The whole chain with Debian's dnf: an RPM repository built with rpmbuild and createrepo_c, three mirrors (fresh,
+# one push behind, two behind), scan → crawl → snapshot → serve → an edge polling /snapshot, dnf with metalink= and
+# mirrorlist=, a new push, and a client one push behind (tests/dnf/chain.sh). Once with the native edge, once
+# with the WASM worker in workerd (built above) in its place.
+dnf_tools=()
+for tool in rpmbuild createrepo_c dnf; do command -v "$tool" >/dev/null 2>&1 || dnf_tools+=("$tool"); done
+for edge in native workerd; do
+  step "dnf, the whole chain with the $edge edge (tests/dnf/chain.sh $edge)"
+  if [ "${#dnf_tools[@]}" -eq 0 ]; then
+    MIRRORVANE_BIN="$TARGET_DIR/debug/mirrorvane" MIRRORVANE_EDGE_BIN="$TARGET_DIR/debug/mirrorvane-edge" \
+      bash tests/dnf/chain.sh "$edge"
+  elif [ "${CI:-}" = "true" ]; then
+    echo "missing ${dnf_tools[*]}: the dnf chain must run in CI (.ci/run installs rpm, createrepo-c and dnf)" >&2
+    exit 1
+  else
+    printf '\n*** SKIPPED: the dnf chain (%s): %s not installed (apt install rpm createrepo-c dnf). ***\n\n' \
+      "$edge" "${dnf_tools[*]}"
+  fi
+done
 
 # ---------------------------------------------------------------------------------------------------------------
 # The web UI in Debian's Chromium (headless), driven by playwright-core from npm (no browser download). The

@@ -226,7 +226,8 @@ async fn crawl_category(ctx: &Context, cat: &CategoryJob, family: Family, log: &
             log.info(format!("category {name}: {url}: scheme not crawled"));
             None
         };
-        if let Some(r) = result {
+        if let Some(mut r) = result {
+            judge::repositories_follow_repodata(&cat.plan.dirs, &mut r.0);
             summarise(name, &cat.plan, &r.0, log);
             return Some(r);
         }

@@ -4,7 +4,7 @@
 use mirrorvane_scan::listing::ListedDir;
 
 use crate::http::{Fetched, Head};
-use crate::plan::{ExpectedFile, RepomdVersions};
+use crate::plan::{ExpectedFile, PlannedDir, RepomdVersions};
 
 /// The state of one directory on one mirror.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +106,34 @@ pub fn repomd_by_size(versions: &RepomdVersions, listed: Option<&ListedDir>) -> 
             Verdict::Stale(format!("repomd.xml of size {} matches no known push", file.size)),
             Some(None),
         ),
+    }
+}
+
+/// A repository's directory is only as fresh as its `repodata`: where `X/repodata` was found stale, an up-to-date
+/// verdict of `X` becomes stale too. A repository directory often holds no file of its own (`updates/41/…/x86_64`
+/// has only `Packages/` and `repodata/`), so by its files alone it would be "up to date" wherever it exists, and a
+/// mirrorlist (which lists repository directories) would send clients to a mirror whose metadata is pushes behind
+/// — the metalink, which lists `repodata` directories, never did. Departs from MirrorManager on purpose
+/// (ARCHITECTURE.md).
+pub fn repositories_follow_repodata(dirs: &[PlannedDir], verdicts: &mut [(i64, Verdict)]) {
+    use std::collections::{HashMap, HashSet};
+    let path: HashMap<i64, &str> = dirs.iter().map(|d| (d.id, d.path.as_str())).collect();
+    let stale_repos: HashSet<&str> = verdicts
+        .iter()
+        .filter(|(_, v)| matches!(v, Verdict::Stale(_)))
+        .filter_map(|(id, _)| path.get(id)?.strip_suffix("repodata"))
+        .filter_map(|parent| match parent {
+            "" => Some(""),
+            p => p.strip_suffix('/'),
+        })
+        .collect();
+    if stale_repos.is_empty() {
+        return;
+    }
+    for (id, v) in verdicts.iter_mut() {
+        if *v == Verdict::UpToDate && path.get(id).is_some_and(|p| stale_repos.contains(p)) {
+            *v = Verdict::Stale("its repodata is not up to date".into());
+        }
     }
 }
 
@@ -250,5 +278,47 @@ mod tests {
             repomd_by_size(&versions, Some(&listed(&[]))),
             (Verdict::Stale(_), None)
         ));
+    }
+
+    #[test]
+    fn a_repository_directory_is_stale_when_its_repodata_is() {
+        let dirs: Vec<PlannedDir> = [
+            "",
+            "repodata",
+            "41/x86_64",
+            "41/x86_64/repodata",
+            "41/x86_64/Packages",
+            "42",
+        ]
+        .iter()
+        .zip(1..)
+        .map(|(p, id)| PlannedDir {
+            id,
+            path: (*p).into(),
+            check: crate::plan::Check::Nothing,
+        })
+        .collect();
+        let stale = || Verdict::Stale("another push".into());
+        let mut verdicts = vec![
+            (1, Verdict::UpToDate),
+            (2, stale()),
+            (3, Verdict::UpToDate),
+            (4, stale()),
+            (5, Verdict::UpToDate),
+            (6, Verdict::UpToDate),
+        ];
+        repositories_follow_repodata(&dirs, &mut verdicts);
+        let stale_ids: Vec<i64> = verdicts
+            .iter()
+            .filter(|(_, v)| matches!(v, Verdict::Stale(_)))
+            .map(|(id, _)| *id)
+            .collect();
+        // The top and 41/x86_64 follow their repodata; Packages and 42 keep their own verdicts.
+        assert_eq!(stale_ids, [1, 2, 3, 4]);
+
+        // Fresh repodata leaves its repository alone; an unknown one does not make it stale either.
+        let mut verdicts = vec![(3, Verdict::UpToDate), (4, Verdict::Unknown("timeout".into()))];
+        repositories_follow_repodata(&dirs, &mut verdicts);
+        assert_eq!(verdicts[0].1, Verdict::UpToDate);
     }
 }
