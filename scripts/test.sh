@@ -190,6 +190,23 @@ for edge in native workerd; do
   fi
 done
 
+step "quick start of docs/quickstart.md, as written (tests/quickstart/run.sh)"
+if [ "${#dnf_tools[@]}" -eq 0 ]; then
+  MIRRORVANE_BIN="$TARGET_DIR/debug/mirrorvane" MIRRORVANE_EDGE_BIN="$TARGET_DIR/debug/mirrorvane-edge" \
+    bash tests/quickstart/run.sh
+elif [ "${CI:-}" = "true" ]; then
+  echo "missing ${dnf_tools[*]}: the quick start's test must run in CI" >&2
+  exit 1
+else
+  printf '\n*** SKIPPED: the quick start'"'"'s test: %s not installed. ***\n\n' "${dnf_tools[*]}"
+fi
+
+# The deployment: alerting rules (promtool check and unit tests), the units installed into a scratch root by
+# deploy/install.sh and checked by systemd-analyze verify. SKIPPED without promtool or systemd-analyze, a failure
+# under CI=true.
+step "deployment: alert rules, install.sh, systemd-analyze verify (deploy/check.sh)"
+MIRRORVANE_BIN_DIR="$TARGET_DIR/debug" bash deploy/check.sh
+
 # ---------------------------------------------------------------------------------------------------------------
 # The web UI in Debian's Chromium (headless), driven by playwright-core from npm (no browser download). The
 # screenshots of the main pages are left in $TARGET_DIR/ui-screenshots (CI keeps them as artifacts).

@@ -92,6 +92,10 @@ struct Args {
     /// Largest snapshot accepted from a URL, in bytes (checked before downloading when announced).
     #[arg(long, default_value_t = 1 << 30)]
     max_snapshot_bytes: u64,
+    /// Seconds to keep trying the snapshot URL at start when it cannot be fetched and no --cache serves (the
+    /// backend may be starting too); then the edge gives up, saying why. 0 gives up at once.
+    #[arg(long, default_value_t = 60.0)]
+    startup_wait: f64,
 }
 
 /// `--public-key`: a key, or a file holding one.
@@ -158,6 +162,9 @@ fn main() -> anyhow::Result<()> {
             max_bytes: args.max_snapshot_bytes,
             connect_timeout: Duration::from_secs(10).min(secs(args.fetch_timeout, "fetch-timeout")?),
             timeout: secs(args.fetch_timeout, "fetch-timeout")?,
+            startup_wait: Duration::try_from_secs_f64(args.startup_wait)
+                .ok()
+                .context("--startup-wait must be a number of seconds, 0 or more")?,
         },
         max_age: Some(secs(args.max_age, "max-age")?),
         workers: Some(match args.workers {

@@ -87,7 +87,7 @@ pub async fn serve_loading(
     let locator = tokio::task::spawn_blocking(load_locator);
     let fetcher = Arc::new(Fetcher::new(config.source.clone(), config.fetch.clone())?);
     let stamp = source::stamp(&config.source);
-    let first = async {
+    let first = || async {
         match fetcher.fetch(None).await? {
             Fetched::New { bytes, etag } => {
                 let (selector, digest) = fetcher.load(bytes.clone()).await?;
@@ -101,7 +101,20 @@ pub async fn serve_loading(
     };
     // The source may be down when the edge (re)starts: the cached copy of the last good snapshot serves until it
     // is back.
-    let (selector, digest, etag, unreachable) = match first.await {
+    // Without a cache, an edge starting with (or before) its backend keeps trying for `startup_wait`.
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(250);
+    let first = loop {
+        match first().await {
+            Err(e) if config.fetch.cache.is_none() && started.elapsed() + pause <= config.fetch.startup_wait => {
+                tracing::warn!("{e:#}; trying again in {pause:?}");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            outcome => break outcome,
+        }
+    };
+    let (selector, digest, etag, unreachable) = match first {
         Ok((selector, digest, etag)) => (selector, digest, etag, None),
         Err(e) if config.fetch.cache.is_some() => {
             tracing::warn!("{e:#}; starting from the cached snapshot");

@@ -67,6 +67,9 @@ pub struct Fetch {
     pub connect_timeout: Duration,
     /// A whole fetch at most.
     pub timeout: Duration,
+    /// At start, when the first fetch fails and no cache serves: how long to keep trying (with backoff) before
+    /// giving up. Zero gives up at once.
+    pub startup_wait: Duration,
 }
 
 impl Default for Fetch {
@@ -78,6 +81,7 @@ impl Default for Fetch {
             max_bytes: 1 << 30,
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(300),
+            startup_wait: Duration::ZERO,
         }
     }
 }

@@ -242,19 +242,45 @@ fn a_failing_source_never_replaces_the_last_good_snapshot() {
     assert!(serves(&a, 2));
 }
 
-/// Without a cache, an edge whose source is down does not start: it says why instead of serving nothing.
+/// Without a cache, an edge whose source stays down does not start: after `--startup-wait` it says why instead
+/// of serving nothing.
 #[test]
 fn no_cache_and_no_source_is_a_clear_start_failure() {
     let (url, mode) = backend();
     *mode.lock().unwrap() = Mode::Status(503);
+    let started = std::time::Instant::now();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mirrorvane-edge"))
         .args(["--snapshot", &url, "--listen", "127.0.0.1:0", "--fetch-timeout", "1"])
+        .args(["--startup-wait", "1"])
         .args(["--geoip", testdata("GeoIP2-Country-Test.mmdb").to_str().unwrap()])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("HTTP 503"), "{err}");
+    assert!(err.contains("trying again"), "it gave up without trying again: {err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "it kept trying past --startup-wait"
+    );
+}
+
+/// An edge started before its backend (one machine booting, a quick start's commands) keeps trying until the
+/// backend answers, then serves.
+#[test]
+fn an_edge_waits_for_a_backend_that_is_starting() {
+    let (url, mode) = backend();
+    *mode.lock().unwrap() = Mode::Reset;
+    let switch = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        *mode.lock().unwrap() = Mode::Serve(Arc::from(signed(1)));
+    });
+    let public = key().public().to_text();
+    let edge = start(&url, &["--public-key", public.as_str(), "--fetch-timeout", "1"]);
+    switch.join().unwrap();
+    let a = edge.addr.clone();
+    assert!(healthz(&a).starts_with("ok generation=1 "), "{}", healthz(&a));
+    assert!(serves(&a, 1));
 }
 
 /// A snapshot file is checked like a URL: with a public key, a tampered file is refused at start.

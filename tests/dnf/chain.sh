@@ -96,21 +96,15 @@ psql -q "$pg" -c "CREATE DATABASE $dbname" || fail "cannot create a database on 
 # ---- the primary tree: one repository, one more build of the package per push ----------------------------------
 primary="$work/primary"
 os="$primary/pub/fedora/linux/releases/41/Everything/x86_64/os"
-mkdir -p "$os/Packages/m" "$work/rpmbuild"
 now=$(date +%s)
-# Pushes 1–3 are 3, 2 and 1 hours old; push 4 comes later, "now".
+# Pushes 1–3 are 3, 2 and 1 hours old; push 4 comes later, "now". After each, the scan.
+# shellcheck source=tests/dnf/repo.sh
+. "$root/tests/dnf/repo.sh"
 push() {
-  local n=$1 at=$2
-  rpmbuild -bb --nodeps --quiet --define "_topdir $work/rpmbuild" --define "push $n" \
-    "$root/tests/dnf/mirrorvane-hello.spec" >"$work/rpmbuild.log" 2>&1 || fail "rpmbuild (push $n)"
-  cp "$work/rpmbuild/RPMS/noarch/mirrorvane-hello-1.0-$n.noarch.rpm" "$os/Packages/m/"
-  createrepo_c --quiet --update --revision "$at" --set-timestamp-to-revision "$os" >"$work/createrepo.log" 2>&1 || fail "createrepo_c (push $n)"
-  # The push happened at `at`: the new package, the repository metadata and the directories they are in.
-  touch -d "@$at" "$os/Packages/m/mirrorvane-hello-1.0-$n.noarch.rpm" "$os"/repodata/* "$os/repodata" \
-    "$os/Packages/m" "$os/Packages" "$os"
-  sha256sum "$os/repodata/repomd.xml" | cut -d' ' -f1 >"$work/repomd-$n.sha256"
+  add_push "$primary/pub/fedora/linux" "$1" "$2" "$work" || fail "push $1: $(cat "$work/push.log")"
+  sha256sum "$os/repodata/repomd.xml" | cut -d' ' -f1 >"$work/repomd-$1.sha256"
   mirrorvane scan --category "Fedora Linux" --path "$primary/pub/fedora/linux" >>"$work/scan.log" 2>&1 ||
-    fail "scan after push $n"
+    fail "scan after push $1"
 }
 sync_mirror() { rsync -a --delete "$primary/" "$work/mirrors/$1/"; }
 
