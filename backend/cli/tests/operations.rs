@@ -5,19 +5,15 @@
 //! refuses a database that a newer one migrated (`docs/deployment.md`, "Upgrades").
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mirrorvane_db::engine_tests;
-use mirrorvane_edge::source::{Fetch, Intervals, Source};
-use mirrorvane_selector::ClientGeo;
 
 mod common;
 
-use common::{serve_with, with_world};
+use common::{edge, http_get, serve_with, wait_for, with_world};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -25,66 +21,6 @@ fn repo() -> PathBuf {
 
 fn read(relative: &str) -> String {
     std::fs::read_to_string(repo().join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
-}
-
-fn http_get(addr: &str, path: &str) -> (u16, String) {
-    let addr = addr.trim_start_matches("http://");
-    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
-        return (0, String::new());
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-    let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
-    (status, body)
-}
-
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-/// An edge (the library the binary runs, on a runtime of its own) polling `url`, with `/metrics` on its request
-/// port for this machine as the binary without `--admin-listen`; returns its address.
-fn edge(url: &str) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let config = mirrorvane_edge::Config {
-        listen: "127.0.0.1:0".parse().expect("an address"),
-        minimum: 5,
-        family_preference: true,
-        source: Source::parse(url).expect("a URL"),
-        intervals: Intervals {
-            file: Duration::from_millis(200),
-            url: Duration::from_millis(200),
-        },
-        access_log: None,
-        workers: Some(1),
-        limits: mirrorvane_edge::Limits::default(),
-        trust: mirrorvane_edge::Trust {
-            metrics_on_public_port: true,
-            ..mirrorvane_edge::Trust::default()
-        },
-        admin_listen: None,
-        fetch: Fetch::default(),
-        max_age: Some(Duration::from_secs(3600)),
-    };
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().expect("a runtime");
-        let served = rt.block_on(mirrorvane_edge::serve(config, Arc::new(ClientGeo::default()), |addr| {
-            let _ = tx.send(addr);
-        }));
-        eprintln!("the edge stopped: {served:?}");
-    });
-    format!("{}", rx.recv_timeout(Duration::from_secs(60)).expect("the edge starts"))
 }
 
 /// A metric family as exposed: its type and the names of its labels (a histogram's `le` aside).
@@ -263,9 +199,15 @@ fn the_metrics_documented_are_the_metrics_exposed() {
         .expect("runs mirrorvane snapshot");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (_serve, base) = serve_with(&url, &file, &[], None);
-    let edge = edge(&format!("{base}/snapshot"));
+    let edge = edge(
+        &format!("{base}/snapshot"),
+        mirrorvane_edge::Trust {
+            metrics_on_public_port: true,
+            ..mirrorvane_edge::Trust::default()
+        },
+    );
     // A request of each kind, so the per-request families exist.
-    wait_for("the edge's first answer", || {
+    wait_for("the edge's first answer", Duration::from_secs(60), || {
         http_get(&edge, "/mirrorlist?repo=fedora-41&arch=x86_64").0 == 200
     });
     let _ = http_get(&edge, "/metalink?repo=fedora-41&arch=x86_64");

@@ -6,74 +6,15 @@
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mirrorvane_db::Database;
 use mirrorvane_db::testing::run;
-use mirrorvane_edge::source::{Fetch, Intervals, Source};
-use mirrorvane_selector::ClientGeo;
 use mirrorvane_testkit::postgres::PrivateCluster;
 
 mod common;
 
-use common::{serve_with, with_world};
-
-fn http_get(addr: &str, path: &str) -> (u16, String) {
-    let addr = addr.trim_start_matches("http://");
-    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
-        return (0, String::new());
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-    let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
-    (status, body)
-}
-
-fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-/// An edge (the library, on its own runtime) polling `url`; returns its address.
-fn edge(url: &str) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let config = mirrorvane_edge::Config {
-        listen: "127.0.0.1:0".parse().expect("an address"),
-        minimum: 5,
-        family_preference: true,
-        source: Source::parse(url).expect("a URL"),
-        intervals: Intervals {
-            file: Duration::from_millis(200),
-            url: Duration::from_millis(200),
-        },
-        access_log: None,
-        workers: Some(1),
-        limits: mirrorvane_edge::Limits::default(),
-        trust: mirrorvane_edge::Trust::default(),
-        admin_listen: None,
-        fetch: Fetch::default(),
-        max_age: Some(Duration::from_secs(3600)),
-    };
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().expect("a runtime");
-        let served = rt.block_on(mirrorvane_edge::serve(config, Arc::new(ClientGeo::default()), |addr| {
-            let _ = tx.send(addr);
-        }));
-        eprintln!("the edge stopped: {served:?}");
-    });
-    format!("{}", rx.recv_timeout(Duration::from_secs(60)).expect("the edge starts"))
-}
+use common::{edge, http_get, serve_with, wait_for, with_world};
 
 const ASK: &str = "/mirrorlist?repo=fedora-41&arch=x86_64";
 
@@ -102,7 +43,7 @@ fn database_outage_under_serve_build_every() {
     wait_for("the first build", Duration::from_secs(60), || {
         http_get(&base, "/healthz").0 == 200
     });
-    let edge = edge(&format!("{base}/snapshot"));
+    let edge = edge(&format!("{base}/snapshot"), mirrorvane_edge::Trust::default());
     wait_for("the edge's first answer", Duration::from_secs(30), || answers(&edge));
 
     pg.stop().expect("stops PostgreSQL");

@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use mirrorvane_db::Database;
 use mirrorvane_mm2::import::from_snapshot;
@@ -65,4 +66,67 @@ pub async fn with_world(url: &str, seed: u64) -> synthetic::World {
         .expect("imports");
     db.close().await;
     world
+}
+
+/// `GET path` over a fresh connection: the status (0 when nothing answered) and the body.
+pub fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = addr.trim_start_matches("http://");
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    (status, body)
+}
+
+/// Polls `f` every 100 ms until it holds; panics naming `what` after `within`.
+pub fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// An edge (the library the binary runs, on a runtime of its own) polling `url`; returns its address. `trust`
+/// says whom it believes (`metrics_on_public_port` puts `/metrics` on the request port, as the binary does
+/// without `--admin-listen`).
+pub fn edge(url: &str, trust: mirrorvane_edge::Trust) -> String {
+    use mirrorvane_edge::source::{Fetch, Intervals, Source};
+    let (tx, rx) = std::sync::mpsc::channel();
+    let config = mirrorvane_edge::Config {
+        listen: "127.0.0.1:0".parse().expect("an address"),
+        minimum: 5,
+        family_preference: true,
+        source: Source::parse(url).expect("a URL"),
+        intervals: Intervals {
+            file: Duration::from_millis(200),
+            url: Duration::from_millis(200),
+        },
+        access_log: None,
+        workers: Some(1),
+        limits: mirrorvane_edge::Limits::default(),
+        trust,
+        admin_listen: None,
+        fetch: Fetch::default(),
+        max_age: Some(Duration::from_secs(3600)),
+    };
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().expect("a runtime");
+        let geo = std::sync::Arc::new(mirrorvane_selector::ClientGeo::default());
+        let served = rt.block_on(mirrorvane_edge::serve(config, geo, |addr| {
+            let _ = tx.send(addr);
+        }));
+        eprintln!("the edge stopped: {served:?}");
+    });
+    format!("{}", rx.recv_timeout(Duration::from_secs(60)).expect("the edge starts"))
 }
