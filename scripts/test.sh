@@ -144,6 +144,12 @@ else
   printf '*** own Fedora-scale cache did not run. Set MIRRORVANE_FEDORA_SCALE to the dataset to run them. ***\n\n'
 fi
 
+# Instructions per request of a fixed request mix (locate + decide + render on the Fedora-scale snapshot, under
+# callgrind) against the committed reference: growth beyond its margin fails (benches/gate/check.sh --update
+# rewrites the reference). Uses the debug `mirrorvane` the workspace tests built to convert the dataset.
+step "performance gate (benches/gate/check.sh: instructions per request against benches/gate/reference.toml)"
+MIRRORVANE_FEDORA_SCALE="$FEDORA_SCALE" MIRRORVANE_BIN="$TARGET_DIR/debug/mirrorvane" bash benches/gate/check.sh
+
 # A separate target directory: another toolchain's artifacts would evict the stable ones.
 step "minimum Rust: cargo +$MSRV check --workspace --all-targets"
 CARGO_TARGET_DIR="$TARGET_DIR/msrv" cargo "+$MSRV" check --workspace --all-targets --quiet

@@ -14,13 +14,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 replay=${REPLAY:-$here/../../target/release/examples/replay}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-# SECONDS = 0: one timed pass over the mix's 4,096 requests; only what runs inside replay's `answer` counts.
+# SECONDS = 0: one timed pass over the mix's 4,096 requests; only what runs inside `answer` (benches/gate/src/lib.rs) counts.
 sim=()
 if [ -n "${CACHE_SIM:-}" ]; then
   # A core's caches on the machines we measure on: 32 KiB L1 data, 512 KiB L2 (the simulated last level).
   sim=(--cache-sim=yes --I1=32768,8,64 --D1=32768,8,64 --LL=524288,8,64)
 fi
-valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect='replay::answer' "${sim[@]}" \
+valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect='mirrorvane_perf_gate::answer' "${sim[@]}" \
   "$replay" "$snapshot" "$geoip" "$asn" "$data" "$endpoint" 0 > /dev/null 2>&1
 read -r -a events <<< "$(awk '/^events:/ {$1 = ""; print; exit}' "$out")"
 read -r -a totals <<< "$(awk '/^(summary|totals):/ {$1 = ""; print; exit}' "$out")"
