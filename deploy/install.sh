@@ -142,6 +142,15 @@ for entry in "${configs[@]}"; do
     echo "installed $destination (edit it)"
   fi
 done
+# Earlier releases ran scan and snapshot as one hourly unit; left in place, it would run beside the new ones.
+if has_role backend; then
+  for old in mirrorvane-hourly.timer mirrorvane-hourly.service; do
+    [ -e "$prefix/etc/systemd/system/$old" ] || continue
+    if [ "$enable" -eq 1 ]; then systemctl disable --now "$old" 2>/dev/null || true; fi
+    rm -f "$prefix/etc/systemd/system/$old"
+    echo "removed   /etc/systemd/system/$old (replaced by mirrorvane-scan and mirrorvane-snapshot)"
+  done
+fi
 # The units' Documentation= links.
 for doc in deployment.md operations.md; do
   if [ -f "$repo/docs/$doc" ]; then

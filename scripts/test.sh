@@ -181,7 +181,7 @@ cargo run --quiet -p mirrorvane-wasm --example corpus -- "$corpus"
 # mirrorlist=, a new push, and a client one push behind (tests/dnf/chain.sh). Once with the native edge, once
 # with the WASM worker in workerd (built above) in its place.
 dnf_tools=()
-for tool in rpmbuild createrepo_c dnf; do command -v "$tool" >/dev/null 2>&1 || dnf_tools+=("$tool"); done
+for tool in rpmbuild createrepo_c dnf python3 psql; do command -v "$tool" >/dev/null 2>&1 || dnf_tools+=("$tool"); done
 for edge in native workerd; do
   step "dnf, the whole chain with the $edge edge (tests/dnf/chain.sh $edge)"
   if [ "${#dnf_tools[@]}" -eq 0 ]; then

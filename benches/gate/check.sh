@@ -55,7 +55,14 @@ if [ ! -f "$cache" ] || [ ! -f "$data/global_netblocks.txt" ]; then
   printf '\n*** SKIPPED: the performance gate: no Fedora-scale dataset at %s (set MIRRORVANE_FEDORA_SCALE). ***\n\n' "$data"
   exit 0
 fi
-command -v valgrind >/dev/null 2>&1 || { echo "perf gate: valgrind is needed (apt install valgrind)" >&2; exit 1; }
+if ! command -v valgrind >/dev/null 2>&1; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "perf gate: valgrind is needed (apt install valgrind; .ci/run installs it)" >&2
+    exit 1
+  fi
+  printf '\n*** SKIPPED: the performance gate: valgrind is not installed (apt install valgrind). ***\n\n'
+  exit 0
+fi
 mkdir -p "$work"
 
 # --- build ------------------------------------------------------------------------------------------------------

@@ -92,8 +92,9 @@ struct Args {
     /// Largest snapshot accepted from a URL, in bytes (checked before downloading when announced).
     #[arg(long, default_value_t = 1 << 30)]
     max_snapshot_bytes: u64,
-    /// Seconds to keep trying the snapshot URL at start when it cannot be fetched and no --cache serves (the
-    /// backend may be starting too); then the edge gives up, saying why. 0 gives up at once.
+    /// Seconds to keep trying the snapshot URL at start when it cannot be fetched and no cached copy (--cache)
+    /// serves — the backend may be starting too; then the edge gives up, saying why. 0 gives up at once. A
+    /// refused snapshot (signature, format) is not retried.
     #[arg(long, default_value_t = 60.0)]
     startup_wait: f64,
 }

@@ -87,44 +87,49 @@ pub async fn serve_loading(
     let locator = tokio::task::spawn_blocking(load_locator);
     let fetcher = Arc::new(Fetcher::new(config.source.clone(), config.fetch.clone())?);
     let stamp = source::stamp(&config.source);
+    // The first snapshot. A failure is `(error, transient)`: transient when the source could not be read (the
+    // backend may be starting too: worth trying again), not when what it gave was refused (signature, format:
+    // no retry mends that).
     let first = || async {
-        match fetcher.fetch(None).await? {
+        match fetcher.fetch(None).await.map_err(|e| (e, true))? {
             Fetched::New { bytes, etag } => {
-                let (selector, digest) = fetcher.load(bytes.clone()).await?;
+                let (selector, digest) = fetcher.load(bytes.clone()).await.map_err(|e| (e, false))?;
                 fetcher.keep(&bytes);
                 Ok((selector, digest, etag))
             }
-            Fetched::Unchanged { .. } => {
-                anyhow::bail!("the snapshot source answered 304 to an unconditional request")
-            }
+            Fetched::Unchanged { .. } => Err((
+                anyhow::anyhow!("the snapshot source answered 304 to an unconditional request"),
+                false,
+            )),
         }
     };
     // The source may be down when the edge (re)starts: the cached copy of the last good snapshot serves until it
-    // is back.
-    // Without a cache, an edge starting with (or before) its backend keeps trying for `startup_wait`.
+    // is back. Without a usable copy (a new edge), an edge starting with (or before) its backend keeps trying the
+    // URL for `startup_wait`.
+    let url = matches!(config.source, Source::Url(_));
     let started = Instant::now();
     let mut pause = Duration::from_millis(250);
-    let first = loop {
-        match first().await {
-            Err(e) if config.fetch.cache.is_none() && started.elapsed() + pause <= config.fetch.startup_wait => {
-                tracing::warn!("{e:#}; trying again in {pause:?}");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(5));
-            }
-            outcome => break outcome,
+    let (selector, digest, etag, unreachable) = loop {
+        let (e, transient) = match first().await {
+            Ok((selector, digest, etag)) => break (selector, digest, etag, None),
+            Err(failure) => failure,
+        };
+        let e = match config.fetch.cache {
+            None => e,
+            Some(_) => match fetcher.from_cache().await {
+                Ok((selector, digest)) => {
+                    tracing::warn!("{e:#}; starting from the cached snapshot");
+                    break (selector, digest, None, Some(format!("{e:#}")));
+                }
+                Err(cache) => cache.context(format!("{e:#}, and no usable cached snapshot")),
+            },
+        };
+        if !(url && transient && started.elapsed() + pause <= config.fetch.startup_wait) {
+            return Err(e);
         }
-    };
-    let (selector, digest, etag, unreachable) = match first {
-        Ok((selector, digest, etag)) => (selector, digest, etag, None),
-        Err(e) if config.fetch.cache.is_some() => {
-            tracing::warn!("{e:#}; starting from the cached snapshot");
-            let (selector, digest) = fetcher
-                .from_cache()
-                .await
-                .with_context(|| format!("{e:#}, and no usable cached snapshot"))?;
-            (selector, digest, None, Some(format!("{e:#}")))
-        }
-        Err(e) => return Err(e),
+        tracing::warn!("{e:#}; trying again in {pause:?}");
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
     };
     let locate = locator.await??;
     let metrics = crate::metrics::Metrics::new();

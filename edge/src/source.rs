@@ -67,8 +67,8 @@ pub struct Fetch {
     pub connect_timeout: Duration,
     /// A whole fetch at most.
     pub timeout: Duration,
-    /// At start, when the first fetch fails and no cache serves: how long to keep trying (with backoff) before
-    /// giving up. Zero gives up at once.
+    /// At start, when a URL cannot be fetched and no cached copy serves: how long to keep trying (with backoff,
+    /// up to 2 s apart) before giving up. Zero gives up at once. A snapshot that is refused is never retried.
     pub startup_wait: Duration,
 }
 

@@ -265,10 +265,12 @@ fn no_cache_and_no_source_is_a_clear_start_failure() {
     );
 }
 
-/// An edge started before its backend (one machine booting, a quick start's commands) keeps trying until the
-/// backend answers, then serves.
+/// A new edge (its cache file not written yet, as the systemd unit runs it) started before its backend — one
+/// machine booting, a quick start's commands — keeps trying until the backend answers, then serves.
 #[test]
 fn an_edge_waits_for_a_backend_that_is_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
     let (url, mode) = backend();
     *mode.lock().unwrap() = Mode::Reset;
     let switch = std::thread::spawn(move || {
@@ -276,11 +278,47 @@ fn an_edge_waits_for_a_backend_that_is_starting() {
         *mode.lock().unwrap() = Mode::Serve(Arc::from(signed(1)));
     });
     let public = key().public().to_text();
-    let edge = start(&url, &["--public-key", public.as_str(), "--fetch-timeout", "1"]);
+    let args = [
+        "--public-key",
+        public.as_str(),
+        "--fetch-timeout",
+        "1",
+        "--cache",
+        cache.to_str().unwrap(),
+    ];
+    let edge = start(&url, &args);
     switch.join().unwrap();
     let a = edge.addr.clone();
     assert!(healthz(&a).starts_with("ok generation=1 "), "{}", healthz(&a));
     assert!(serves(&a, 1));
+    assert!(cache.exists(), "the fetched snapshot was not cached");
+}
+
+/// A snapshot the edge refuses (here: unsigned, while a key is required) is not retried at start: no wait mends
+/// it, so the edge says why at once.
+#[test]
+fn a_refused_first_snapshot_is_not_retried() {
+    let (url, mode) = backend();
+    let unsigned = encode(&snapshot(1));
+    *mode.lock().unwrap() = Mode::Serve(Arc::from(unsigned));
+    let public = key().public().to_text();
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mirrorvane-edge"))
+        .args([
+            "--snapshot",
+            &url,
+            "--listen",
+            "127.0.0.1:0",
+            "--public-key",
+            public.as_str(),
+        ])
+        .args(["--geoip", testdata("GeoIP2-Country-Test.mmdb").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("trying again"), "a refused snapshot was retried: {err}");
+    assert!(started.elapsed() < Duration::from_secs(20), "{err}");
 }
 
 /// A snapshot file is checked like a URL: with a public key, a tampered file is refused at start.

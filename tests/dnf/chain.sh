@@ -86,7 +86,7 @@ listening() {
     kill -0 "${pids[-1]}" 2>/dev/null || fail "$1 exited"
     sleep 0.1
   done
-  grep -o -m1 'http://127\.0\.0\.1:[0-9]*' "$log"
+  grep -m1 "$2" "$log" | grep -o -m1 'http://127\.0\.0\.1:[0-9]*'
 }
 
 mirrorvane() { "$bin" --database "$db" "$@"; }
@@ -197,7 +197,7 @@ for m in fresh behind; do
   grep -qF "${mirror_url[$m]}/pub/fedora/linux/releases/41/Everything/x86_64/os/repodata/repomd.xml" <<<"$metalink" ||
     fail "the metalink lacks the $m mirror:"$'\n'"$metalink"
   grep -qxF "${mirror_url[$m]}/pub/fedora/linux/releases/41/Everything/x86_64/os/" <<<"$mirrorlist" ||
-    fail "the mirrorlist lacks the $m mirror:\n$mirrorlist"
+    fail "the mirrorlist lacks the $m mirror:"$'\n'"$mirrorlist"
 done
 ! grep -qF "${mirror_url[stale]}" <<<"$metalink$mirrorlist" || fail "the two-pushes-behind mirror is offered"
 grep -qF "$(cat "$work/repomd-3.sha256")" <<<"$metalink" || fail "the metalink lacks push 3's repomd.xml hash"
@@ -234,10 +234,9 @@ newest_seen() { grep -o 'mirrorvane-hello-1\.0-[0-9]*' "$1" | sort -V | tail -n 
 check_client() {
   local name=$1 newest=$2 dir="$work/client-$1"
   dnf_as "$name" makecache || fail "dnf makecache ($name)"
-  dnf_as "$name" repoquery --qf '%{name}-%{version}-%{release}' mirrorvane-hello ||
-    fail "dnf repoquery ($name)"
   dnf -c "$dir/dnf.conf" --installroot="$dir/root" --setopt=reposdir="$dir/repos.d" --releasever=41 -q \
-    repoquery --qf '%{name}-%{version}-%{release}' mirrorvane-hello >"$dir/repoquery.out" 2>>"$work/dnf-$name.log"
+    repoquery --qf '%{name}-%{version}-%{release}' mirrorvane-hello >"$dir/repoquery.out" \
+    2>>"$work/dnf-$name.log" || fail "dnf repoquery ($name)"
   local seen
   seen=$(newest_seen "$dir/repoquery.out")
   [ "$seen" = "$newest" ] || [ "$seen" = $((newest - 1)) ] ||
@@ -286,6 +285,9 @@ say "push 4 scanned, crawled and published; the edge reloaded ($before → $(gen
 kill "${pids[0]}" # the fresh mirror
 until_ok 10 bash -c "! curl -s ${mirror_url[fresh]}/"
 stale_before=$(stale_requests)
+behind_repomd() { grep -c '"GET /pub/fedora/linux/releases/41/Everything/x86_64/os/repodata/repomd.xml' \
+  "$work/mirror-behind.log" || true; }
+behind_before=$(behind_repomd)
 dnf_as ml makecache --setopt=metadata_expire=0 || fail "dnf makecache with a one-push-old cache"
 dnf_as ml repoquery --setopt=metadata_expire=0 --qf '%{name}-%{version}-%{release}' mirrorvane-hello ||
   fail "dnf repoquery with a one-push-old cache"
@@ -295,5 +297,7 @@ dnf_as ml install --downloadonly --downloaddir="$work/client-ml/downloads-after"
 [ -f "$work/client-ml/downloads-after/mirrorvane-hello-1.0-3.noarch.rpm" ] ||
   fail "no package downloaded with a one-push-old cache"
 [ "$(stale_requests)" = "$stale_before" ] || fail "dnf sent requests to the two-pushes-behind mirror"
+[ "$(behind_repomd)" -gt "$behind_before" ] ||
+  fail "dnf did not fetch repomd.xml from the one-push-behind mirror (nothing tested the alternates)"
 say "a client one push behind kept working through the alternates (makecache, repoquery, download)"
 say "PASSED"

@@ -1,4 +1,4 @@
-# Sourced by chain.sh and quickstart.sh: the test repository of the dnf tests.
+# Sourced by tests/dnf/chain.sh and tests/quickstart/run.sh: the test repository of the dnf tests.
 #
 # add_push TOP N AT SCRATCH: push N of the repository `releases/41/Everything/x86_64/os` below TOP (a category's
 # top directory): rpmbuild of mirrorvane-hello-1.0-N (older builds stay, as on a real mirror), createrepo_c, and

@@ -67,8 +67,12 @@ ln -s "$bin" "$work/bin/mirrorvane"
 ln -s "$edge_bin" "$work/bin/mirrorvane-edge"
 
 # ---- what a test changes: ports, the database ------------------------------------------------------------------
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-mirror_port=$(free_port) edge_port=$(free_port) backend_port=$(free_port)
+# Three ports the OS picks, held at once so that they differ (released just before the block binds them).
+read -r mirror_port edge_port backend_port < <(python3 -c '
+import socket
+held = [socket.socket() for _ in range(3)]
+for s in held: s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in held))')
 server="${pg%/*}"
 script=$(sed -e "s#postgres://postgres@127\.0\.0\.1:5432#$server#g" \
   -e "s#/mirrorvane\$#/$dbname#; s#DATABASE mirrorvane'#DATABASE $dbname'#" \

@@ -403,45 +403,34 @@ fn readme_path_with_the_example_inventory() {
 /// after checking everything before it).
 #[test]
 fn systemd_units_call_real_commands() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/systemd");
-    let env: Vec<(String, String)> = std::fs::read_to_string(dir.join("mirrorvane.env"))
-        .expect("deploy/systemd/mirrorvane.env")
-        .lines()
-        .filter(|l| !l.starts_with('#') && l.contains('='))
-        .map(|l| {
-            let (k, v) = l.split_once('=').unwrap();
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
+    let dir = common::repo().join("deploy/systemd");
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("service") {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        if !name.ends_with(".service") {
             continue;
         }
-        let text = std::fs::read_to_string(&path).unwrap().replace("\\\n", " ");
-        for line in text.lines().filter_map(|l| l.strip_prefix("ExecStart=")) {
-            let mut line = line.to_owned();
-            for (k, v) in &env {
-                line = line.replace(&format!("${{{k}}}"), v).replace(&format!("${k}"), v);
-            }
-            let mut words = line.split_whitespace();
-            if words.next() != Some("/usr/bin/mirrorvane") {
-                continue;
-            }
-            let out = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
-                .args(words)
-                .arg("--help")
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}: {line}: {}",
-                path.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            checked += 1;
+        let env_file = if name == "mirrorvane-edge.service" {
+            "mirrorvane-edge.env"
+        } else {
+            "mirrorvane.env"
+        };
+        let words = common::Unit::load(&name, env_file).exec_start(&name);
+        if words.first().map(String::as_str) != Some("/usr/bin/mirrorvane") {
+            continue;
         }
+        let out = Command::new(env!("CARGO_BIN_EXE_mirrorvane"))
+            .args(&words[1..])
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {words:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        checked += 1;
     }
     assert!(checked >= 4, "only {checked} ExecStart lines of mirrorvane found");
 }

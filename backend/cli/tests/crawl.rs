@@ -238,8 +238,10 @@ async fn state(db: &Database, host: &str, dir: &str) -> Option<bool> {
 fn crawl_args(ca: &Path, resolve: Vec<(String, Vec<std::net::IpAddr>)>) -> crawl::Args {
     crawl::Args {
         concurrency: 16,
-        host_timeout: 4,
-        request_timeout: 2,
+        // Generous for a loaded machine (a host failing under load failed CI once); the slow mirror's ~35
+        // requests at 1.5 s each, 4 at a time, still take longer than the host timeout.
+        host_timeout: 8,
+        request_timeout: 5,
         retries: 1,
         resolve,
         ca_files: vec![ca.to_owned()],

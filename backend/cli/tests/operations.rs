@@ -4,8 +4,8 @@
 //! `mirrorvane-edge` parses and writes only inside its own directories (as the snapshot unit does), and a binary
 //! refuses a database that a newer one migrated (`docs/deployment.md`, "Upgrades").
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -13,15 +13,7 @@ use mirrorvane_db::engine_tests;
 
 mod common;
 
-use common::{edge, http_get, serve_with, wait_for, with_world};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn read(relative: &str) -> String {
-    std::fs::read_to_string(repo().join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
-}
+use common::{Unit, edge, http_get, read, serve_with, wait_for, with_world};
 
 /// A metric family as exposed: its type and the names of its labels (a histogram's `le` aside).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,13 +191,7 @@ fn the_metrics_documented_are_the_metrics_exposed() {
         .expect("runs mirrorvane snapshot");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (_serve, base) = serve_with(&url, &file, &[], None);
-    let edge = edge(
-        &format!("{base}/snapshot"),
-        mirrorvane_edge::Trust {
-            metrics_on_public_port: true,
-            ..mirrorvane_edge::Trust::default()
-        },
-    );
+    let edge = edge(&format!("{base}/snapshot"));
     // A request of each kind, so the per-request families exist.
     wait_for("the edge's first answer", Duration::from_secs(60), || {
         http_get(&edge, "/mirrorlist?repo=fedora-41&arch=x86_64").0 == 200
@@ -292,77 +278,6 @@ fn the_metrics_documented_are_the_metrics_exposed() {
         ));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-}
-
-/// A unit file: its settings in order (continuation lines joined), and its environment as systemd gives it to
-/// `ExecStart` (`Environment=`, then the `EnvironmentFile=`, here the skeleton in deploy/systemd).
-struct Unit {
-    settings: Vec<(String, String)>,
-    env: HashMap<String, String>,
-}
-
-impl Unit {
-    fn load(unit: &str, env_file: &str) -> Unit {
-        let text = read(&format!("deploy/systemd/{unit}")).replace("\\\n", " ");
-        let settings: Vec<(String, String)> = text
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.starts_with('['))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-            .collect();
-        let mut env = HashMap::new();
-        for (_, v) in settings.iter().filter(|(k, _)| k == "Environment") {
-            let (name, value) = v.split_once('=').expect("Environment=NAME=VALUE");
-            env.insert(name.to_owned(), value.to_owned());
-        }
-        for line in read(&format!("deploy/systemd/{env_file}")).lines() {
-            if let Some((name, value)) = line.split_once('=').filter(|_| !line.starts_with('#')) {
-                env.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        Unit { settings, env }
-    }
-
-    fn get(&self, key: &str) -> Option<&str> {
-        self.settings.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-    }
-
-    /// `ExecStart`'s words as systemd passes them: specifiers replaced (`%d` the unit's credentials, `%C`/`%L`/`%S`
-    /// the cache/log/state roots), `$NAME` split into words, `${NAME}` one word. An undefined variable panics.
-    fn exec_start(&self, unit: &str) -> Vec<String> {
-        let line = self.get("ExecStart").expect("ExecStart");
-        let expand = |word: &str| -> String {
-            let mut out = word
-                .replace("%d", &format!("/run/credentials/{unit}"))
-                .replace("%C", "/var/cache")
-                .replace("%L", "/var/log")
-                .replace("%S", "/var/lib");
-            while let Some(i) = out.find("${") {
-                let end = out[i..].find('}').expect("${NAME}") + i;
-                let name = &out[i + 2..end];
-                let value = self
-                    .env
-                    .get(name)
-                    .unwrap_or_else(|| panic!("{unit}: ${{{name}}} is set neither by the unit nor the env file"));
-                out = format!("{}{value}{}", &out[..i], &out[end + 1..]);
-            }
-            out
-        };
-        let mut words = Vec::new();
-        for word in line.split_whitespace() {
-            match word.strip_prefix('$').filter(|w| !w.starts_with('{')) {
-                Some(name) => words.extend(
-                    self.env
-                        .get(name)
-                        .unwrap_or_else(|| panic!("{unit}: ${name} is set neither by the unit nor the env file"))
-                        .split_whitespace()
-                        .map(str::to_owned),
-                ),
-                None => words.push(expand(word)),
-            }
-        }
-        words
-    }
 }
 
 /// The value after `flag` in `words`.

@@ -43,7 +43,7 @@ fn database_outage_under_serve_build_every() {
     wait_for("the first build", Duration::from_secs(60), || {
         http_get(&base, "/healthz").0 == 200
     });
-    let edge = edge(&format!("{base}/snapshot"), mirrorvane_edge::Trust::default());
+    let edge = edge(&format!("{base}/snapshot"));
     wait_for("the edge's first answer", Duration::from_secs(30), || answers(&edge));
 
     pg.stop().expect("stops PostgreSQL");

@@ -3,8 +3,9 @@
 
 #![allow(dead_code)] // each test file uses its part
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -97,10 +98,9 @@ pub fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-/// An edge (the library the binary runs, on a runtime of its own) polling `url`; returns its address. `trust`
-/// says whom it believes (`metrics_on_public_port` puts `/metrics` on the request port, as the binary does
-/// without `--admin-listen`).
-pub fn edge(url: &str, trust: mirrorvane_edge::Trust) -> String {
+/// An edge (the library the binary runs, on a runtime of its own) polling `url`; returns its address. Without an
+/// admin listener it answers `/metrics` on its request port, as the binary does without `--admin-listen`.
+pub fn edge(url: &str) -> String {
     use mirrorvane_edge::source::{Fetch, Intervals, Source};
     let (tx, rx) = std::sync::mpsc::channel();
     let config = mirrorvane_edge::Config {
@@ -115,7 +115,7 @@ pub fn edge(url: &str, trust: mirrorvane_edge::Trust) -> String {
         access_log: None,
         workers: Some(1),
         limits: mirrorvane_edge::Limits::default(),
-        trust,
+        trust: mirrorvane_edge::Trust::default(),
         admin_listen: None,
         fetch: Fetch::default(),
         max_age: Some(Duration::from_secs(3600)),
@@ -129,4 +129,85 @@ pub fn edge(url: &str, trust: mirrorvane_edge::Trust) -> String {
         eprintln!("the edge stopped: {served:?}");
     });
     format!("{}", rx.recv_timeout(Duration::from_secs(60)).expect("the edge starts"))
+}
+
+/// The repository's top directory.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A file of the repository, read.
+pub fn read(relative: &str) -> String {
+    std::fs::read_to_string(repo().join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
+/// A unit file: its settings in order (continuation lines joined), and its environment as systemd gives it to
+/// `ExecStart` (`Environment=`, then the `EnvironmentFile=`, here the skeleton in deploy/systemd).
+pub struct Unit {
+    settings: Vec<(String, String)>,
+    env: HashMap<String, String>,
+}
+
+impl Unit {
+    pub fn load(unit: &str, env_file: &str) -> Unit {
+        let text = read(&format!("deploy/systemd/{unit}")).replace("\\\n", " ");
+        let settings: Vec<(String, String)> = text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with('['))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect();
+        let mut env = HashMap::new();
+        for (_, v) in settings.iter().filter(|(k, _)| k == "Environment") {
+            let (name, value) = v.split_once('=').expect("Environment=NAME=VALUE");
+            env.insert(name.to_owned(), value.to_owned());
+        }
+        for line in read(&format!("deploy/systemd/{env_file}")).lines() {
+            if let Some((name, value)) = line.split_once('=').filter(|_| !line.starts_with('#')) {
+                env.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Unit { settings, env }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.settings.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// `ExecStart`'s words as systemd passes them: specifiers replaced (`%d` the unit's credentials, `%C`/`%L`/`%S`
+    /// the cache/log/state roots), `$NAME` split into words, `${NAME}` one word. An undefined variable panics.
+    pub fn exec_start(&self, unit: &str) -> Vec<String> {
+        let line = self.get("ExecStart").expect("ExecStart");
+        let expand = |word: &str| -> String {
+            let mut out = word
+                .replace("%d", &format!("/run/credentials/{unit}"))
+                .replace("%C", "/var/cache")
+                .replace("%L", "/var/log")
+                .replace("%S", "/var/lib");
+            while let Some(i) = out.find("${") {
+                let end = out[i..].find('}').expect("${NAME}") + i;
+                let name = &out[i + 2..end];
+                let value = self
+                    .env
+                    .get(name)
+                    .unwrap_or_else(|| panic!("{unit}: ${{{name}}} is set neither by the unit nor the env file"));
+                out = format!("{}{value}{}", &out[..i], &out[end + 1..]);
+            }
+            out
+        };
+        let mut words = Vec::new();
+        for word in line.split_whitespace() {
+            match word.strip_prefix('$').filter(|w| !w.starts_with('{')) {
+                Some(name) => words.extend(
+                    self.env
+                        .get(name)
+                        .unwrap_or_else(|| panic!("{unit}: ${name} is set neither by the unit nor the env file"))
+                        .split_whitespace()
+                        .map(str::to_owned),
+                ),
+                None => words.push(expand(word)),
+            }
+        }
+        words
+    }
 }
