@@ -66,6 +66,11 @@ urls = ["https://b.example.org/fedora/linux"]
 
 /// The service on a free port of 127.0.0.1, serving `db` until the test's runtime ends.
 async fn start(db: &Database) -> String {
+    start_behind(db, Vec::new()).await
+}
+
+/// [`start`], believing `X-Forwarded-For` from `proxies`.
+async fn start_behind(db: &Database, proxies: Vec<ipnet::IpNet>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = mirrorvane_web::Config {
@@ -74,6 +79,7 @@ async fn start(db: &Database) -> String {
         publishing: mirrorvane_web::snapshot::Publishing::default(),
         accounts: mirrorvane_web::AccountsConfig {
             secure_cookies: false,
+            trusted_proxies: proxies,
             ..mirrorvane_web::AccountsConfig::default()
         },
     };
@@ -140,12 +146,20 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
 
 /// Signs in through the form, as a browser does; the status of the sign-in POST and the session if it worked.
 async fn try_login(base: &str, name: &str, password: &str) -> (u16, Option<Session>) {
+    try_login_from(base, name, password, None).await
+}
+
+/// [`try_login`] with an `X-Forwarded-For` header.
+async fn try_login_from(base: &str, name: &str, password: &str, forwarded_for: Option<&str>) -> (u16, Option<Session>) {
     let c = client();
     let page = c.get(format!("{base}/login")).send().await.unwrap();
     let login_cookie = set_cookie(&page, "mirrorvane_login").expect("a login cookie");
     let token = csrf_of(&page.text().await.unwrap());
-    let r = c
-        .post(format!("{base}/login"))
+    let mut post = c.post(format!("{base}/login"));
+    if let Some(xff) = forwarded_for {
+        post = post.header("x-forwarded-for", xff);
+    }
+    let r = post
         .header("cookie", format!("mirrorvane_login={login_cookie}"))
         .form(&[
             ("csrf", token.as_str()),
@@ -554,6 +568,46 @@ fn validation_errors() {
             assert!(body.contains("role=\"alert\""), "shown as an error");
         }
         assert_eq!(state(db).await, before, "nothing changed");
+    });
+}
+
+/// The per-address sign-in limit behind a proxy: with `--trusted-proxy`, clients are told apart by the proxy's
+/// `X-Forwarded-For` (one client's failures do not lock out the others); without it the header is ignored (a
+/// client cannot escape the limit by making up addresses).
+#[test]
+fn sign_in_limits_behind_a_proxy() {
+    mirrorvane_db::testing::run_case(mirrorvane_db::Engine::Sqlite, |t| async move {
+        let t = t;
+        let db = &t.db;
+        world(db).await;
+        // Twenty failures from one address, under twenty names (the per-name limit stays out of the way).
+        let fail_twenty = |base: String, from: fn(usize) -> String| async move {
+            for i in 0..20 {
+                let xff = from(i);
+                assert_eq!(
+                    try_login_from(&base, &format!("guess{i}"), "x", Some(&xff)).await.0,
+                    401
+                );
+            }
+        };
+
+        let behind = start_behind(db, vec!["127.0.0.1/32".parse().unwrap()]).await;
+        fail_twenty(behind.clone(), |_| "203.0.113.7, 192.0.2.1".to_owned()).await;
+        let from = |xff| try_login_from(&behind, "alice", "alice-password", Some(xff));
+        assert_eq!(from("192.0.2.1").await.0, 429, "the failing client is limited");
+        assert_eq!(
+            from("192.0.2.2").await.0,
+            303,
+            "another client behind the same proxy is not"
+        );
+
+        let direct = start(db).await;
+        fail_twenty(direct.clone(), |i| format!("198.51.100.{i}")).await;
+        let (status, _) = try_login_from(&direct, "bob", "bob-password", Some("198.51.100.200")).await;
+        assert_eq!(
+            status, 429,
+            "made-up X-Forwarded-For addresses from an untrusted peer are ignored"
+        );
     });
 }
 

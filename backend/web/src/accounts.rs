@@ -31,6 +31,9 @@ pub struct AccountsConfig {
     pub secure_cookies: bool,
     /// How long a sign-in lasts, in seconds.
     pub session_seconds: i64,
+    /// Proxies in front of the service whose `X-Forwarded-For` names the client (the sign-in limits count per
+    /// client address: behind a proxy every client would otherwise share the proxy's). Empty: the TCP peer.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for AccountsConfig {
@@ -39,6 +42,7 @@ impl Default for AccountsConfig {
             admin_group: "sysadmin-main".to_owned(),
             secure_cookies: true,
             session_seconds: 8 * 3600,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -79,6 +83,19 @@ pub struct Accounts {
 }
 
 impl Accounts {
+    /// The address a request came from: the last element of `X-Forwarded-For` when the peer is a trusted proxy
+    /// (as the edge reads it: [`mirrorvane_selector::client::client_address`]), else the peer. A trusted proxy's
+    /// request without a usable header counts as the proxy's.
+    pub fn client_address(&self, peer: IpAddr, forwarded_for: Option<&[u8]>) -> IpAddr {
+        let peer = peer.to_canonical();
+        match forwarded_for {
+            Some(xff) if self.config.trusted_proxies.iter().any(|n| n.contains(&peer)) => {
+                mirrorvane_selector::client::client_address(None, Some(xff), peer).unwrap_or(peer)
+            }
+            _ => peer,
+        }
+    }
+
     pub fn new(config: AccountsConfig) -> Accounts {
         Accounts {
             config,

@@ -43,6 +43,10 @@ pub struct Args {
     /// Members of this account group are admins of the web UI and the API (MirrorManager's `ADMIN_GROUP`).
     #[arg(long, value_name = "GROUP", default_value = "sysadmin-main")]
     pub admin_group: String,
+    /// A proxy in front (network, repeatable) whose `X-Forwarded-For` names the client: the sign-in limits then
+    /// count per client address, not per proxy. Only the proxies that overwrite or append to the header.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Send the sign-in cookie over plain HTTP too (development only: without it browsers keep the cookie for
     /// HTTPS and localhost).
     #[arg(long)]
@@ -102,6 +106,7 @@ pub async fn run(db: Database, args: &Args) -> anyhow::Result<()> {
             accounts: mirrorvane_web::AccountsConfig {
                 admin_group: args.admin_group.clone(),
                 secure_cookies: !args.insecure_cookies,
+                trusted_proxies: args.trusted_proxies.clone(),
                 ..mirrorvane_web::AccountsConfig::default()
             },
         },

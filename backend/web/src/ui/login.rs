@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 
@@ -80,7 +80,10 @@ pub(super) async fn submit(
         );
     }
     let given = fields.get("password").unwrap_or_default();
-    match s.accounts.login(&s.db, name, given, peer.ip(), now()).await {
+    let client = s
+        .accounts
+        .client_address(peer.ip(), headers.get("x-forwarded-for").map(HeaderValue::as_bytes));
+    match s.accounts.login(&s.db, name, given, client, now()).await {
         Ok(Login::Ok(cookie)) => {
             s.counts.logins_ok.fetch_add(1, Relaxed);
             let mut r = super::see_other(&next);
